@@ -1,0 +1,106 @@
+"""The agent engine: plain, typed, synchronous Python that knows nothing of Odoo.
+
+Provider SDKs are imported only when an adapter is built, so importing this package is cheap.
+"""
+
+from __future__ import annotations
+
+from .budgets import BudgetStop, Limits, SessionUsage
+from .clock import SystemClock
+from .errors import (
+    AuthenticationError,
+    BadRequestError,
+    ConnectionFailed,
+    ProviderError,
+    ProviderUnavailable,
+    RateLimited,
+    ServerError,
+    StreamInterrupted,
+)
+from .events import (
+    ApprovalRequired,
+    Done,
+    Error,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    TurnEvent,
+    Usage,
+    WouldExecute,
+)
+from .messages import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    StreamText,
+    TextBlock,
+    TokenUsage,
+    ToolDefinition,
+    ToolResultBlock,
+    ToolUseBlock,
+)
+from .pricing import ModelPrice, PriceTable
+from .redaction import redact
+from .resilience import CircuitBreaker, FallbackChain, Link
+from .runner import AgentConfig, ApprovalDecision, Turn, TurnRunner
+from .tools import (
+    MemoryCallLedger,
+    RateLimiter,
+    ThreadedToolContext,
+    ToolDenied,
+    ToolInputError,
+    ToolRegistry,
+    ToolSpec,
+    ToolTimeout,
+)
+
+__all__ = [
+    "AgentConfig",
+    "ApprovalDecision",
+    "ApprovalRequired",
+    "AuthenticationError",
+    "BadRequestError",
+    "BudgetStop",
+    "CircuitBreaker",
+    "ConnectionFailed",
+    "Done",
+    "Error",
+    "FallbackChain",
+    "Limits",
+    "Link",
+    "MemoryCallLedger",
+    "Message",
+    "ModelPrice",
+    "ModelRequest",
+    "ModelResponse",
+    "PriceTable",
+    "ProviderError",
+    "ProviderUnavailable",
+    "RateLimited",
+    "RateLimiter",
+    "ServerError",
+    "SessionUsage",
+    "StreamInterrupted",
+    "StreamText",
+    "SystemClock",
+    "TextBlock",
+    "TextDelta",
+    "ThreadedToolContext",
+    "TokenUsage",
+    "ToolCall",
+    "ToolDefinition",
+    "ToolDenied",
+    "ToolInputError",
+    "ToolRegistry",
+    "ToolResult",
+    "ToolResultBlock",
+    "ToolSpec",
+    "ToolTimeout",
+    "ToolUseBlock",
+    "Turn",
+    "TurnEvent",
+    "TurnRunner",
+    "Usage",
+    "WouldExecute",
+    "redact",
+]

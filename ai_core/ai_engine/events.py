@@ -1,0 +1,140 @@
+"""The events a turn yields. Their ``type`` names are what the SSE API emits."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal
+from typing import Any, ClassVar, Literal, Union
+
+__all__ = [
+    "ApprovalRequired",
+    "Done",
+    "Error",
+    "TextDelta",
+    "ToolCall",
+    "ToolResult",
+    "ToolStatus",
+    "TurnEvent",
+    "Usage",
+    "WouldExecute",
+]
+
+ToolStatus = Literal["ok", "error", "timeout", "shadowed", "denied"]
+
+
+class _Event:
+    type: ClassVar[str]
+
+    def to_dict(self) -> dict[str, Any]:
+        """A JSON-serialisable form (Decimals become strings) with the event ``type`` first."""
+        return {"type": self.type, **{key: _plain(value) for key, value in asdict(self).items()}}  # type: ignore[call-overload]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+@dataclass(frozen=True)
+class TextDelta(_Event):
+    type: ClassVar[str] = "text_delta"
+    text: str
+
+
+@dataclass(frozen=True)
+class ToolCall(_Event):
+    """The model asked for a tool; ``arguments`` are redacted for display and audit."""
+
+    type: ClassVar[str] = "tool_call"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class ToolResult(_Event):
+    """The outcome of a tool call, with what the audit log stores.
+
+    Attributes:
+        content: What the model reads.
+        arguments: Redacted arguments.
+        output: Redacted raw output (None when the tool did not run).
+        result_size: Characters of the serialised output before truncation.
+    """
+
+    type: ClassVar[str] = "tool_result"
+    call_id: str
+    name: str
+    status: ToolStatus
+    content: str
+    arguments: dict[str, Any] = field(default_factory=dict)
+    output: Any = None
+    result_size: int = 0
+    latency_ms: int = 0
+    cost: Decimal = Decimal(0)
+
+
+@dataclass(frozen=True)
+class WouldExecute(_Event):
+    """Shadow mode: a write tool that would have run with these validated arguments."""
+
+    type: ClassVar[str] = "would_execute"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    preview: str
+
+
+@dataclass(frozen=True)
+class ApprovalRequired(_Event):
+    """A write tool waits for a decision; the turn stops after this event and resumes with it."""
+
+    type: ClassVar[str] = "approval_required"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    preview: str
+
+
+@dataclass(frozen=True)
+class Usage(_Event):
+    """One provider call."""
+
+    type: ClassVar[str] = "usage"
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    cache_read_tokens: int
+    cache_write_tokens: int
+    cost: Decimal
+    latency_ms: int
+
+
+@dataclass(frozen=True)
+class Error(_Event):
+    """Why the turn could not finish normally; ``code`` is stable, ``message`` is for people."""
+
+    type: ClassVar[str] = "error"
+    code: str
+    message: str
+    retry_after: float | None = None
+
+
+@dataclass(frozen=True)
+class Done(_Event):
+    """The last event of every turn.
+
+    Attributes:
+        stop_reason: ``end_turn``, ``max_tokens``, ``refusal``, ``approval_required``,
+            ``budget_exceeded`` or ``error``.
+        text: The final assistant text of the turn.
+    """
+
+    type: ClassVar[str] = "done"
+    stop_reason: str
+    text: str = ""
+
+
+TurnEvent = Union[TextDelta, ToolCall, ToolResult, WouldExecute, ApprovalRequired, Usage, Error, Done]

@@ -1,0 +1,529 @@
+"""The synchronous, bounded agent loop.
+
+One turn: build the context (system prompt with rules and summary, windowed transcript), ask the
+model, run the tools it calls, repeat until a final answer, an approval stop, a budget stop or a
+provider failure. Every step yields events; every new assistant or tool message goes to the sink
+as soon as it exists, so a crash mid-turn loses nothing already produced.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Generator, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any, Literal, Protocol
+
+from .budgets import BudgetStop, BudgetTracker, Limits, SessionUsage
+from .clock import SystemClock
+from .errors import ProviderError
+from .events import (
+    ApprovalRequired,
+    Done,
+    Error,
+    TextDelta,
+    ToolCall,
+    ToolResult,
+    ToolStatus,
+    TurnEvent,
+    Usage,
+    WouldExecute,
+)
+from .messages import Message, ModelRequest, ModelResponse, StreamText, TextBlock, TokenUsage, ToolUseBlock
+from .ports import CallLedger, Clock, MessageSink, ModelAdapter, ToolContext
+from .pricing import PriceTable
+from .redaction import redact
+from .tools import ToolDenied, ToolInputError, ToolRegistry, ToolSpec, ToolTimeout, serialize, truncate
+
+__all__ = [
+    "AgentConfig",
+    "ApprovalDecision",
+    "Summarizer",
+    "Turn",
+    "TurnRunner",
+    "build_system_prompt",
+    "split_window",
+]
+
+_logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class AgentConfig:
+    """What an agent is, as far as one turn is concerned.
+
+    Attributes:
+        model: Provider model id.
+        system_prompt: The agent's instructions.
+        rules: Standing rules, appended to the system prompt (a user message cannot change them).
+        limits: The turn's budgets.
+        memory_window: Earlier messages kept in the context; older ones go to the summarizer.
+        shadow_mode: Write tools are previewed, never executed.
+        approval_mode: ``write``: each write tool waits for an approval decision.
+        read_only: Write tools are not offered and are denied when called.
+        temperature: Sampling temperature (provider default when None).
+    """
+
+    model: str
+    system_prompt: str = ""
+    rules: tuple[str, ...] = ()
+    limits: Limits = Limits()
+    memory_window: int = 20
+    shadow_mode: bool = True
+    approval_mode: Literal["none", "write"] = "none"
+    read_only: bool = False
+    temperature: float | None = None
+
+
+@dataclass(frozen=True)
+class ApprovalDecision:
+    """A decision on the tool call a turn stopped for."""
+
+    call_id: str
+    approved: bool
+    reason: str = ""
+
+
+class Summarizer(Protocol):
+    """Folds messages leaving the memory window into a running summary."""
+
+    def __call__(self, summary: str | None, dropped: Sequence[Message]) -> str: ...
+
+
+def build_system_prompt(config: AgentConfig, summary: str | None = None) -> str:
+    parts = [config.system_prompt.strip()]
+    if config.rules:
+        parts.append("Rules you must always follow:\n" + "\n".join(f"- {rule}" for rule in config.rules))
+    if summary:
+        parts.append("Summary of the earlier conversation:\n" + summary)
+    return "\n\n".join(part for part in parts if part)
+
+
+def split_window(history: Sequence[Message], memory_window: int) -> tuple[list[Message], list[Message]]:
+    """Split ``history`` into (dropped, kept) with at most ``memory_window`` messages kept.
+
+    The kept part always starts at a user message, so no tool result is separated from the call
+    that asked for it.
+    """
+    start = max(0, len(history) - memory_window)
+    while start < len(history) and history[start].role != "user":
+        start += 1
+    return list(history[:start]), list(history[start:])
+
+
+@dataclass
+class Turn:
+    """One run of the loop: iterate it for events; afterwards it holds the outcome.
+
+    Attributes:
+        messages: Messages this turn produced (assistant and tool), in order.
+        stop_reason: The ``Done`` event's stop reason.
+        usage: Tokens of the turn's provider calls.
+        cost: Provider and tool cost of the turn.
+        summary: The running summary after this turn (None when unchanged).
+        summarized: How many leading history messages the summary now covers.
+        pending: The approval the turn stopped for, if any.
+    """
+
+    _events: Iterator[TurnEvent]
+    messages: list[Message] = field(default_factory=list)
+    stop_reason: str = ""
+    usage: TokenUsage = TokenUsage()
+    cost: Decimal = Decimal(0)
+    summary: str | None = None
+    summarized: int = 0
+    pending: ApprovalRequired | None = None
+
+    def __iter__(self) -> Iterator[TurnEvent]:
+        return self._events
+
+    def collect(self) -> list[TurnEvent]:
+        """Run the turn to its end and return every event."""
+        return list(self)
+
+    @property
+    def text(self) -> str:
+        """The last assistant text of the turn."""
+        for message in reversed(self.messages):
+            if message.role == "assistant" and message.text:
+                return message.text
+        return ""
+
+
+class _Stopped(Exception):
+    """Internal: the turn ends now with this stop; ``partial`` is text streamed before it."""
+
+    def __init__(self, stop: BudgetStop, partial: str = "") -> None:
+        self.stop = stop
+        self.partial = partial
+
+
+class TurnRunner:
+    """Runs turns of one agent with one model adapter, tool registry and tool context.
+
+    Args:
+        config: The agent's configuration.
+        adapter: The model (a provider adapter, a fallback chain, or a scripted model in tests).
+        registry: The tools offered; already filtered by the agent's allowlist.
+        context: Runs tool handlers (as the session's user, in Odoo).
+        pricing: Prices for the cost of provider calls.
+        clock: Time source for deadlines and call budgets.
+        ledger: Counts calls for tools with daily / monthly budgets.
+        sink: Receives every new assistant and tool message at once.
+        summarizer: Folds messages that leave the memory window into a summary.
+        session_usage: Tokens and cost of the session before this turn.
+    """
+
+    def __init__(
+        self,
+        config: AgentConfig,
+        adapter: ModelAdapter,
+        registry: ToolRegistry,
+        context: ToolContext,
+        *,
+        pricing: PriceTable | None = None,
+        clock: Clock | None = None,
+        ledger: CallLedger | None = None,
+        sink: MessageSink | None = None,
+        summarizer: Summarizer | None = None,
+        session_usage: SessionUsage | None = None,
+    ) -> None:
+        self.config = config
+        self.adapter = adapter
+        # The allowlist was applied by the caller; read-only agents never see write tools.
+        self.registry = registry.filtered(
+            (spec.name for spec in registry), include_write=not config.read_only
+        )
+        self.context = context
+        self.pricing = pricing or PriceTable()
+        self.clock = clock or SystemClock()
+        self.ledger = ledger
+        self.sink = sink
+        self.summarizer = summarizer
+        self.session_usage = session_usage or SessionUsage()
+
+    # === ENTRY POINTS === #
+
+    def run(self, history: Sequence[Message], user_message: Message, *, summary: str | None = None) -> Turn:
+        """Start a turn for ``user_message`` (already saved by the caller) after ``history``."""
+        turn = Turn(iter(()))
+        turn._events = self._drive(turn, list(history), user_message, None, summary)
+        return turn
+
+    def resume(
+        self, history: Sequence[Message], decision: ApprovalDecision, *, summary: str | None = None
+    ) -> Turn:
+        """Continue a turn that stopped for approval; ``history`` ends where that turn stopped.
+
+        Raises:
+            ValueError: When no call of ``history`` waits for the decision's call id.
+        """
+        unresolved = _unresolved_calls(history)
+        if not unresolved or unresolved[0].id != decision.call_id:
+            raise ValueError(f"no tool call {decision.call_id!r} is waiting for a decision")
+        turn = Turn(iter(()))
+        turn._events = self._drive(turn, list(history), None, decision, summary)
+        return turn
+
+    # === LOOP === #
+
+    def _drive(
+        self,
+        turn: Turn,
+        history: list[Message],
+        user_message: Message | None,
+        decision: ApprovalDecision | None,
+        summary: str | None,
+    ) -> Iterator[TurnEvent]:
+        budget = BudgetTracker(self.config.limits, self.clock, self.session_usage)
+        transcript = list(history)
+        if user_message is not None:
+            # A new message supersedes calls still waiting for a decision: close them so the
+            # transcript stays valid for every provider.
+            for call in _unresolved_calls(transcript):
+                self._append(
+                    turn, transcript, _not_executed(call, "the user sent a new message instead of deciding")
+                )
+            transcript.append(user_message)
+        turn_start = _current_turn_start(transcript)
+        prior = transcript[:turn_start]
+        summary = self._summarize(turn, prior, summary)
+        system = build_system_prompt(self.config, summary)
+        window = split_window(prior, self.config.memory_window)[1]
+        try:
+            if decision is not None:
+                yield from self._run_tool_calls(
+                    turn, transcript, budget, _unresolved_calls(transcript), decision
+                )
+                if turn.pending:
+                    return
+            while True:
+                stop = budget.check_request()
+                if stop:
+                    raise _Stopped(stop)
+                response = yield from self._request(turn, budget, system, window + transcript[turn_start:])
+                if response is None:
+                    return
+                self._append(turn, transcript, response.message)
+                calls = response.message.tool_uses
+                if not calls:
+                    yield self._done(turn, response.stop_reason)
+                    return
+                yield from self._run_tool_calls(turn, transcript, budget, calls, None)
+                if turn.pending:
+                    return
+        except _Stopped as stopped:
+            yield from self._stop(turn, transcript, stopped)
+
+    def _request(
+        self, turn: Turn, budget: BudgetTracker, system: str, messages: list[Message]
+    ) -> Generator[TurnEvent, None, ModelResponse | None]:
+        request = ModelRequest(
+            model=self.config.model,
+            system=system,
+            messages=tuple(messages),
+            tools=self.registry.definitions(),
+            max_tokens=budget.max_output_tokens(),
+            timeout=max(budget.remaining_seconds(), 0.001),
+            temperature=self.config.temperature,
+        )
+        started = self.clock.monotonic()
+        response: ModelResponse | None = None
+        partial: list[str] = []
+        stream = self.adapter.stream(request)
+        try:
+            for item in stream:
+                if isinstance(item, StreamText):
+                    partial.append(item.text)
+                    yield TextDelta(item.text)
+                    deadline = budget.deadline_stop()
+                    if deadline:
+                        raise _Stopped(deadline, "".join(partial))
+                else:
+                    response = item
+        except ProviderError as exc:
+            deadline = budget.deadline_stop()
+            if deadline:
+                raise _Stopped(deadline, "".join(partial)) from exc
+            _logger.warning("provider %s failed: %s (%s)", exc.provider or "?", exc.code, exc.status)
+            yield Error(exc.code, exc.message, exc.retry_after)
+            yield self._done(turn, "error")
+            return None
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        if response is None:
+            yield Error("provider_incomplete", "The model's answer ended before it was complete.")
+            yield self._done(turn, "error")
+            return None
+        cost = self.pricing.cost(response.model or self.config.model, response.usage)
+        budget.add_request(response.usage, cost)
+        turn.usage, turn.cost = budget.usage, budget.cost
+        usage = response.usage
+        yield Usage(
+            provider=response.provider or self.adapter.provider,
+            model=response.model or self.config.model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost=cost,
+            latency_ms=round((self.clock.monotonic() - started) * 1000),
+        )
+        return response
+
+    def _run_tool_calls(
+        self,
+        turn: Turn,
+        transcript: list[Message],
+        budget: BudgetTracker,
+        calls: Sequence[ToolUseBlock],
+        decision: ApprovalDecision | None,
+    ) -> Iterator[TurnEvent]:
+        for index, call in enumerate(calls):
+            decided = decision is not None and call.id == decision.call_id
+            stop = budget.check_tool_call()
+            if stop:
+                for skipped in calls[index:]:
+                    self._append(turn, transcript, _not_executed(skipped, stop.message))
+                raise _Stopped(stop)
+            spec = self.registry.by_wire_name(call.name)
+            arguments = redact(call.input, spec.redact_keys if spec else ())
+            if not decided:
+                yield ToolCall(call.id, spec.name if spec else call.name, arguments)
+            outcome = self._execute(call, spec, arguments, decision if decided else None)
+            if isinstance(outcome, ApprovalRequired):
+                turn.pending = outcome
+                yield outcome
+                yield self._done(turn, "approval_required")
+                return
+            result, would_execute = outcome
+            if would_execute is not None:
+                yield would_execute
+            budget.add_tool_call(result.cost)
+            turn.cost = budget.cost
+            self._append(
+                turn, transcript, Message.tool_result(call.id, result.content, is_error=result.status != "ok")
+            )
+            yield result
+
+    def _execute(
+        self,
+        call: ToolUseBlock,
+        spec: ToolSpec | None,
+        arguments: dict[str, Any],
+        decision: ApprovalDecision | None,
+    ) -> tuple[ToolResult, WouldExecute | None] | ApprovalRequired:
+        """Run one call through every check.
+
+        Returns:
+            The result with, in shadow mode, the ``would_execute`` event; or the approval the call
+            must wait for.
+        """
+
+        def result(status: ToolStatus, content: str, **extra: Any) -> ToolResult:
+            name = spec.name if spec else call.name
+            return ToolResult(call.id, name, status, content, arguments=arguments, **extra)
+
+        if spec is None:
+            offered = ", ".join(tool.wire_name for tool in self.registry) or "none"
+            return result("error", f"Unknown tool {call.name!r}. Tools you may call: {offered}."), None
+        if call.input_error:
+            return result("error", f"The arguments are not a valid JSON object: {call.input_error}"), None
+        invalid = spec.input_error(call.input)
+        if invalid:
+            return result("error", f"Invalid arguments: {invalid}. Fix them and call the tool again."), None
+        if decision is not None and not decision.approved:
+            reason = f" Reason: {decision.reason}" if decision.reason else ""
+            return result("denied", f"The user rejected this action; it was not executed.{reason}"), None
+        if self.registry.rate_limiter and not self.registry.rate_limiter.allow(spec.name, spec.rate_limit):
+            return result(
+                "denied", f"Rate limit of {spec.rate_limit:g} calls per second reached; try later."
+            ), None
+        over_budget = self._call_budget_error(spec)
+        if over_budget:
+            return result("denied", over_budget), None
+        if spec.mode == "write" and decision is None:
+            if self.config.read_only:
+                return result("denied", "This agent is read-only: write tools are not available."), None
+            # Shadow mode wins over approval mode: nothing runs, so there is nothing to approve.
+            if self.config.shadow_mode:
+                preview = self._preview(spec, call.input)
+                content = serialize({"shadow_mode": True, "executed": False, "would_have": preview})
+                return result("shadowed", content), WouldExecute(call.id, spec.name, arguments, preview)
+            if self.config.approval_mode == "write":
+                return ApprovalRequired(call.id, spec.name, arguments, self._preview(spec, call.input))
+        return self._invoke(spec, call, result), None
+
+    def _invoke(self, spec: ToolSpec, call: ToolUseBlock, result: Any) -> ToolResult:
+        started = self.clock.monotonic()
+        if self.ledger is not None:
+            self.ledger.record_call(spec.name, self.clock.now())
+
+        def elapsed() -> int:
+            return round((self.clock.monotonic() - started) * 1000)
+
+        try:
+            output = self.context.invoke(spec.handler, dict(call.input), timeout=spec.timeout)
+        except ToolTimeout as exc:
+            return result("timeout", f"The tool timed out: {exc}", latency_ms=elapsed(), cost=spec.cost)
+        except ToolDenied as exc:
+            return result("denied", f"Access denied: {exc}", latency_ms=elapsed())
+        except ToolInputError as exc:
+            return result("error", f"Invalid input: {exc}", latency_ms=elapsed(), cost=spec.cost)
+        except Exception as exc:
+            _logger.warning("tool %s failed with %s", spec.name, type(exc).__name__, exc_info=True)
+            return result(
+                "error", f"The tool failed: {type(exc).__name__}: {exc}", latency_ms=elapsed(), cost=spec.cost
+            )
+        bad_output = spec.output_error(output)
+        if bad_output:
+            return result(
+                "error",
+                f"The tool returned invalid output: {bad_output}",
+                latency_ms=elapsed(),
+                cost=spec.cost,
+            )
+        text = serialize(output)
+        return result(
+            "ok",
+            truncate(text, self.config.limits.max_result_chars),
+            output=redact(output, spec.redact_keys),
+            result_size=len(text),
+            latency_ms=elapsed(),
+            cost=spec.cost,
+        )
+
+    # === HELPERS === #
+
+    def _call_budget_error(self, spec: ToolSpec) -> str | None:
+        if self.ledger is None or (spec.daily_budget is None and spec.monthly_budget is None):
+            return None
+        now = self.clock.now().astimezone(timezone.utc)
+        day = datetime(now.year, now.month, now.day, tzinfo=timezone.utc)
+        checks = (("daily", spec.daily_budget, day), ("monthly", spec.monthly_budget, day.replace(day=1)))
+        for label, limit, since in checks:
+            if limit is not None and self.ledger.count_calls(spec.name, since) >= limit:
+                return f"The {label} budget of {limit} calls for this tool is used up."
+        return None
+
+    def _preview(self, spec: ToolSpec, arguments: dict[str, Any]) -> str:
+        if spec.preview is None:
+            shown = truncate(serialize(redact(arguments, spec.redact_keys)), 2000)
+            return f"{spec.display_name or spec.name} with {shown}"
+        try:
+            return spec.preview(self.context, dict(arguments))
+        except Exception as exc:  # noqa: BLE001 - a broken preview must not break the turn
+            return f"{spec.name} (no preview: {type(exc).__name__}: {exc})"
+
+    def _summarize(self, turn: Turn, prior: list[Message], summary: str | None) -> str | None:
+        dropped = split_window(prior, self.config.memory_window)[0]
+        if dropped and self.summarizer is not None:
+            summary = self.summarizer(summary, dropped)
+            turn.summary, turn.summarized = summary, len(dropped)
+        return summary
+
+    def _stop(self, turn: Turn, transcript: list[Message], stopped: _Stopped) -> Iterator[TurnEvent]:
+        stop = stopped.stop
+        text = f"{stopped.partial}\n\n{stop.message}" if stopped.partial else stop.message
+        self._append(turn, transcript, Message("assistant", (TextBlock(text),)))
+        yield Error(stop.code, stop.message)
+        yield self._done(turn, "budget_exceeded")
+
+    def _append(self, turn: Turn, transcript: list[Message], message: Message) -> None:
+        transcript.append(message)
+        turn.messages.append(message)
+        if self.sink is not None:
+            self.sink.append(message)
+
+    def _done(self, turn: Turn, stop_reason: str) -> Done:
+        turn.stop_reason = stop_reason
+        return Done(stop_reason, turn.text)
+
+
+def _current_turn_start(transcript: Sequence[Message]) -> int:
+    """Index of the user message that opened the current turn."""
+    for index in range(len(transcript) - 1, -1, -1):
+        if transcript[index].role == "user":
+            return index
+    return 0
+
+
+def _unresolved_calls(transcript: Sequence[Message]) -> list[ToolUseBlock]:
+    """Tool calls of the last assistant message that have no result yet."""
+    for index in range(len(transcript) - 1, -1, -1):
+        message = transcript[index]
+        if message.role == "assistant":
+            answered = {
+                block.tool_use_id for later in transcript[index + 1 :] for block in later.tool_results
+            }
+            return [call for call in message.tool_uses if call.id not in answered]
+        if message.role == "user":
+            return []
+    return []
+
+
+def _not_executed(call: ToolUseBlock, why: str) -> Message:
+    return Message.tool_result(call.id, f"Not executed: {why}", is_error=True)
