@@ -1,0 +1,11 @@
+from . import (
+    aia_agent,
+    aia_approval,
+    aia_message,
+    aia_model,
+    aia_provider,
+    aia_session,
+    aia_tool,
+    aia_tool_execution,
+    aia_usage_event,
+)

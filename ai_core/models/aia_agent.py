@@ -1,0 +1,228 @@
+from decimal import Decimal
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..ai_engine import AgentConfig, FallbackChain, Limits, Link, PriceTable, ToolRegistry
+from ..tools import CATALOGUE
+
+# Fields whose change makes a new version of the agent; the snapshot restores exactly these.
+VERSIONED_FIELDS = (
+    "name",
+    "description",
+    "system_prompt",
+    "rules",
+    "model_id",
+    "fallback_model_id",
+    "tool_ids",
+    "allowed_model_ids",
+    "memory_window",
+    "shadow_mode",
+    "read_only",
+    "approval_mode",
+    "approver_id",
+    "max_tool_calls",
+    "max_iterations",
+    "turn_deadline",
+    "max_output_tokens",
+    "max_turn_tokens",
+    "max_turn_cost",
+    "max_session_tokens",
+    "max_session_cost",
+)
+
+
+class AiaAgent(models.Model):
+    _name = "aia.agent"
+    _description = "AI Agent"
+    _order = "name"
+
+    code = fields.Char(required=True, help="Stable identifier used by the API: /aia/v1/agents/<code>/chat")
+    name = fields.Char(required=True, translate=True)
+    description = fields.Text(translate=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one("res.company", index=True, help="Empty: shared by every company.")
+    system_prompt = fields.Text(required=True, default="You are a helpful assistant inside Odoo.")
+    rules = fields.Text(help="One rule per line. Part of the system prompt; users cannot change them.")
+    model_id = fields.Many2one("aia.model", required=True, ondelete="restrict")
+    fallback_model_id = fields.Many2one(
+        "aia.model", ondelete="set null", help="Used when the model's provider fails."
+    )
+    tool_ids = fields.Many2many("aia.tool", string="Tools")
+    allowed_model_ids = fields.Many2many(
+        "ir.model",
+        string="Models the ORM tools may touch",
+        domain=[("transient", "=", False)],
+        help="Generic ORM tools refuse any other model. Access rights of the user still apply.",
+    )
+    memory_window = fields.Integer(default=20, help="Earlier messages sent with each request.")
+    shadow_mode = fields.Boolean(default=True, help="Write tools are previewed, never executed.")
+    read_only = fields.Boolean(help="Write tools are not offered at all.")
+    approval_mode = fields.Selection(
+        [("none", "None"), ("write", "Write tools need approval")], default="none", required=True
+    )
+    approver_id = fields.Many2one("res.users", help="Gets an activity for each pending approval.")
+    max_tool_calls = fields.Integer(default=20)
+    max_iterations = fields.Integer(default=10)
+    turn_deadline = fields.Integer("Turn deadline (s)", default=60)
+    max_output_tokens = fields.Integer(default=4096)
+    max_turn_tokens = fields.Integer(help="0: no limit")
+    max_turn_cost = fields.Float(digits=(16, 6), help="0: no limit")
+    max_session_tokens = fields.Integer(help="0: no limit")
+    max_session_cost = fields.Float(digits=(16, 6), help="0: no limit")
+    version = fields.Integer(default=1, readonly=True, copy=False)
+    version_ids = fields.One2many("aia.agent.version", "agent_id", string="Versions")
+    session_count = fields.Integer(compute="_compute_session_count")
+
+    _code_company_unique = models.Constraint(
+        "UNIQUE(code, company_id)", "An agent code must be unique per company."
+    )
+
+    def _compute_session_count(self):
+        counts = dict(
+            self.env["aia.session"]._read_group([("agent_id", "in", self.ids)], ["agent_id"], ["__count"])
+        )
+        for agent in self:
+            agent.session_count = counts.get(agent, 0)
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        agents = super().create(vals_list)
+        agents._aia_snapshot()
+        return agents
+
+    def write(self, vals):
+        versioned = set(vals) & set(VERSIONED_FIELDS)
+        result = super().write(vals)
+        if versioned:
+            for agent in self:
+                agent.version += 1
+            self._aia_snapshot()
+        return result
+
+    # === ACTIONS === #
+
+    def action_open_sessions(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Sessions"),
+            "res_model": "aia.session",
+            "view_mode": "list,form",
+            "domain": [("agent_id", "=", self.id)],
+        }
+
+    # === BUSINESS METHODS === #
+
+    def _aia_snapshot(self):
+        for agent in self:
+            data = {}
+            for name in VERSIONED_FIELDS:
+                field = agent._fields[name]
+                value = agent[name]
+                if field.type == "many2one":
+                    value = value.id
+                elif field.type == "many2many":
+                    value = value.ids
+                data[name] = value
+            self.env["aia.agent.version"].create(
+                {"agent_id": agent.id, "version": agent.version, "snapshot": data}
+            )
+
+    def _aia_limits(self):
+        self.ensure_one()
+
+        def cost(value):
+            return Decimal(str(value)) if value else None
+
+        return Limits(
+            max_tool_calls=self.max_tool_calls,
+            max_iterations=self.max_iterations,
+            turn_deadline=float(self.turn_deadline),
+            max_output_tokens=min(
+                self.max_output_tokens, self.model_id.max_output_tokens or self.max_output_tokens
+            ),
+            max_turn_tokens=self.max_turn_tokens or None,
+            max_turn_cost=cost(self.max_turn_cost),
+            max_session_tokens=self.max_session_tokens or None,
+            max_session_cost=cost(self.max_session_cost),
+        )
+
+    def _aia_config(self, limits=None):
+        self.ensure_one()
+        rules = tuple(line.strip() for line in (self.rules or "").splitlines() if line.strip())
+        return AgentConfig(
+            model=self.model_id.name,
+            system_prompt=self.system_prompt or "",
+            rules=rules,
+            limits=limits or self._aia_limits(),
+            memory_window=self.memory_window,
+            shadow_mode=self.shadow_mode,
+            approval_mode=self.approval_mode,
+            read_only=self.read_only,
+        )
+
+    def _aia_tool_registry(self):
+        """The agent's allowlist as an engine registry; tools without a handler are left out."""
+        self.ensure_one()
+        registry = ToolRegistry(rate_limiter=CATALOGUE.rate_limiter)
+        for tool in self.tool_ids.filtered("active"):
+            spec = tool._aia_spec()
+            if spec is not None:
+                registry.register(spec)
+        return registry
+
+    def _aia_models(self):
+        self.ensure_one()
+        return (self.model_id | self.fallback_model_id).filtered("active")
+
+    def _aia_price_table(self):
+        return PriceTable({model.name: model._aia_price() for model in self._aia_models()})
+
+    def _aia_model_adapter(self):
+        """The agent's model: its provider, then the fallback's, each behind a circuit breaker."""
+        self.ensure_one()
+        links = []
+        for model in self._aia_models():
+            provider = model.provider_id
+            if not provider.active:
+                continue
+            links.append(Link(provider._aia_build_model_adapter(), model.name, provider._aia_breaker()))
+        if not links:
+            raise UserError(self.env._("Agent %(name)s has no active model.", name=self.name))
+        return FallbackChain(links)
+
+
+class AiaAgentVersion(models.Model):
+    _name = "aia.agent.version"
+    _description = "AI Agent Version"
+    _order = "agent_id, version desc"
+
+    agent_id = fields.Many2one("aia.agent", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="agent_id.company_id", store=True)
+    version = fields.Integer(required=True)
+    snapshot = fields.Json(required=True)
+
+    @api.depends("agent_id.name", "version")
+    def _compute_display_name(self):
+        for version in self:
+            version.display_name = f"{version.agent_id.name} v{version.version}"
+
+    def action_restore(self):
+        """Restore this configuration; the restore itself becomes the newest version."""
+        self.ensure_one()
+        values = {}
+        for name, value in self.snapshot.items():
+            field = self.agent_id._fields.get(name)
+            if field is None:
+                continue
+            if field.type == "many2many":
+                model = self.env[field.comodel_name]
+                value = [fields.Command.set(model.browse(value).exists().ids)]
+            elif field.type == "many2one":
+                value = self.env[field.comodel_name].browse(value).exists().id if value else False
+            values[name] = value
+        self.agent_id.write(values)
+        return True

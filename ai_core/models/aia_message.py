@@ -1,0 +1,40 @@
+from odoo import api, fields, models
+
+from ..ai_engine import Message
+
+
+class AiaMessage(models.Model):
+    _name = "aia.message"
+    _description = "AI Session Message"
+    _order = "session_id, id"
+
+    session_id = fields.Many2one("aia.session", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="session_id.company_id", store=True, index=True)
+    role = fields.Selection([("user", "User"), ("assistant", "Assistant"), ("tool", "Tool")], required=True)
+    content = fields.Json(required=True, help="The engine's message, content blocks included.")
+    body = fields.Text(compute="_compute_body", store=True, help="The text of the message.")
+
+    @api.depends("content")
+    def _compute_body(self):
+        for message in self:
+            engine_message = message._aia_engine_message()
+            if engine_message.role == "tool":
+                message.body = "\n".join(block.content for block in engine_message.tool_results)
+            else:
+                message.body = engine_message.text
+
+    def _aia_engine_message(self):
+        self.ensure_one()
+        return Message.from_dict(self.content)
+
+    def _aia_to_client(self):
+        """What the chat UI shows of a message."""
+        self.ensure_one()
+        message = self._aia_engine_message()
+        return {
+            "id": self.id,
+            "role": self.role,
+            "text": self.body or "",
+            "tool_calls": [{"id": call.id, "name": call.name} for call in message.tool_uses],
+            "create_date": fields.Datetime.to_string(self.create_date),
+        }

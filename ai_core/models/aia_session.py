@@ -1,0 +1,482 @@
+import json
+import logging
+import time
+from decimal import Decimal
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+from odoo.modules import module as odoo_module
+from odoo.tools import str2bool
+
+from ..ai_engine import (
+    ApprovalDecision,
+    ApprovalRequired,
+    Done,
+    Error,
+    Message,
+    SessionUsage,
+    TextDelta,
+    ToolResult,
+    TurnRunner,
+    Usage,
+    WouldExecute,
+)
+from ..tools import OdooToolContext
+
+_logger = logging.getLogger(__name__)
+
+ENABLED_PARAM = "aia.agents_enabled"
+BUS_TYPE = "aia.session/events"
+# Text deltas are sent to the browser in batches at most this often (seconds).
+DELTA_FLUSH_INTERVAL = 0.05
+
+
+def _in_test():
+    return bool(odoo_module.current_test)
+
+
+class AiaSession(models.Model):
+    _name = "aia.session"
+    _description = "AI Session"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+
+    name = fields.Char(default=lambda self: self.env._("New session"), required=True)
+    agent_id = fields.Many2one("aia.agent", required=True, ondelete="restrict", index=True, tracking=True)
+    user_id = fields.Many2one(
+        "res.users", required=True, default=lambda self: self.env.user, ondelete="restrict", index=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    channel = fields.Selection(
+        [("web", "Web"), ("api", "API"), ("automation", "Automation")], default="web", required=True
+    )
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("running", "Running"),
+            ("waiting_approval", "Waiting for approval"),
+            ("done", "Done"),
+            ("error", "Error"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    res_model = fields.Char("Linked model", index=True)
+    res_id = fields.Many2oneReference("Linked record", model_field="res_model", index=True)
+    previous_session_id = fields.Many2one("aia.session", ondelete="set null", index=True)
+    message_ids_aia = fields.One2many("aia.message", "session_id", string="Transcript")
+    execution_ids = fields.One2many("aia.tool.execution", "session_id", string="Tool executions")
+    approval_ids = fields.One2many("aia.approval", "session_id", string="Approvals")
+    usage_event_ids = fields.One2many("aia.usage.event", "session_id", string="Usage")
+    input_tokens = fields.Integer(readonly=True)
+    output_tokens = fields.Integer(readonly=True)
+    cache_read_tokens = fields.Integer(readonly=True)
+    cache_write_tokens = fields.Integer(readonly=True)
+    total_tokens = fields.Integer(readonly=True)
+    total_cost = fields.Float(digits=(16, 6), readonly=True)
+    error_message = fields.Text(readonly=True)
+    last_text = fields.Text(readonly=True, help="The last answer of the agent.")
+
+    # === PUBLIC API (chat UI and JSON-2) === #
+
+    @api.model
+    def start(self, agent_code, message, res_model=None, res_id=None):
+        """Open a session with the agent ``agent_code`` and post ``message``; the turn runs in a job.
+
+        Returns:
+            The new session's id.
+        """
+        agent = self.env["aia.agent"].search([("code", "=", agent_code)], limit=1)
+        if not agent:
+            raise UserError(self.env._("No agent with code %(code)s.", code=agent_code))
+        session = self.create({"agent_id": agent.id, "res_model": res_model, "res_id": res_id})
+        session.post_message(message)
+        return session.id
+
+    def post_message(self, message):
+        """Save the user's message, then run the turn in a queue job.
+
+        Returns:
+            The id of the saved message.
+        """
+        self.ensure_one()
+        self._aia_check_enabled()
+        text = (message or "").strip()
+        if not text:
+            raise UserError(self.env._("The message is empty."))
+        if self.state in ("running", "waiting_approval"):
+            raise UserError(self.env._("The agent is still working on this session: wait for it or stop it."))
+        saved = self._aia_save_user_message(text)
+        self._aia_enqueue_turn(saved)
+        return saved.id
+
+    def action_cancel(self):
+        """Stop button: a running turn stops at its next step, pending approvals are dropped."""
+        for session in self.filtered(lambda s: s.state in ("draft", "running", "waiting_approval")):
+            session.sudo().approval_ids.filtered(lambda a: a.state == "pending").state = "cancelled"
+            session.sudo().state = "cancelled"
+            session._aia_notify([{"type": "state", "state": "cancelled"}])
+        return True
+
+    def chat_data(self):
+        """Everything the chat UI shows of the session."""
+        self.ensure_one()
+        executions = self.execution_ids.sorted("id")
+        return {
+            "id": self.id,
+            "name": self.name,
+            "state": self.state,
+            "agent": {"id": self.agent_id.id, "name": self.agent_id.name, "code": self.agent_id.code},
+            "error_message": self.error_message or "",
+            "total_tokens": self.total_tokens,
+            "total_cost": self.total_cost,
+            "messages": [message._aia_to_client() for message in self.message_ids_aia.sorted("id")],
+            "executions": [
+                {
+                    "id": execution.id,
+                    "call_id": execution.call_id,
+                    "name": execution.tool_name,
+                    "arguments": execution.arguments,
+                    "content": execution.content,
+                    "preview": execution.preview,
+                    "latency_ms": execution.latency_ms,
+                    "status": execution.status,
+                }
+                for execution in executions
+            ],
+            "approvals": [
+                {
+                    "id": approval.id,
+                    "call_id": approval.call_id,
+                    "name": approval.tool_name,
+                    "arguments": approval.arguments,
+                    "preview": approval.preview,
+                    "state": approval.state,
+                }
+                for approval in self.approval_ids.sorted("id")
+            ],
+        }
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _aia_enabled(self):
+        return str2bool(self.env["ir.config_parameter"].sudo().get_param(ENABLED_PARAM, "True"), default=True)
+
+    @api.model
+    def _aia_check_enabled(self):
+        if not self._aia_enabled():
+            raise UserError(self.env._("AI agents are temporarily unavailable."))
+
+    def _aia_save_user_message(self, text):
+        self.ensure_one()
+        values = {"state": "running", "error_message": False}
+        if not self.message_ids_aia:
+            values["name"] = text[:60]
+        self.sudo().write(values)
+        return (
+            self.env["aia.message"]
+            .sudo()
+            .create({"session_id": self.id, "role": "user", "content": Message.user(text).to_dict()})
+        )
+
+    def _aia_enqueue_turn(self, user_message):
+        self.ensure_one()
+        channel = "root.aia.automation" if self.channel == "automation" else "root.aia"
+        self.with_delay(channel=channel, description=f"AI turn: {self.name}")._aia_job_run_turn(
+            user_message.id
+        )
+
+    def _aia_enqueue_resume(self, approval):
+        self.ensure_one()
+        self.sudo().state = "running"
+        self.with_delay(channel="root.aia", description=f"AI resume: {self.name}")._aia_job_resume(
+            approval.id
+        )
+
+    def _aia_job_run_turn(self, message_id):
+        """Queue job: run the turn that ``message_id`` opened."""
+        message = self.env["aia.message"].sudo().browse(message_id)
+        for _event in self._aia_run_turn(user_message=message):
+            pass
+
+    def _aia_job_resume(self, approval_id):
+        """Queue job: continue after a decision on ``approval_id``."""
+        approval = self.env["aia.approval"].sudo().browse(approval_id)
+        decision = ApprovalDecision(approval.call_id, approval.state == "approved", approval.reason or "")
+        for _event in self._aia_run_turn(decision=decision):
+            pass
+
+    def _aia_run_turn(self, user_message=None, decision=None):
+        """Run one turn and persist it as it goes; yields each engine event.
+
+        The turn runs as the session's user in the session's company, whoever triggered it (an
+        approver resuming it, a job runner). Failures end in a clear session state; the user's
+        message, saved before, is never lost.
+        """
+        self.ensure_one()
+        session = self.with_user(self.user_id).with_company(self.company_id).sudo(False)
+        recorder = _TurnRecorder(session)
+        if not self._aia_enabled():
+            recorder.fail(self.env._("AI agents are temporarily unavailable."))
+            return
+        try:
+            runner = session._aia_runner(recorder)
+            history = session._aia_history(exclude=user_message)
+            if decision is not None:
+                turn = runner.resume(history, decision)
+            else:
+                turn = runner.run(history, user_message._aia_engine_message())
+        except Exception as exc:
+            _logger.warning(
+                "session %s: turn could not start: %s", self.id, type(exc).__name__, exc_info=True
+            )
+            recorder.fail(str(exc))
+            return
+        events = iter(turn)
+        try:
+            for event in events:
+                recorder.record(event)
+                yield event
+                if recorder.cancelled():
+                    events.close()
+                    recorder.finish_cancelled()
+                    return
+        except Exception as exc:
+            _logger.exception("session %s: turn failed", self.id)
+            recorder.fail(str(exc))
+
+    def _aia_runner(self, recorder):
+        # The agent's configuration (models, providers, ir.model rows) is platform data read as
+        # superuser; only the tools run with the session user's rights, through tool_env.
+        agent = self.agent_id.sudo()
+        companies = self.company_id | self.user_id.company_ids
+        tool_env = self.env(context=dict(self.env.context, allowed_company_ids=companies.ids))
+        return TurnRunner(
+            agent._aia_config(),
+            agent._aia_model_adapter(),
+            agent._aia_tool_registry(),
+            OdooToolContext(tool_env, allowed_models=agent.allowed_model_ids.mapped("model"), session=self),
+            pricing=agent._aia_price_table(),
+            ledger=_ExecutionLedger(self),
+            sink=recorder,
+            session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
+        )
+
+    def _aia_history(self, exclude=None):
+        messages = self.sudo().message_ids_aia.sorted("id")
+        if exclude:
+            messages -= exclude
+        return [message._aia_engine_message() for message in messages]
+
+    def _aia_notify(self, events):
+        """Push events to the session owner's browser now, not at the end of the job."""
+        self.ensure_one()
+        payload = {"session_id": self.id, "events": events}
+        partner = self.user_id.partner_id
+        if _in_test():
+            self.env["bus.bus"].sudo()._sendone(partner, BUS_TYPE, payload)
+            return
+        with self.env.registry.cursor() as cr:
+            env = self.env(cr=cr, su=True)
+            env["bus.bus"]._sendone(env["res.partner"].browse(partner.id), BUS_TYPE, payload)
+
+    def _aia_checkpoint(self):
+        """Commit what the turn produced so far (the job or request owns this cursor)."""
+        if not _in_test():
+            self.env.cr.commit()
+
+
+class _TurnRecorder:
+    """Persists a turn's messages and events as they arrive, and streams them to the browser."""
+
+    def __init__(self, session):
+        self.session = session
+        self.ledger = session.sudo()
+        self.previews = {}
+        self.pending_deltas = []
+        self.last_flush = time.monotonic()
+        self.error = None
+
+    # MessageSink port
+    def append(self, message):
+        self.ledger.env["aia.message"].create(
+            {"session_id": self.session.id, "role": message.role, "content": message.to_dict()}
+        )
+        if message.role == "assistant" and message.text:
+            self.ledger.last_text = message.text
+        self.session._aia_checkpoint()
+
+    def record(self, event):
+        session = self.ledger
+        if isinstance(event, TextDelta):
+            self.pending_deltas.append(event.to_dict())
+            if time.monotonic() - self.last_flush >= DELTA_FLUSH_INTERVAL:
+                self.flush()
+            return
+        if isinstance(event, WouldExecute):
+            self.previews[event.call_id] = event.preview
+        elif isinstance(event, ToolResult):
+            self._record_tool_result(event)
+        elif isinstance(event, Usage):
+            self._record_usage(event)
+        elif isinstance(event, ApprovalRequired):
+            self._record_approval(event)
+        elif isinstance(event, Error):
+            self.error = event.message
+        elif isinstance(event, Done):
+            state = {"approval_required": "waiting_approval", "error": "error"}.get(event.stop_reason, "done")
+            session.write({"state": state, "error_message": self.error or False})
+        self.flush([event.to_dict()])
+        if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired)):
+            self.session._aia_checkpoint()
+
+    def flush(self, extra=()):
+        events = self.pending_deltas + list(extra)
+        self.pending_deltas = []
+        self.last_flush = time.monotonic()
+        if events:
+            self.session._aia_notify(events)
+
+    def cancelled(self):
+        cr = self.session.env.cr
+        cr.execute("SELECT state FROM aia_session WHERE id = %s", [self.session.id])
+        row = cr.fetchone()
+        return bool(row) and row[0] == "cancelled"
+
+    def finish_cancelled(self):
+        self.flush([{"type": "done", "stop_reason": "cancelled", "text": ""}])
+        self.session._aia_checkpoint()
+
+    def fail(self, message):
+        self.ledger.write({"state": "error", "error_message": message})
+        self.flush([Error("session_error", message).to_dict(), Done("error").to_dict()])
+        self.session._aia_checkpoint()
+
+    def _record_tool_result(self, event):
+        session = self.ledger
+        tool = session.env["aia.tool"].search([("name", "=", event.name)], limit=1)
+        session.env["aia.tool.execution"].create(
+            {
+                "session_id": session.id,
+                "tool_id": tool.id,
+                "tool_name": event.name,
+                "call_id": event.call_id,
+                "arguments": event.arguments,
+                "output": _jsonable(event.output),
+                "content": event.content,
+                "preview": self.previews.get(event.call_id),
+                "result_size": event.result_size,
+                "latency_ms": event.latency_ms,
+                "status": event.status,
+            }
+        )
+        session.env["aia.usage.event"].create(
+            {
+                **self._ledger_values(),
+                "kind": "tool_call",
+                "tool_name": event.name,
+                "cost": float(event.cost),
+                "latency_ms": event.latency_ms,
+                "status": event.status,
+            }
+        )
+        if event.call_id in self.previews:
+            approval = session.approval_ids.filtered(lambda a: a.call_id == event.call_id)
+            approval.filtered(lambda a: a.state == "pending").state = "cancelled"
+
+    def _record_usage(self, event):
+        session = self.ledger
+        tokens = event.input_tokens + event.output_tokens + event.cache_read_tokens + event.cache_write_tokens
+        session.env["aia.usage.event"].create(
+            {
+                **self._ledger_values(),
+                "kind": "provider_call",
+                "provider": event.provider,
+                "model_name": event.model,
+                "input_tokens": event.input_tokens,
+                "output_tokens": event.output_tokens,
+                "cache_read_tokens": event.cache_read_tokens,
+                "cache_write_tokens": event.cache_write_tokens,
+                "total_tokens": tokens,
+                "cost": float(event.cost),
+                "latency_ms": event.latency_ms,
+            }
+        )
+        session.write(
+            {
+                "input_tokens": session.input_tokens + event.input_tokens,
+                "output_tokens": session.output_tokens + event.output_tokens,
+                "cache_read_tokens": session.cache_read_tokens + event.cache_read_tokens,
+                "cache_write_tokens": session.cache_write_tokens + event.cache_write_tokens,
+                "total_tokens": session.total_tokens + tokens,
+                "total_cost": float(Decimal(str(session.total_cost)) + event.cost),
+            }
+        )
+
+    def _record_approval(self, event):
+        session = self.ledger
+        approver = session.agent_id.approver_id or session.user_id
+        approval = session.env["aia.approval"].create(
+            {
+                "session_id": session.id,
+                "approver_id": approver.id,
+                "call_id": event.call_id,
+                "tool_name": event.name,
+                "arguments": event.arguments,
+                "preview": event.preview,
+            }
+        )
+        activity = session.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=approver.id,
+            summary=session.env._("Approve AI action: %(tool)s", tool=event.name),
+            note=event.preview,
+        )
+        approval.activity_id = activity
+
+    def _ledger_values(self):
+        session = self.ledger
+        return {
+            "session_id": session.id,
+            "agent_id": session.agent_id.id,
+            "user_id": session.user_id.id,
+            "company_id": session.company_id.id,
+        }
+
+
+class _ExecutionLedger:
+    """Counts a tool's executions in the session's company, for daily / monthly call budgets."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def count_calls(self, tool_name, since):
+        return (
+            self.session.env["aia.tool.execution"]
+            .sudo()
+            .search_count(
+                [
+                    ("tool_name", "=", tool_name),
+                    ("company_id", "=", self.session.company_id.id),
+                    ("status", "in", ("ok", "error", "timeout")),
+                    ("create_date", ">=", fields.Datetime.to_string(since.replace(tzinfo=None))),
+                ]
+            )
+        )
+
+    def record_call(self, tool_name, at):
+        """Each call is counted from its execution row, written as soon as it ends."""
+
+
+def _jsonable(value):
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, default=str))

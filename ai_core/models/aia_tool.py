@@ -1,0 +1,82 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+from ..ai_engine import ToolSpec
+from ..tools import CATALOGUE
+from ..tools.http_tools import make_http_handler
+
+
+class AiaTool(models.Model):
+    _name = "aia.tool"
+    _description = "AI Tool"
+    _order = "name"
+
+    name = fields.Char(required=True, help="Catalogue name, namespace.name (e.g. finance.get_gl_balance).")
+    label = fields.Char(help="Human name, e.g. GetGLBalance.")
+    description = fields.Text(help="What the model reads to decide when to call the tool.")
+    active = fields.Boolean(default=True)
+    kind = fields.Selection(
+        [("python", "Python handler"), ("http", "HTTP request")], required=True, default="python"
+    )
+    mode = fields.Selection([("read", "Read"), ("write", "Write")], required=True, default="read")
+    company_id = fields.Many2one("res.company", index=True, help="Empty: available to every company.")
+    is_available = fields.Boolean(compute="_compute_is_available", help="A handler exists for this tool.")
+    input_schema = fields.Json(help="JSON Schema 2020-12 of the arguments (HTTP tools).")
+    http_url = fields.Char("URL", help="May contain {argument} placeholders.")
+    http_method = fields.Selection(
+        [("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH"), ("DELETE", "DELETE")],
+        default="GET",
+    )
+    http_headers = fields.Json(
+        "Headers", groups="base.group_system", help="Sent with every call; may hold secrets."
+    )
+    http_allowed_domains = fields.Char("Allowed domains", help="Comma-separated hosts the URL may point to.")
+    http_timeout = fields.Integer("Timeout (s)", default=10)
+    http_max_bytes = fields.Integer("Max response bytes", default=200_000)
+
+    _name_company_unique = models.Constraint(
+        "UNIQUE(name, company_id)", "A tool name must be unique per company."
+    )
+
+    @api.depends("kind", "name")
+    def _compute_is_available(self):
+        for tool in self:
+            tool.is_available = tool.kind == "http" or tool.name in CATALOGUE
+
+    @api.constrains("kind", "input_schema", "http_url")
+    def _check_http_definition(self):
+        for tool in self.filtered(lambda t: t.kind == "http"):
+            if not tool.http_url:
+                raise ValidationError(self.env._("HTTP tool %(name)s needs a URL.", name=tool.name))
+            try:
+                tool._aia_spec()
+            except Exception as exc:
+                raise ValidationError(
+                    self.env._("Tool %(name)s: %(error)s", name=tool.name, error=exc)
+                ) from exc
+
+    # === BUSINESS METHODS === #
+
+    def _aia_spec(self):
+        """The engine's spec of this tool, or None when its handler is not installed."""
+        self.ensure_one()
+        if self.kind == "python":
+            return CATALOGUE.get(self.name)
+        secrets = self.sudo()
+        return ToolSpec(
+            name=self.name,
+            description=self.description or self.label or self.name,
+            input_schema=self.input_schema or {"type": "object"},
+            handler=make_http_handler(
+                url=self.http_url,
+                method=self.http_method,
+                headers=dict(secrets.http_headers or {}),
+                allowed_domains=[d for d in (self.http_allowed_domains or "").split(",") if d.strip()],
+                timeout=self.http_timeout,
+                max_bytes=self.http_max_bytes,
+            ),
+            mode=self.mode,
+            timeout=float(self.http_timeout),
+            redact_keys=tuple(secrets.http_headers or {}),
+            display_name=self.label or "",
+        )

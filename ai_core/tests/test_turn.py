@@ -1,0 +1,170 @@
+from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.exceptions import UserError
+from odoo.tests import tagged
+
+from ..ai_engine import ServerError
+from ..ai_engine.testing import failure, reply, tool_calls
+from .common import AiaCase
+
+
+@tagged("post_install", "-at_install")
+class TestTurn(AiaCase):
+    def test_chat_runs_in_a_job_and_saves_the_transcript_and_usage(self):
+        model = self.script(
+            tool_calls(("orm_count", {"model": "res.partner", "domain": [["name", "=", "Zyxwv Interiors"]]})),
+            reply("There is one Zyxwv Interiors."),
+        )
+        self.env["res.partner"].create({"name": "Zyxwv Interiors"})
+        session = self.new_session()
+        with trap_jobs() as trap:
+            session.post_message("How many Zyxwv Interiors contacts?")
+            # Nothing ran inside the request: the provider was not called yet.
+            self.assertEqual(model.requests, [])
+            trap.assert_jobs_count(1, only=session._aia_job_run_turn)
+            trap.perform_enqueued_jobs()
+        model.assert_complete()
+        session.invalidate_recordset()
+        self.assertEqual(session.state, "done")
+        self.assertEqual(session.message_ids_aia.mapped("role"), ["user", "assistant", "tool", "assistant"])
+        self.assertEqual(session.last_text, "There is one Zyxwv Interiors.")
+        [execution] = session.execution_ids
+        self.assertEqual((execution.tool_name, execution.status), ("orm.count", "ok"))
+        self.assertIn('"count": 1', execution.content)
+        provider_calls = session.usage_event_ids.filtered(lambda e: e.kind == "provider_call")
+        self.assertEqual(len(provider_calls), 2)
+        self.assertEqual(session.total_tokens, sum(provider_calls.mapped("total_tokens")))
+        # The system prompt carries the agent's rules.
+        self.assertIn("Never invent records.", model.requests[0].system)
+
+    def test_tools_run_as_the_sessions_user(self):
+        self.env["ir.config_parameter"].set_param("aia.test.secret", "s3cr3t")
+        self.script(
+            tool_calls(("orm_search_read", {"model": "ir.config_parameter", "fields": ["key", "value"]})),
+            reply("I may not read that."),
+        )
+        session = self.new_session()
+        self.chat(session, "Read the system parameters")
+        [execution] = session.execution_ids
+        self.assertEqual(execution.status, "denied")
+        self.assertNotIn("s3cr3t", execution.content)
+
+    def test_orm_tools_refuse_models_the_agent_does_not_allow(self):
+        self.script(tool_calls(("orm_count", {"model": "res.users"})), reply("Not allowed."))
+        session = self.new_session()
+        self.chat(session, "Count users")
+        self.assertEqual(session.execution_ids.status, "error")
+        self.assertIn("not allowed for this agent", session.execution_ids.content)
+
+    def test_shadow_mode_writes_nothing(self):
+        self.script(
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Ghost Ltd"}})), reply("ok")
+        )
+        session = self.new_session()
+        self.chat(session, "Create Ghost Ltd")
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Ghost Ltd")]))
+        execution = session.execution_ids
+        self.assertEqual(execution.status, "shadowed")
+        self.assertIn("Ghost Ltd", execution.preview)
+
+    def test_approval_flow_creates_the_record_once_approved(self):
+        self.agent.write({"shadow_mode": False, "approval_mode": "write", "approver_id": self.operator.id})
+        model = self.script(
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Approved Ltd"}}))
+        )
+        session = self.new_session()
+        self.chat(session, "Create Approved Ltd")
+        self.assertEqual(session.state, "waiting_approval")
+        approval = session.approval_ids
+        self.assertEqual((approval.state, approval.approver_id), ("pending", self.operator))
+        self.assertTrue(approval.activity_id and approval.activity_id.user_id == self.operator)
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Approved Ltd")]))
+
+        model.then(reply("Created Approved Ltd."))
+        with trap_jobs() as trap:
+            approval.with_user(self.operator).action_approve()
+            trap.assert_jobs_count(1, only=session._aia_job_resume)
+            trap.perform_enqueued_jobs()
+        session.invalidate_recordset()
+        partner = self.env["res.partner"].search([("name", "=", "Approved Ltd")])
+        self.assertEqual(len(partner), 1)
+        # The write ran as the session's user, not as the approver.
+        self.assertEqual(partner.create_uid, self.user)
+        self.assertEqual(session.state, "done")
+        self.assertEqual(session.execution_ids.status, "ok")
+
+    def test_rejection_tells_the_model_and_writes_nothing(self):
+        self.agent.write({"shadow_mode": False, "approval_mode": "write"})
+        model = self.script(
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Nope Ltd"}}))
+        )
+        session = self.new_session()
+        self.chat(session, "Create Nope Ltd")
+        model.then(reply("Understood."))
+        with trap_jobs() as trap:
+            session.approval_ids.with_user(self.user).action_reject("not needed")
+            trap.perform_enqueued_jobs()
+        session.invalidate_recordset()
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Nope Ltd")]))
+        told = model.requests[-1].messages[-1].tool_results[0]
+        self.assertTrue(told.is_error)
+        self.assertIn("not needed", told.content)
+        self.assertEqual(session.execution_ids.status, "denied")
+
+    def test_a_provider_failure_keeps_the_users_message_and_shows_the_error(self):
+        self.script(failure(ServerError("Overloaded", status=529)))
+        session = self.new_session()
+        self.chat(session, "Are you there?")
+        self.assertEqual(session.state, "error")
+        self.assertIn("Overloaded", session.error_message)
+        self.assertEqual(session.message_ids_aia.mapped("body"), ["Are you there?"])
+        # The session can be used again once the provider is back.
+        self.script(reply("Yes."))
+        self.chat(session, "And now?")
+        self.assertEqual(session.state, "done")
+
+    def test_a_missing_api_key_ends_the_turn_in_a_clear_error(self):
+        self.provider.api_key = False
+        self.patch(type(self.env["aia.provider"]), "_aia_api_key", lambda provider: None)
+        session = self.new_session()
+        self.chat(session, "hello")
+        self.assertEqual(session.state, "error")
+        self.assertIn("No API key", session.error_message)
+        self.assertEqual(session.message_ids_aia.mapped("role"), ["user"])
+
+    def test_kill_switch_refuses_new_messages_and_keeps_queued_ones(self):
+        self.script()
+        session = self.new_session()
+        with trap_jobs() as trap:
+            session.post_message("queued before the switch")
+            self.env["ir.config_parameter"].set_param("aia.agents_enabled", "False")
+            trap.perform_enqueued_jobs()
+        session.invalidate_recordset()
+        self.assertEqual(session.state, "error")
+        self.assertIn("temporarily unavailable", session.error_message)
+        self.assertEqual(session.message_ids_aia.mapped("body"), ["queued before the switch"])
+        with self.assertRaisesRegex(UserError, "temporarily unavailable"):
+            session.post_message("after the switch")
+
+    def test_a_session_busy_with_a_turn_refuses_a_second_message(self):
+        session = self.new_session()
+        with trap_jobs():
+            session.post_message("first")
+            with self.assertRaisesRegex(UserError, "still working"):
+                session.post_message("second")
+
+    def test_agent_versions_snapshot_and_restore(self):
+        agent = self.agent
+        first = agent.version_ids.filtered(lambda v: v.version == agent.version)
+        agent.write({"system_prompt": "Changed prompt.", "shadow_mode": False})
+        self.assertEqual(agent.version, 2)
+        first.action_restore()
+        self.assertEqual((agent.system_prompt, agent.shadow_mode), ("You help with contacts.", True))
+        self.assertEqual(agent.version, 3)
+
+    def test_public_start_method_opens_a_session_by_agent_code(self):
+        self.script(reply("Hi!"))
+        with trap_jobs() as trap:
+            session_id = self.env["aia.session"].with_user(self.user).start("assistant", "Hello")
+            trap.perform_enqueued_jobs()
+        session = self.env["aia.session"].browse(session_id)
+        self.assertEqual((session.user_id, session.state, session.last_text), (self.user, "done", "Hi!"))

@@ -1,0 +1,223 @@
+"""Generic ORM tools: read, aggregate, count, create and write on the models an agent allows.
+
+Every call runs as the session's user through :class:`OdooToolContext`, so access rights and
+record rules decide what is visible; results are capped so they fit a model's context.
+"""
+
+from odoo.fields import Domain
+
+from ..ai_engine import ToolInputError
+from .catalogue import tool
+
+MAX_ROWS = 200
+DEFAULT_ROWS = 20
+MAX_FIELDS = 25
+# Binary content and internal columns are never worth the model's context.
+SKIPPED_TYPES = {"binary", "image", "properties_definition"}
+
+_MODEL = {"type": "string", "description": "Technical model name, e.g. res.partner."}
+_DOMAIN = {
+    "type": "array",
+    "description": 'Odoo domain, e.g. [["is_company", "=", true]].',
+    "default": [],
+}
+
+
+def _model(ctx, name):
+    if name not in ctx.allowed_models:
+        allowed = ", ".join(sorted(ctx.allowed_models)) or "none"
+        raise ToolInputError(f"model {name!r} is not allowed for this agent (allowed: {allowed})")
+    if name not in ctx.env:
+        raise ToolInputError(f"model {name!r} does not exist")
+    return ctx.env[name]
+
+
+def _domain(model, domain):
+    try:
+        parsed = Domain(domain or [])
+        parsed.validate(model)
+        return parsed
+    except (ValueError, TypeError, KeyError) as exc:
+        raise ToolInputError(f"invalid domain {domain!r}: {exc}") from None
+
+
+def _fields(model, names):
+    if not names:
+        return ["display_name"]
+    if len(names) > MAX_FIELDS:
+        raise ToolInputError(f"at most {MAX_FIELDS} fields per call")
+    unknown = [name for name in names if name not in model._fields]
+    if unknown:
+        raise ToolInputError(f"unknown fields on {model._name}: {', '.join(unknown)}")
+    skipped = [name for name in names if model._fields[name].type in SKIPPED_TYPES]
+    if skipped:
+        raise ToolInputError(f"binary fields cannot be read by agents: {', '.join(skipped)}")
+    return list(names)
+
+
+def _limit(value):
+    return min(max(int(value or DEFAULT_ROWS), 1), MAX_ROWS)
+
+
+@tool(
+    "orm.search_read",
+    display_name="Search records",
+    description="Search records of an allowed model and read some of their fields. Returns at most "
+    f"{MAX_ROWS} rows, with the total count and a truncation flag.",
+    input_schema={
+        "type": "object",
+        "properties": {
+            "model": _MODEL,
+            "domain": _DOMAIN,
+            "fields": {"type": "array", "items": {"type": "string"}, "maxItems": MAX_FIELDS},
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_ROWS},
+            "order": {"type": "string", "description": "e.g. 'date desc, id desc'"},
+        },
+        "required": ["model"],
+        "additionalProperties": False,
+    },
+)
+def search_read(ctx, args):
+    model = _model(ctx, args["model"])
+    domain = _domain(model, args.get("domain"))
+    names = _fields(model, args.get("fields"))
+    limit = _limit(args.get("limit"))
+    try:
+        records = model.search(domain, limit=limit, order=args.get("order") or None)
+    except ValueError as exc:
+        raise ToolInputError(str(exc)) from None
+    total = model.search_count(domain) if len(records) == limit else len(records)
+    return {
+        "model": model._name,
+        "count": total,
+        "records": records.read(names, load=None)
+        if names != ["display_name"]
+        else [{"id": record.id, "display_name": record.display_name} for record in records],
+        "truncated": total > len(records),
+    }
+
+
+@tool(
+    "orm.read_group",
+    display_name="Aggregate records",
+    description="Group records of an allowed model and aggregate fields in the database, e.g. "
+    "groupby ['partner_id'] with aggregates ['amount_total:sum'].",
+    input_schema={
+        "type": "object",
+        "properties": {
+            "model": _MODEL,
+            "domain": _DOMAIN,
+            "groupby": {"type": "array", "items": {"type": "string"}, "maxItems": 3},
+            "aggregates": {"type": "array", "items": {"type": "string"}, "default": ["__count"]},
+            "limit": {"type": "integer", "minimum": 1, "maximum": MAX_ROWS},
+            "order": {"type": "string"},
+        },
+        "required": ["model", "groupby"],
+        "additionalProperties": False,
+    },
+)
+def read_group(ctx, args):
+    model = _model(ctx, args["model"])
+    domain = _domain(model, args.get("domain"))
+    groupby = list(args["groupby"])
+    aggregates = list(args.get("aggregates") or ["__count"])
+    limit = _limit(args.get("limit"))
+    try:
+        rows = model._read_group(
+            domain, groupby, aggregates, limit=limit + 1, order=args.get("order") or None
+        )
+    except ValueError as exc:
+        raise ToolInputError(str(exc)) from None
+    groups = []
+    for row in rows[:limit]:
+        values = dict(zip(groupby + aggregates, row, strict=True))
+        groups.append({key: _plain(value) for key, value in values.items()})
+    return {"model": model._name, "groups": groups, "truncated": len(rows) > limit}
+
+
+def _plain(value):
+    if hasattr(value, "_name"):  # a recordset
+        return [value.id, value.display_name] if len(value) == 1 else value.ids
+    if hasattr(value, "isoformat"):
+        return value.isoformat()
+    return value
+
+
+@tool(
+    "orm.count",
+    display_name="Count records",
+    description="Count the records of an allowed model matching a domain.",
+    input_schema={
+        "type": "object",
+        "properties": {"model": _MODEL, "domain": _DOMAIN},
+        "required": ["model"],
+        "additionalProperties": False,
+    },
+)
+def count(ctx, args):
+    model = _model(ctx, args["model"])
+    return {"model": model._name, "count": model.search_count(_domain(model, args.get("domain")))}
+
+
+def _values(model, values):
+    unknown = [name for name in values if name not in model._fields]
+    if unknown:
+        raise ToolInputError(f"unknown fields on {model._name}: {', '.join(unknown)}")
+    return values
+
+
+def _preview_create(ctx, args):
+    return f"Create a {args['model']} record with {args['values']}"
+
+
+def _preview_write(ctx, args):
+    model = _model(ctx, args["model"])
+    records = model.browse(args["ids"]).exists()
+    names = ", ".join(records.mapped("display_name")[:10])
+    return f"Update {len(records)} {args['model']} record(s) ({names}) with {args['values']}"
+
+
+@tool(
+    "orm.create",
+    display_name="Create a record",
+    description="Create one record of an allowed model.",
+    mode="write",
+    preview=_preview_create,
+    input_schema={
+        "type": "object",
+        "properties": {"model": _MODEL, "values": {"type": "object"}},
+        "required": ["model", "values"],
+        "additionalProperties": False,
+    },
+)
+def create(ctx, args):
+    model = _model(ctx, args["model"])
+    record = model.create(_values(model, args["values"]))
+    return {"model": model._name, "id": record.id, "display_name": record.display_name}
+
+
+@tool(
+    "orm.write",
+    display_name="Update records",
+    description="Update records of an allowed model by id.",
+    mode="write",
+    preview=_preview_write,
+    input_schema={
+        "type": "object",
+        "properties": {
+            "model": _MODEL,
+            "ids": {"type": "array", "items": {"type": "integer"}, "minItems": 1, "maxItems": 100},
+            "values": {"type": "object"},
+        },
+        "required": ["model", "ids", "values"],
+        "additionalProperties": False,
+    },
+)
+def write(ctx, args):
+    model = _model(ctx, args["model"])
+    records = model.browse(args["ids"]).exists()
+    missing = sorted(set(args["ids"]) - set(records.ids))
+    if missing:
+        raise ToolInputError(f"no {model._name} records with ids {missing}")
+    records.write(_values(model, args["values"]))
+    return {"model": model._name, "updated": records.ids}
