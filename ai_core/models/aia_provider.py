@@ -1,3 +1,4 @@
+import hashlib
 import logging
 import os
 import threading
@@ -17,6 +18,9 @@ OPENROUTER_ENV_KEY = "OPENROUTER_API_KEY"
 # provider that is down, without a database round trip per call.
 _breakers: dict[tuple[str, int], CircuitBreaker] = {}
 _breakers_lock = threading.Lock()
+MAX_CACHED_ADAPTERS = 64
+_adapters: dict[tuple, object] = {}
+_adapters_lock = threading.Lock()
 
 
 class AiaProvider(models.Model):
@@ -67,33 +71,56 @@ class AiaProvider(models.Model):
         return os.environ.get(ENV_KEYS[provider.kind])
 
     def _aia_build_model_adapter(self):
-        """The only place that builds an SDK client. Odoo tests patch this method."""
+        """The only place that builds an SDK client. Odoo tests patch this method.
+
+        Adapters are kept per provider configuration and process: an SDK client owns a connection
+        pool and an SSL context whose creation alone costs tens of milliseconds per turn.
+        """
         self.ensure_one()
         provider = self.sudo()
         key = provider._aia_api_key()
         headers = dict(provider.extra_headers or {})
+        cache_key = (
+            self.env.cr.dbname,
+            provider.id,
+            provider.kind,
+            provider.base_url or "",
+            provider.max_retries,
+            hashlib.sha256(f"{key}|{sorted(headers.items())}".encode()).hexdigest(),
+        )
+        with _adapters_lock:
+            adapter = _adapters.get(cache_key)
+        if adapter is not None:
+            return adapter
         label = f"{provider.kind}:{provider.id}"
         if provider.kind == "anthropic":
             if not key:
                 raise UserError(self.env._("No API key for provider %(name)s.", name=provider.name))
             from ..ai_engine.anthropic_adapter import AnthropicAdapter
 
-            return AnthropicAdapter(
+            adapter = AnthropicAdapter(
                 key,
                 base_url=provider.base_url or None,
                 default_headers=headers or None,
                 max_retries=provider.max_retries,
                 provider=label,
             )
-        from ..ai_engine.openai_adapter import OpenAIAdapter
+        else:
+            from ..ai_engine.openai_adapter import OpenAIAdapter
 
-        return OpenAIAdapter(
-            key,
-            base_url=provider.base_url or None,
-            default_headers=headers or None,
-            max_retries=provider.max_retries,
-            provider=label,
-        )
+            adapter = OpenAIAdapter(
+                key,
+                base_url=provider.base_url or None,
+                default_headers=headers or None,
+                max_retries=provider.max_retries,
+                provider=label,
+            )
+        with _adapters_lock:
+            # Configurations that changed leave stale entries behind; bound the cache.
+            if len(_adapters) >= MAX_CACHED_ADAPTERS:
+                _adapters.clear()
+            _adapters[cache_key] = adapter
+        return adapter
 
     def _aia_breaker(self):
         self.ensure_one()

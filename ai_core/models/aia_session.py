@@ -247,16 +247,22 @@ class AiaSession(models.Model):
                     events.close()
                     recorder.finish_cancelled()
                     return
-        except Exception as exc:
+        except Exception as exc:  # nothing may leave a session stuck in "running"
             _logger.exception("session %s: turn failed", self.id)
             recorder.fail(str(exc))
+        finally:
+            recorder.close()
 
     def _aia_runner(self, recorder):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
         # superuser; only the tools run with the session user's rights, through tool_env.
         agent = self.agent_id.sudo()
-        companies = self.company_id | self.user_id.company_ids
-        tool_env = self.env(context=dict(self.env.context, allowed_company_ids=companies.ids))
+        # The session's company first, then the user's other companies (ormcached, no query).
+        company_ids = [
+            self.company_id.id,
+            *(cid for cid in self.user_id._get_company_ids() if cid != self.company_id.id),
+        ]
+        tool_env = self.env(context=dict(self.env.context, allowed_company_ids=company_ids))
         return TurnRunner(
             agent._aia_config(),
             agent._aia_model_adapter(),
@@ -268,23 +274,49 @@ class AiaSession(models.Model):
             session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
         )
 
-    def _aia_history(self, exclude=None):
-        messages = self.sudo().message_ids_aia.sorted("id")
-        if exclude:
-            messages -= exclude
-        return [message._aia_engine_message() for message in messages]
+    def _aia_history(self, exclude=None, window=True):
+        """The transcript as engine messages, oldest first.
 
-    def _aia_notify(self, events):
-        """Push events to the session owner's browser now, not at the end of the job."""
+        Args:
+            exclude: A message to leave out (the user message a turn is about to send).
+            window: Load only what the agent's memory window can use: from the user message
+                ``memory_window`` turns back. False loads the whole transcript.
+        """
+        Message = self.env["aia.message"].sudo()
+        domain = [("session_id", "=", self.id)]
+        if window:
+            # The window keeps at most memory_window earlier messages, so it starts at or after
+            # the memory_window-th user message before the current one.
+            cutoff = Message.search(
+                [*domain, ("role", "=", "user")], order="id desc", offset=self.agent_id.memory_window, limit=1
+            )
+            if cutoff:
+                domain.append(("id", ">=", cutoff.id))
+        if exclude:
+            domain.append(("id", "!=", exclude.id))
+        return [
+            message._aia_engine_message() for message in Message.search_fetch(domain, ["content"], order="id")
+        ]
+
+    def _aia_notify(self, events, cursor=None):
+        """Push events to the session owner's browser now, not at the end of the job.
+
+        Args:
+            cursor: A cursor of its own to commit the notification on; by default one is opened
+                for this call. In tests the notification joins the test transaction.
+        """
         self.ensure_one()
         payload = {"session_id": self.id, "events": events}
-        partner = self.user_id.partner_id
         if _in_test():
-            self.env["bus.bus"].sudo()._sendone(partner, BUS_TYPE, payload)
+            self.env["bus.bus"].sudo()._sendone(self.user_id.partner_id, BUS_TYPE, payload)
             return
-        with self.env.registry.cursor() as cr:
-            env = self.env(cr=cr, su=True)
-            env["bus.bus"]._sendone(env["res.partner"].browse(partner.id), BUS_TYPE, payload)
+        if cursor is None:
+            with self.env.registry.cursor() as own_cursor:
+                self._aia_notify(events, own_cursor)
+            return
+        env = self.env(cr=cursor, su=True)
+        env["bus.bus"]._sendone(env["res.partner"].browse(self.user_id.partner_id.id), BUS_TYPE, payload)
+        cursor.commit()
 
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""
@@ -300,8 +332,11 @@ class _TurnRecorder:
         self.ledger = session.sudo()
         self.previews = {}
         self.pending_deltas = []
-        self.last_flush = time.monotonic()
+        # Zero: the first text delta reaches the browser at once; later ones are batched.
+        self.last_flush = 0.0
         self.error = None
+        # One cursor for every notification of the turn: opening one per push costs milliseconds.
+        self.notify_cursor = None
 
     # MessageSink port
     def append(self, message):
@@ -340,8 +375,16 @@ class _TurnRecorder:
         events = self.pending_deltas + list(extra)
         self.pending_deltas = []
         self.last_flush = time.monotonic()
-        if events:
-            self.session._aia_notify(events)
+        if not events:
+            return
+        if self.notify_cursor is None and not _in_test():
+            self.notify_cursor = self.session.env.registry.cursor()
+        self.session._aia_notify(events, self.notify_cursor)
+
+    def close(self):
+        if self.notify_cursor is not None:
+            self.notify_cursor.close()
+            self.notify_cursor = None
 
     def cancelled(self):
         cr = self.session.env.cr
@@ -357,6 +400,7 @@ class _TurnRecorder:
         self.ledger.write({"state": "error", "error_message": message})
         self.flush([Error("session_error", message).to_dict(), Done("error").to_dict()])
         self.session._aia_checkpoint()
+        self.close()
 
     def _record_tool_result(self, event):
         session = self.ledger

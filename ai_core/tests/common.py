@@ -1,5 +1,6 @@
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.tests import TransactionCase, new_test_user
+
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine.testing import ScriptedModel
 

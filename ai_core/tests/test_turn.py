@@ -1,6 +1,7 @@
-from odoo.addons.queue_job.tests.common import trap_jobs
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine import ServerError
 from ..ai_engine.testing import failure, reply, tool_calls

@@ -1,7 +1,8 @@
 import logging
 
-from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from psycopg2 import errors as pg_errors
+
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 
 from ..ai_engine import ToolDenied, ToolInputError, ToolTimeout
 

@@ -1,0 +1,146 @@
+"""ai_core latency: loading a session history, and the time the platform adds before the first
+streamed text delta over the provider's first byte.
+
+Run with the interpreter that imports Odoo 19, on a scratch database with ai_core installed (the
+benchmark commits its sessions there):
+
+    python bench/ai_core_latency.py -c /path/to/odoo.conf -d aia_bench [--runs 200]
+
+1. History: ``aia.session._aia_history(window=False)``, all of a 100-message session, ORM caches
+   cleared before each run. Baseline: the same rows fetched and decoded with one raw SQL query.
+2. First delta: a local fake Anthropic server speaking the real SSE wire format. Baseline: the
+   time from sending the request with ``http.client`` to the first byte of the response body.
+   Measured: from the start of ``aia.session._aia_run_turn`` (what the queue job runs) to the first
+   ``text_delta`` it yields, through the real AnthropicAdapter and SDK built at the choke point.
+"""
+
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import statistics
+import time
+
+
+def median_ms(samples):
+    return statistics.median(samples) * 1000
+
+
+def bench_agent(env, server):
+    provider = env["aia.provider"].create(
+        {"name": "Bench", "kind": "anthropic", "base_url": server.url, "api_key": "bench"}
+    )
+    model = env["aia.model"].create({"name": "claude-sonnet-4-6", "provider_id": provider.id})
+    return env["aia.agent"].create({"code": f"bench{provider.id}", "name": "Bench", "model_id": model.id})
+
+
+def bench_history(env, agent, runs):
+    from odoo.addons.ai_core.ai_engine import Message
+
+    session = env["aia.session"].create({"agent_id": agent.id})
+    values = []
+    for index in range(50):
+        values.append(
+            {"session_id": session.id, "role": "user", "content": Message.user(f"question {index}").to_dict()}
+        )
+        answer = Message.assistant(f"answer {index} " * 30)
+        values.append({"session_id": session.id, "role": "assistant", "content": answer.to_dict()})
+    env["aia.message"].create(values)
+    env.cr.commit()
+    orm, raw = [], []
+    for _ in range(runs):
+        env.invalidate_all()
+        started = time.perf_counter()
+        history = session._aia_history(window=False)
+        orm.append(time.perf_counter() - started)
+        assert len(history) == 100
+        started = time.perf_counter()
+        env.cr.execute("SELECT content FROM aia_message WHERE session_id = %s ORDER BY id", [session.id])
+        decoded = [Message.from_dict(row[0]) for row in env.cr.fetchall()]
+        raw.append(time.perf_counter() - started)
+        assert len(decoded) == 100
+    return median_ms(orm), median_ms(raw)
+
+
+def first_byte(server, body):
+    connection = http.client.HTTPConnection("127.0.0.1", server.port)
+    started = time.perf_counter()
+    connection.request(
+        "POST", "/v1/messages", json.dumps(body), {"content-type": "application/json", "x-api-key": "bench"}
+    )
+    response = connection.getresponse()
+    response.read1(1)
+    elapsed = time.perf_counter() - started
+    response.read()
+    connection.close()
+    return elapsed
+
+
+def bench_first_delta(env, server, agent, runs):
+    from odoo.addons.ai_core.ai_engine.events import TextDelta
+
+    fragments = ["The ", "balance ", "is ", "42."]
+    session = env["aia.session"].create({"agent_id": agent.id})
+    env.cr.commit()
+    body = {
+        "model": "claude-sonnet-4-6",
+        "max_tokens": 64,
+        "stream": True,
+        "messages": [{"role": "user", "content": "hi"}],
+    }
+    platform, baseline = [], []
+    for index in range(runs):
+        server.add_text(fragments)
+        baseline.append(first_byte(server, body))
+        server.add_text(fragments)
+        message = session._aia_save_user_message(f"What is the balance? ({index})")
+        env.cr.commit()
+        started = time.perf_counter()
+        first = None
+        for event in session._aia_run_turn(user_message=message):
+            if first is None and isinstance(event, TextDelta):
+                first = time.perf_counter() - started
+        assert first is not None, session.error_message
+        platform.append(first)
+    return median_ms(platform), median_ms(baseline)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("-c", "--config", required=True)
+    parser.add_argument("-d", "--database", required=True)
+    parser.add_argument("--runs", type=int, default=200)
+    args = parser.parse_args()
+
+    import odoo
+    from odoo.modules.registry import Registry
+    from odoo.tools import config
+
+    config.parse_config(["-c", args.config, "-d", args.database])
+    registry = Registry(args.database)
+    # Importable once the configuration has set the addons path.
+    from odoo.addons.ai_core.ai_engine.fake_servers import FakeAnthropicServer
+
+    with registry.cursor() as cr:
+        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+        with FakeAnthropicServer() as server:
+            agent = bench_agent(env, server)
+            history_ms, raw_ms = bench_history(env, agent, args.runs)
+            platform_ms, baseline_ms = bench_first_delta(env, server, agent, max(args.runs // 4, 20))
+        cr.commit()
+    print(f"median of {args.runs} runs (first delta: {max(args.runs // 4, 20)})")
+    print("| measure | ai_core (ms) | baseline (ms) | ratio | platform adds (ms) | goal |")
+    print("|---|---|---|---|---|---|")
+    print(
+        f"| 100-message history load | {history_ms:.2f} | raw SQL + decode {raw_ms:.2f} | "
+        f"{history_ms / raw_ms:.1f}x | {history_ms - raw_ms:.2f} | < 5 ms |"
+    )
+    print(
+        f"| turn start → first text delta | {platform_ms:.2f} | provider first byte {baseline_ms:.2f} | "
+        f"{platform_ms / baseline_ms:.1f}x | {platform_ms - baseline_ms:.2f} | < 20 ms added |"
+    )
+
+
+if __name__ == "__main__":
+    main()
