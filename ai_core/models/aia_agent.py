@@ -44,7 +44,11 @@ class AiaAgent(models.Model):
     company_id = fields.Many2one("res.company", index=True, help="Empty: shared by every company.")
     system_prompt = fields.Text(required=True, default="You are a helpful assistant inside Odoo.")
     rules = fields.Text(help="One rule per line. Part of the system prompt; users cannot change them.")
-    model_id = fields.Many2one("aia.model", required=True, ondelete="restrict")
+    model_id = fields.Many2one(
+        "aia.model",
+        ondelete="restrict",
+        help="Empty: the first active model available to the company (lets modules ship agents as data).",
+    )
     fallback_model_id = fields.Many2one(
         "aia.model", ondelete="set null", help="Used when the model's provider fails."
     )
@@ -142,7 +146,7 @@ class AiaAgent(models.Model):
             max_iterations=self.max_iterations,
             turn_deadline=float(self.turn_deadline),
             max_output_tokens=min(
-                self.max_output_tokens, self.model_id.max_output_tokens or self.max_output_tokens
+                self.max_output_tokens, self._aia_primary_model().max_output_tokens or self.max_output_tokens
             ),
             max_turn_tokens=self.max_turn_tokens or None,
             max_turn_cost=cost(self.max_turn_cost),
@@ -150,11 +154,32 @@ class AiaAgent(models.Model):
             max_session_cost=cost(self.max_session_cost),
         )
 
+    def _aia_primary_model(self):
+        """The agent's model, else the first active model its company may use."""
+        self.ensure_one()
+        if self.model_id:
+            return self.model_id
+        company = self.company_id or self.env.company
+        model = self.env["aia.model"].search(
+            [("company_id", "in", [company.id, False]), ("provider_id.active", "=", True)],
+            order="company_id, id",
+            limit=1,
+        )
+        if not model:
+            raise UserError(
+                self.env._(
+                    "Agent %(name)s has no model and no model is configured: add one under "
+                    "AI Agents > Configuration > Models.",
+                    name=self.name,
+                )
+            )
+        return model
+
     def _aia_config(self, limits=None):
         self.ensure_one()
         rules = tuple(line.strip() for line in (self.rules or "").splitlines() if line.strip())
         return AgentConfig(
-            model=self.model_id.name,
+            model=self._aia_primary_model().name,
             system_prompt=self.system_prompt or "",
             rules=rules,
             limits=limits or self._aia_limits(),
@@ -176,7 +201,7 @@ class AiaAgent(models.Model):
 
     def _aia_models(self):
         self.ensure_one()
-        return (self.model_id | self.fallback_model_id).filtered("active")
+        return (self._aia_primary_model() | self.fallback_model_id).filtered("active")
 
     def _aia_price_table(self):
         return PriceTable({model.name: model._aia_price() for model in self._aia_models()})

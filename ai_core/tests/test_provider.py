@@ -56,3 +56,23 @@ class TestProvider(AiaCase):
         windowed = [message.text for message in session._aia_history()]
         self.assertEqual(windowed, ["q5", "a5", "q6", "a6", "q7", "a7", "q8", "a8", "q9", "a9"])
         self.assertEqual(len(session._aia_history(window=False)), 20)
+
+    def test_an_agent_without_a_model_uses_the_first_available_one(self):
+        from ..ai_engine.testing import reply
+
+        (self.env["aia.provider"].search([]) - self.provider).active = False
+        agent = self.agent.copy({"code": "shipped", "model_id": False})
+        self.assertEqual(agent._aia_primary_model(), self.llm)
+        model = self.script(reply("ok"))
+        session = self.new_session(agent=agent)
+        self.chat(session, "hi")
+        self.assertEqual(model.requests[0].model, "claude-test")
+
+    def test_without_any_model_the_session_says_what_to_configure(self):
+        self.script()
+        agent = self.agent.copy({"code": "orphan", "model_id": False})
+        self.env["aia.model"].search([]).provider_id.active = False
+        session = self.new_session(agent=agent)
+        self.chat(session, "hi")
+        self.assertEqual(session.state, "error")
+        self.assertIn("Configuration > Models", session.error_message)
