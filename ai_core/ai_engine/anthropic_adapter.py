@@ -20,14 +20,12 @@ Design notes:
 
 from __future__ import annotations
 
-import email.utils
-import json
 import logging
-import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ._adapter_common import BadInputLogger, StreamingAdapter, tool_use_block
 from .errors import (
     AuthenticationError,
     BadRequestError,
@@ -35,7 +33,6 @@ from .errors import (
     ProviderError,
     RateLimited,
     ServerError,
-    StreamInterrupted,
 )
 from .messages import (
     ContentBlock,
@@ -43,7 +40,6 @@ from .messages import (
     ModelRequest,
     ModelResponse,
     StopReason,
-    StreamText,
     TextBlock,
     TokenUsage,
     ToolResultBlock,
@@ -51,8 +47,6 @@ from .messages import (
 )
 
 __all__ = ["DEFAULT_MODEL", "AnthropicAdapter"]
-
-_logger = logging.getLogger(__name__)
 
 DEFAULT_MODEL = "claude-sonnet-4-6"
 
@@ -75,15 +69,17 @@ _STREAM_ERROR_CLASSES: dict[str, type[ProviderError]] = {
     "not_found_error": BadRequestError,
     "request_too_large": BadRequestError,
 }
-_MAX_ERROR_DETAIL = 300
 
 
-class AnthropicAdapter:
+class AnthropicAdapter(StreamingAdapter):
     """Streams Anthropic Messages API responses as engine items.
 
     Attributes:
-        provider: Label reported on responses and errors.
+        provider: Label reported on responses and errors (``anthropic`` unless told otherwise).
     """
+
+    _logger = logging.getLogger(__name__)
+    _incomplete_message = "the response stream ended before message_stop"
 
     def __init__(
         self,
@@ -111,7 +107,9 @@ class AnthropicAdapter:
         self.provider = provider
         self._cache_prompt = cache_prompt
         self._sdk = anthropic
+        # The SDK does not wrap transport errors raised while the body streams.
         self._transport_errors: tuple[type[BaseException], ...] = (httpx2.TransportError,)
+        self._failure_types = (anthropic.AnthropicError, *self._transport_errors)
         self._client = anthropic.Anthropic(
             api_key=api_key,
             base_url=base_url,
@@ -121,47 +119,13 @@ class AnthropicAdapter:
 
     # === STREAMING === #
 
-    def stream(self, request: ModelRequest) -> Iterator[StreamText | ModelResponse]:
-        """Yield text fragments as they arrive, then the complete :class:`ModelResponse`.
+    def _new_state(self) -> _StreamState:
+        return _StreamState()
 
-        Raises:
-            ProviderError: A subclass from :mod:`ai_engine.errors`; :class:`StreamInterrupted`
-                once text has been yielded.
-        """
-        deadline = time.monotonic() + request.timeout
-        try:
-            events = self._client.messages.create(
-                **self._build_params(request), stream=True, timeout=request.timeout
-            )
-        except Exception as exc:
-            if not self._is_provider_failure(exc):
-                raise
-            raise self._translate(exc, streamed=False) from exc
-
-        state = _StreamState()
-        try:
-            with events:
-                for event in events:
-                    text = state.feed(event)
-                    if text:
-                        state.streamed = True
-                        yield StreamText(text)
-                    # Steady events keep the read timeout from firing: bound the whole call too.
-                    if time.monotonic() > deadline and not state.complete:
-                        raise _DeadlineExceeded()
-        except _DeadlineExceeded:
-            raise self._deadline_error(request, streamed=state.streamed) from None
-        except Exception as exc:
-            if not self._is_provider_failure(exc):
-                raise
-            raise self._translate(exc, streamed=state.streamed) from exc
-        if not state.complete:
-            message = "the response stream ended before message_stop"
-            _logger.warning("%s: %s", self.provider, message)
-            if state.streamed:
-                raise StreamInterrupted(message, provider=self.provider)
-            raise ConnectionFailed(message, provider=self.provider)
-        yield state.response(self.provider, request.model, self._log_bad_input)
+    def _open_stream(self, request: ModelRequest) -> Any:
+        return self._client.messages.create(
+            **self._build_params(request), stream=True, timeout=request.timeout
+        )
 
     # === REQUEST TRANSLATION === #
 
@@ -193,71 +157,25 @@ class AnthropicAdapter:
 
     # === ERRORS === #
 
-    def _is_provider_failure(self, exc: BaseException) -> bool:
-        # ValueError covers undecodable event data (json / pydantic); anything else is our bug.
-        return isinstance(exc, (self._sdk.AnthropicError, ValueError, *self._transport_errors))
+    def _classify_status(self, exc: Any) -> tuple[type[ProviderError], int | None]:
+        if exc.status_code < 400:
+            # An `error` event inside a 200 stream: the HTTP status says nothing.
+            return _STREAM_ERROR_CLASSES.get(str(exc.type or ""), ServerError), None
+        return super()._classify_status(exc)
 
-    def _translate(self, exc: BaseException, *, streamed: bool) -> ProviderError:
-        """Map an SDK or transport exception to our error classes, by type."""
-        sdk = self._sdk
-        status: int | None = None
-        retry_after: float | None = None
-        cls: type[ProviderError]
-        if isinstance(exc, sdk.APIStatusError):
-            status = exc.status_code
-            retry_after = _retry_after(exc.response.headers)
-            if status < 400:
-                # An `error` event inside a 200 stream: the HTTP status says nothing.
-                status = None
-                cls = _STREAM_ERROR_CLASSES.get(str(exc.type or ""), ServerError)
-            elif isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
-                cls = AuthenticationError
-            elif isinstance(exc, sdk.RateLimitError):
-                cls = RateLimited
-            elif isinstance(exc, sdk.InternalServerError):  # every 5xx, 529 "overloaded" included
-                cls = ServerError
-            elif isinstance(exc, (sdk.RequestTimeoutError, sdk.ConflictError)):
-                cls = ServerError  # transient, the SDK retries them too
-            elif status >= 500:
-                cls = ServerError
-            else:
-                cls = BadRequestError
-            message = _status_message(
-                self.provider, exc, status, include_detail=cls is not AuthenticationError
-            )
-        elif isinstance(exc, sdk.APIConnectionError):
-            cls = ConnectionFailed
-            kind = "timed out" if isinstance(exc, sdk.APITimeoutError) else "connection failed"
-            message = f"{self.provider}: {kind}"
-        elif isinstance(exc, self._transport_errors):
-            cls = ConnectionFailed
-            message = f"{self.provider}: connection failed ({type(exc).__name__})"
-        elif isinstance(exc, sdk.CredentialsError):
-            cls = AuthenticationError
-            message = f"{self.provider}: {type(exc).__name__}"
-        else:
-            cls = ServerError
-            message = f"{self.provider}: malformed response ({type(exc).__name__})"
-        if streamed:
-            cls = StreamInterrupted
-            message = f"{message} (after the response started streaming)"
-        _logger.warning("%s call failed: %s (status %s)", self.provider, cls.code, status)
-        return cls(message, provider=self.provider, status=status, retry_after=retry_after)
+    def _describe_status(self, exc: Any, status: int | None) -> tuple[str, object]:
+        kind = getattr(exc, "type", None) or "error"
+        detail = getattr(exc, "api_message", None)
+        if status:
+            return f"{self.provider}: HTTP {status} {kind}", detail
+        return f"{self.provider}: {kind} in the response stream", detail
 
-    def _deadline_error(self, request: ModelRequest, *, streamed: bool) -> ProviderError:
-        message = f"{self.provider}: no complete response within {request.timeout:g} s"
-        _logger.warning("%s call exceeded its %s s deadline", self.provider, request.timeout)
-        if streamed:
-            return StreamInterrupted(message, provider=self.provider)
-        return ConnectionFailed(message, provider=self.provider)
-
-    def _log_bad_input(self, tool_name: str, problem: str) -> None:
-        # The tool name only: the arguments may hold personal data.
-        _logger.warning("%s: unusable arguments for tool %s: %s", self.provider, tool_name, problem)
-
-
-class _DeadlineExceeded(Exception):
-    """The whole call outlived ``ModelRequest.timeout``."""
+    def _classify_other(self, exc: BaseException) -> tuple[type[ProviderError], str]:
+        if isinstance(exc, self._transport_errors):
+            return ConnectionFailed, f"{self.provider}: connection failed ({type(exc).__name__})"
+        if isinstance(exc, self._sdk.CredentialsError):
+            return AuthenticationError, f"{self.provider}: {type(exc).__name__}"
+        return super()._classify_other(exc)
 
 
 # === RESPONSE ACCUMULATION === #
@@ -332,7 +250,7 @@ class _StreamState:
         if getattr(usage, "cache_read_input_tokens", None) is not None:
             self.cache_read_tokens = usage.cache_read_input_tokens
 
-    def response(self, provider: str, requested_model: str, log_bad_input: Any) -> ModelResponse:
+    def response(self, provider: str, requested_model: str, log_bad_input: BadInputLogger) -> ModelResponse:
         content: list[ContentBlock] = []
         for index in sorted(self.blocks):
             state = self.blocks[index]
@@ -341,10 +259,11 @@ class _StreamState:
                 if text:
                     content.append(TextBlock(text))
             else:
-                arguments, problem = _parse_tool_input("".join(state.fragments), state.initial_input)
-                if problem:
-                    log_bad_input(state.name, problem)
-                content.append(ToolUseBlock(state.id, state.name, arguments, problem))
+                raw = "".join(state.fragments)
+                # The block start carries the whole input of a tool that streams no fragment.
+                content.append(
+                    tool_use_block(state.id, state.name, raw, log_bad_input, default=state.initial_input)
+                )
         stop_reason = _STOP_REASONS.get(self.stop_reason or "", "other")
         usage = TokenUsage(
             self.input_tokens, self.output_tokens, self.cache_read_tokens, self.cache_write_tokens
@@ -400,49 +319,3 @@ def _wire_block(block: ContentBlock) -> dict[str, Any] | None:
             wire["is_error"] = True
         return wire
     return None
-
-
-def _parse_tool_input(raw: str, initial: Any) -> tuple[dict[str, Any], str | None]:
-    """Parse joined ``input_json_delta`` fragments; a problem is returned, never raised."""
-    if not raw.strip():
-        # A tool without arguments streams no fragment (or only the empty first one).
-        return (dict(initial) if isinstance(initial, dict) else {}), None
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        return {}, f"arguments are not valid JSON ({exc.msg} at character {exc.pos} of {len(raw)})"
-    if not isinstance(value, dict):
-        return {}, f"arguments must be a JSON object, got {type(value).__name__}"
-    return value, None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds asked by ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(moment.timestamp() - time.time(), 0.0)
-
-
-def _status_message(provider: str, exc: Any, status: int | None, *, include_detail: bool) -> str:
-    kind = getattr(exc, "type", None) or "error"
-    head = f"{provider}: HTTP {status} {kind}" if status else f"{provider}: {kind} in the response stream"
-    detail = getattr(exc, "api_message", None)
-    # Provider messages explain 400s usefully; auth messages may echo part of the key.
-    if include_detail and isinstance(detail, str) and detail:
-        return f"{head}: {detail[:_MAX_ERROR_DETAIL]}"
-    return head

@@ -19,40 +19,27 @@ Design notes:
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
-import time
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from .errors import (
-    AuthenticationError,
-    BadRequestError,
-    ConnectionFailed,
-    ProviderError,
-    RateLimited,
-    ServerError,
-    StreamInterrupted,
-)
+from ._adapter_common import BadInputLogger, StreamingAdapter, tool_use_block, with_detail
+from .errors import BadRequestError, ProviderError, RateLimited, ServerError
 from .messages import (
     ContentBlock,
     Message,
     ModelRequest,
     ModelResponse,
     StopReason,
-    StreamText,
     TextBlock,
     TokenUsage,
     ToolResultBlock,
-    ToolUseBlock,
 )
 
 __all__ = ["ERROR_RESULT_PREFIX", "NO_API_KEY", "OpenAIAdapter"]
-
-_logger = logging.getLogger(__name__)
 
 #: Sent when no key is configured: the SDK insists on one, local servers ignore it. Passing it
 #: explicitly also keeps the SDK from reading OPENAI_API_KEY and sending it to a third-party URL.
@@ -66,17 +53,19 @@ _FINISH_REASONS: dict[str, StopReason] = {
     "length": "max_tokens",
     "content_filter": "refusal",
 }
-_MAX_ERROR_DETAIL = 300
 
 MaxTokensField = Literal["max_tokens", "max_completion_tokens"]
 
 
-class OpenAIAdapter:
+class OpenAIAdapter(StreamingAdapter):
     """Streams Chat Completions responses as engine items.
 
     Attributes:
-        provider: Label reported on responses and errors.
+        provider: Label reported on responses and errors, e.g. ``openrouter`` or ``ollama``.
     """
+
+    _logger = logging.getLogger(__name__)
+    _incomplete_message = "the response stream ended without a finish_reason"
 
     def __init__(
         self,
@@ -104,6 +93,8 @@ class OpenAIAdapter:
 
         self.provider = provider
         self._sdk = openai
+        # The SDK wraps transport errors raised while the body streams as APIConnectionError.
+        self._failure_types: tuple[type[BaseException], ...] = (openai.OpenAIError,)
         # Which output cap field: OpenAI deprecated `max_tokens` and its reasoning models reject
         # it, so OpenAI itself gets `max_completion_tokens`. Compatible servers read `max_tokens`
         # (Ollama and llama.cpp's server read only that one and silently ignore the other; vLLM,
@@ -120,47 +111,11 @@ class OpenAIAdapter:
 
     # === STREAMING === #
 
-    def stream(self, request: ModelRequest) -> Iterator[StreamText | ModelResponse]:
-        """Yield text fragments as they arrive, then the complete :class:`ModelResponse`.
+    def _new_state(self) -> _StreamState:
+        return _StreamState()
 
-        Raises:
-            ProviderError: A subclass from :mod:`ai_engine.errors`; :class:`StreamInterrupted`
-                once text has been yielded.
-        """
-        deadline = time.monotonic() + request.timeout
-        try:
-            chunks = self._client.chat.completions.create(
-                **self._build_params(request), timeout=request.timeout
-            )
-        except Exception as exc:
-            if not self._is_provider_failure(exc):
-                raise
-            raise self._translate(exc, streamed=False) from exc
-
-        state = _StreamState()
-        try:
-            with chunks:
-                for chunk in chunks:
-                    text = state.feed(chunk)
-                    if text:
-                        state.streamed = True
-                        yield StreamText(text)
-                    # Steady chunks keep the read timeout from firing: bound the whole call too.
-                    if time.monotonic() > deadline and state.finish_reason is None:
-                        raise _DeadlineExceeded()
-        except _DeadlineExceeded:
-            raise self._deadline_error(request, streamed=state.streamed) from None
-        except Exception as exc:
-            if not self._is_provider_failure(exc):
-                raise
-            raise self._translate(exc, streamed=state.streamed) from exc
-        if state.finish_reason is None:
-            message = "the response stream ended without a finish_reason"
-            _logger.warning("%s: %s", self.provider, message)
-            if state.streamed:
-                raise StreamInterrupted(message, provider=self.provider)
-            raise ConnectionFailed(message, provider=self.provider)
-        yield state.response(self.provider, request.model, self._log_bad_input)
+    def _open_stream(self, request: ModelRequest) -> Any:
+        return self._client.chat.completions.create(**self._build_params(request), timeout=request.timeout)
 
     # === REQUEST TRANSLATION === #
 
@@ -190,67 +145,19 @@ class OpenAIAdapter:
 
     # === ERRORS === #
 
-    def _is_provider_failure(self, exc: BaseException) -> bool:
-        # ValueError covers undecodable chunk data (json / pydantic); anything else is our bug.
-        return isinstance(exc, (self._sdk.OpenAIError, ValueError))
+    def _describe_status(self, exc: Any, status: int | None) -> tuple[str, object]:
+        body = getattr(exc, "body", None)
+        error = body.get("error", body) if isinstance(body, dict) else None
+        kind = (error.get("type") or error.get("code")) if isinstance(error, dict) else None
+        detail = error.get("message") if isinstance(error, dict) else None
+        return f"{self.provider}: HTTP {status} {kind or 'error'}", detail
 
-    def _translate(self, exc: BaseException, *, streamed: bool) -> ProviderError:
-        """Map an SDK exception to our error classes, by type."""
-        sdk = self._sdk
-        status: int | None = None
-        retry_after: float | None = None
-        cls: type[ProviderError]
-        if isinstance(exc, sdk.APIStatusError):
-            status = exc.status_code
-            retry_after = _retry_after(exc.response.headers)
-            if isinstance(exc, (sdk.AuthenticationError, sdk.PermissionDeniedError)):
-                cls = AuthenticationError
-            elif isinstance(exc, sdk.RateLimitError):
-                cls = RateLimited
-            elif isinstance(exc, sdk.InternalServerError):  # every 5xx
-                cls = ServerError
-            elif isinstance(exc, sdk.ConflictError) or status == 408:
-                cls = ServerError  # transient, the SDK retries them too
-            elif status >= 500:
-                cls = ServerError
-            else:
-                cls = BadRequestError
-            message = _status_message(
-                self.provider, exc, status, include_detail=cls is not AuthenticationError
-            )
-        elif isinstance(exc, sdk.APIConnectionError):
-            cls = ConnectionFailed
-            kind = "timed out" if isinstance(exc, sdk.APITimeoutError) else "connection failed"
-            message = f"{self.provider}: {kind}"
-        elif isinstance(exc, sdk.APIError):
+    def _classify_other(self, exc: BaseException) -> tuple[type[ProviderError], str]:
+        if isinstance(exc, self._sdk.APIError):
             # A `data: {"error": ...}` chunk inside a 200 stream (OpenRouter, vLLM).
-            cls = _stream_error_class(exc.body)
-            message = f"{self.provider}: error in the response stream"
-            if isinstance(exc.message, str) and exc.message:
-                message = f"{message}: {exc.message[:_MAX_ERROR_DETAIL]}"
-        else:
-            cls = ServerError
-            message = f"{self.provider}: malformed response ({type(exc).__name__})"
-        if streamed:
-            cls = StreamInterrupted
-            message = f"{message} (after the response started streaming)"
-        _logger.warning("%s call failed: %s (status %s)", self.provider, cls.code, status)
-        return cls(message, provider=self.provider, status=status, retry_after=retry_after)
-
-    def _deadline_error(self, request: ModelRequest, *, streamed: bool) -> ProviderError:
-        message = f"{self.provider}: no complete response within {request.timeout:g} s"
-        _logger.warning("%s call exceeded its %s s deadline", self.provider, request.timeout)
-        if streamed:
-            return StreamInterrupted(message, provider=self.provider)
-        return ConnectionFailed(message, provider=self.provider)
-
-    def _log_bad_input(self, tool_name: str, problem: str) -> None:
-        # The tool name only: the arguments may hold personal data.
-        _logger.warning("%s: unusable arguments for tool %s: %s", self.provider, tool_name, problem)
-
-
-class _DeadlineExceeded(Exception):
-    """The whole call outlived ``ModelRequest.timeout``."""
+            head = f"{self.provider}: error in the response stream"
+            return _stream_error_class(exc.body), with_detail(head, exc.message)
+        return super()._classify_other(exc)
 
 
 # === RESPONSE ACCUMULATION === #
@@ -273,6 +180,10 @@ class _StreamState:
     finish_reason: str | None = None
     usage: Any = None
     streamed: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return self.finish_reason is not None
 
     def feed(self, chunk: Any) -> str:
         """Apply one chunk; return the text it adds, if any."""
@@ -306,19 +217,16 @@ class _StreamState:
             self.text.append(text)
         return text
 
-    def response(self, provider: str, requested_model: str, log_bad_input: Any) -> ModelResponse:
+    def response(self, provider: str, requested_model: str, log_bad_input: BadInputLogger) -> ModelResponse:
         content: list[ContentBlock] = []
         text = "".join(self.text)
         if text:
             content.append(TextBlock(text))
         for index in sorted(self.tools):
             state = self.tools[index]
-            arguments, problem = _parse_tool_input("".join(state.fragments))
-            if problem:
-                log_bad_input(state.name, problem)
             # Some local servers send no id; the engine still needs one to pair the result.
             call_id = state.id or f"call_{uuid.uuid4().hex[:24]}"
-            content.append(ToolUseBlock(call_id, state.name, arguments, problem))
+            content.append(tool_use_block(call_id, state.name, "".join(state.fragments), log_bad_input))
         stop_reason = _FINISH_REASONS.get(self.finish_reason or "", "other")
         return ModelResponse(
             message=Message("assistant", tuple(content)),
@@ -389,50 +297,3 @@ def _stream_error_class(body: Any) -> type[ProviderError]:
     if kind == "invalid_request_error":
         return BadRequestError
     return ServerError
-
-
-def _parse_tool_input(raw: str) -> tuple[dict[str, Any], str | None]:
-    """Parse the joined argument fragments; a problem is returned, never raised."""
-    if not raw.strip():
-        return {}, None  # a call without arguments
-    try:
-        value = json.loads(raw)
-    except ValueError as exc:
-        return {}, f"arguments are not valid JSON ({exc.msg} at character {exc.pos} of {len(raw)})"
-    if not isinstance(value, dict):
-        return {}, f"arguments must be a JSON object, got {type(value).__name__}"
-    return value, None
-
-
-def _retry_after(headers: Mapping[str, str]) -> float | None:
-    """Seconds asked by ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
-    value = headers.get("retry-after-ms")
-    if value:
-        try:
-            return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
-    value = headers.get("retry-after")
-    if not value:
-        return None
-    try:
-        return max(float(value), 0.0)
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(moment.timestamp() - time.time(), 0.0)
-
-
-def _status_message(provider: str, exc: Any, status: int, *, include_detail: bool) -> str:
-    body = getattr(exc, "body", None)
-    error = body.get("error", body) if isinstance(body, dict) else None
-    kind = (error.get("type") or error.get("code")) if isinstance(error, dict) else None
-    head = f"{provider}: HTTP {status} {kind or 'error'}"
-    detail = error.get("message") if isinstance(error, dict) else None
-    # Provider messages explain 400s usefully; auth messages may echo part of the key.
-    if include_detail and isinstance(detail, str) and detail:
-        return f"{head}: {detail[:_MAX_ERROR_DETAIL]}"
-    return head
