@@ -9,9 +9,16 @@ cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 [ -x .venv/bin/python ] && PYTHON=.venv/bin/python
 
-echo "== lint (ruff)"
-"$PYTHON" -m ruff check .
-"$PYTHON" -m ruff format --check .
+if "$PYTHON" -m pre_commit --version >/dev/null 2>&1 && git rev-parse --git-dir >/dev/null 2>&1; then
+    # .pre-commit-config.yaml: ruff, pylint-odoo, the OCA module checks, prettier; check-only.
+    # Like git, pre-commit sees tracked files only: `git add` new files to have them linted.
+    echo "== lint (pre-commit)"
+    "$PYTHON" -m pre_commit run --all-files --show-diff-on-failure
+else
+    echo "== lint (ruff only: pre-commit or git missing here)"
+    "$PYTHON" -m ruff check .
+    "$PYTHON" -m ruff format --check .
+fi
 
 echo "== tier 1: pure engine tests"
 # pytest-odoo, when installed in this interpreter, would hook the run; -p no:odoo keeps it out.
