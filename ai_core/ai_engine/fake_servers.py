@@ -20,6 +20,7 @@ middle of the body is seen as a broken stream rather than a normal end.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
@@ -364,8 +365,8 @@ def _make_handler(server: _FakeServer) -> type[BaseHTTPRequestHandler]:
         # HTTP/1.1 so the SDK keeps the connection alive between retries and accepts chunked bodies.
         protocol_version = "HTTP/1.1"
 
-        def log_message(self, format: str, *args: Any) -> None:
-            _logger.debug("fake server: %s", format % args)
+        def log_message(self, fmt: str, *args: Any) -> None:
+            _logger.debug("fake server: %s", fmt % args)
 
         def do_GET(self) -> None:
             self._record(None)
@@ -453,10 +454,9 @@ def _make_handler(server: _FakeServer) -> type[BaseHTTPRequestHandler]:
         def _cut(self) -> None:
             # Abrupt close with the chunked body unterminated: the client sees a broken stream.
             self.close_connection = True
-            try:
+            # The client may have hung up first: the connection is closed either way.
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
     return Handler
 
