@@ -111,6 +111,7 @@ class AiaSession(models.Model):
             raise UserError(self.env._("The message is empty."))
         if self.state in ("running", "waiting_approval"):
             raise UserError(self.env._("The agent is still working on this session: wait for it or stop it."))
+        self._aia_check_can_start()
         saved = self._aia_save_user_message(text)
         self._aia_enqueue_turn(saved)
         return saved.id
@@ -173,6 +174,11 @@ class AiaSession(models.Model):
         if not self._aia_enabled():
             raise UserError(self.env._("AI agents are temporarily unavailable."))
 
+    def _aia_check_can_start(self):
+        """Extension point: raise a UserError saying why when a turn of these sessions may not start
+        now (billing budgets, ...). Checked before a message is accepted and again right before the
+        turn's first provider call. Default: nothing prevents it."""
+
     def _aia_save_user_message(self, text):
         self.ensure_one()
         values = {"state": "running", "error_message": False}
@@ -224,6 +230,11 @@ class AiaSession(models.Model):
         recorder = _TurnRecorder(session)
         if not self._aia_enabled():
             recorder.fail(self.env._("AI agents are temporarily unavailable."))
+            return
+        try:
+            session._aia_check_can_start()
+        except UserError as exc:
+            recorder.fail(exc.args[0])
             return
         try:
             runner = session._aia_runner(recorder)
