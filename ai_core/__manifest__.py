@@ -20,9 +20,18 @@
         "views/aia_agent_views.xml",
         "views/aia_session_views.xml",
         "views/aia_usage_views.xml",
+        "views/aia_chat_views.xml",
         "views/aia_menus.xml",
     ],
     "demo": ["demo/aia_demo.xml"],
+    "assets": {
+        "web.assets_backend": ["ai_core/static/src/**/*"],
+        "web.assets_unit_tests": [
+            "ai_core/static/tests/**/*",
+            ("remove", "ai_core/static/tests/tours/**/*"),
+        ],
+        "web.assets_tests": ["ai_core/static/tests/tours/**/*"],
+    },
     "installable": True,
     "application": True,
 }

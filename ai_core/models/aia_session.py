@@ -124,6 +124,34 @@ class AiaSession(models.Model):
             session._aia_notify([{"type": "state", "state": "cancelled"}])
         return True
 
+    @api.model
+    def chat_bootstrap(self, limit=40):
+        """What the chat UI needs to open: the agents I may use and my latest sessions."""
+        agents = self.env["aia.agent"].search([])
+        sessions = self.search([("user_id", "=", self.env.uid)], limit=limit)
+        return {
+            "enabled": self._aia_enabled(),
+            "agents": [
+                {
+                    "id": agent.id,
+                    "code": agent.code,
+                    "name": agent.name,
+                    "description": agent.description or "",
+                }
+                for agent in agents
+            ],
+            "sessions": [
+                {
+                    "id": session.id,
+                    "name": session.name,
+                    "state": session.state,
+                    "agent_name": session.agent_id.name,
+                    "write_date": fields.Datetime.to_string(session.write_date),
+                }
+                for session in sessions
+            ],
+        }
+
     def chat_data(self):
         """Everything the chat UI shows of the session."""
         self.ensure_one()

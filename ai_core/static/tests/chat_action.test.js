@@ -1,0 +1,347 @@
+import {defineMailModels} from "@mail/../tests/mail_test_helpers";
+import {describe, expect, test} from "@odoo/hoot";
+import {queryAllTexts, waitFor, waitForNone} from "@odoo/hoot-dom";
+import {
+    contains,
+    getService,
+    MockServer,
+    mountWebClient,
+    onRpc,
+    serverState,
+} from "@web/../tests/web_test_helpers";
+
+describe.current.tags("desktop");
+defineMailModels();
+
+const AGENTS = [
+    {id: 1, code: "general", name: "General assistant", description: "Contacts and companies."},
+    {id: 2, code: "finance", name: "Finance", description: "Answers about accounting."},
+];
+
+/** What aia.session.chat_data() returns, with the fields the test cares about. */
+function chatData(values) {
+    return {
+        id: 7,
+        name: "Create Ghost Ltd",
+        state: "done",
+        agent: {id: 2, name: "Finance", code: "finance"},
+        error_message: "",
+        total_tokens: 0,
+        total_cost: 0,
+        messages: [],
+        executions: [],
+        approvals: [],
+        ...values,
+    };
+}
+
+/** The server's side of a running turn: bus.bus notifications to the session owner's partner. */
+function pushEvents(sessionId, events) {
+    MockServer.env["bus.bus"]._sendone(serverState.partnerId, "aia.session/events", {
+        session_id: sessionId,
+        events,
+    });
+}
+
+function mockBootstrap(sessions = []) {
+    onRpc("aia.session", "chat_bootstrap", () => ({enabled: true, agents: AGENTS, sessions}));
+}
+
+async function openChat() {
+    await mountWebClient();
+    await getService("action").doAction({
+        type: "ir.actions.client",
+        tag: "aia_chat",
+        name: "Chat",
+    });
+    await waitFor(".o_aia_chat");
+}
+
+/** Pick the Finance agent, type a message and send it; the start RPC answers session 7. */
+async function startChat(text) {
+    await contains(".o_aia_agent_select").select("finance");
+    await contains(".o_aia_input").edit(text, {confirm: false});
+    await contains(".o_aia_send").click();
+}
+
+test("sends the first message to the picked agent and streams the turn", async () => {
+    let saved = chatData({state: "running"});
+    mockBootstrap();
+    onRpc("aia.session", "start", ({args}) => {
+        expect.step(`start ${args.join(" / ")}`);
+        return 7;
+    });
+    onRpc("aia.session", "chat_data", ({args}) => {
+        expect.step(`chat_data ${args[0]}`);
+        return saved;
+    });
+    await openChat();
+    expect(".o_aia_agent_select option").toHaveCount(2);
+    expect(".o_aia_session_item").toHaveCount(0);
+
+    await startChat("Create Ghost Ltd");
+    expect.verifySteps(["start finance / Create Ghost Ltd"]);
+    expect(".o_aia_pending .o_aia_bubble").toHaveText("Create Ghost Ltd");
+    expect(".o_aia_session_item.active").toHaveCount(1);
+    expect(".o_aia_stop").toHaveCount(1);
+
+    pushEvents(7, [{type: "text_delta", text: "Let me "}]);
+    await waitFor(".o_aia_live .o_aia_streaming:contains(Let me)");
+    pushEvents(7, [
+        {type: "text_delta", text: "create it."},
+        {
+            type: "tool_call",
+            call_id: "call_1",
+            name: "orm.create",
+            arguments: {model: "res.partner", values: {name: "Ghost Ltd"}},
+        },
+    ]);
+    await waitFor(".o_aia_live .o_aia_tool_card[data-call-id=call_1]");
+    expect(".o_aia_live .o_aia_streaming").toHaveText("Let me create it.");
+    expect(".o_aia_live .o_aia_tool_card .o_aia_tool_name").toHaveText("orm.create");
+    expect(".o_aia_live .o_aia_tool_card").toHaveAttribute("data-status", "running");
+
+    pushEvents(7, [
+        {
+            type: "would_execute",
+            call_id: "call_1",
+            name: "orm.create",
+            arguments: {model: "res.partner", values: {name: "Ghost Ltd"}},
+            preview: "Create res.partner {'name': 'Ghost Ltd'}",
+        },
+        {
+            type: "tool_result",
+            call_id: "call_1",
+            name: "orm.create",
+            status: "shadowed",
+            content: '{"shadow": true}',
+            latency_ms: 12,
+        },
+    ]);
+    await waitFor(".o_aia_live .o_aia_tool_card[data-status=shadowed]");
+    expect(".o_aia_live .o_aia_shadow_badge").toHaveText("shadow");
+    expect(".o_aia_live .o_aia_preview").toHaveText(
+        "Would have done: Create res.partner {'name': 'Ghost Ltd'}"
+    );
+    expect(".o_aia_live .o_aia_latency").toHaveText("12 ms");
+    await contains(".o_aia_live .o_aia_result summary").click();
+    expect(".o_aia_live .o_aia_result pre").toHaveText('{"shadow": true}');
+    expect.verifySteps([]);
+
+    // The turn ends: the saved transcript replaces the live bubble.
+    saved = chatData({
+        total_tokens: 120,
+        total_cost: 0.0021,
+        messages: [
+            {id: 1, role: "user", text: "Create Ghost Ltd", tool_calls: []},
+            {
+                id: 2,
+                role: "assistant",
+                text: "Let me create it.",
+                tool_calls: [{id: "call_1", name: "orm_create"}],
+            },
+            {id: 3, role: "tool", text: '{"shadow": true}', tool_calls: []},
+            {id: 4, role: "assistant", text: "Ghost Ltd would have been created.", tool_calls: []},
+        ],
+        executions: [
+            {
+                id: 1,
+                call_id: "call_1",
+                name: "orm.create",
+                arguments: {model: "res.partner", values: {name: "Ghost Ltd"}},
+                content: '{"shadow": true}',
+                preview: "Create res.partner {'name': 'Ghost Ltd'}",
+                latency_ms: 12,
+                status: "shadowed",
+            },
+        ],
+    });
+    pushEvents(7, [
+        {type: "text_delta", text: "Ghost Ltd would have been created."},
+        {type: "done", stop_reason: "end_turn", text: "Ghost Ltd would have been created."},
+    ]);
+    await waitForNone(".o_aia_live");
+    expect.verifySteps(["chat_data 7"]);
+    expect(queryAllTexts(".o_aia_transcript .o_aia_bubble")).toEqual([
+        "Create Ghost Ltd",
+        "Let me create it.",
+        "Ghost Ltd would have been created.",
+    ]);
+    expect(".o_aia_tool_card").toHaveCount(1);
+    expect(".o_aia_tool_card .o_aia_shadow_badge").toHaveText("shadow");
+    expect(".o_aia_session_state").toHaveText("Done");
+    expect(".o_aia_totals").toHaveText("120 tokens · cost 0.0021");
+    expect(".o_aia_stop").toHaveCount(0);
+    expect(".o_aia_error").toHaveCount(0);
+});
+
+test("an action waiting for approval is approved from its card", async () => {
+    let saved;
+    mockBootstrap();
+    onRpc("aia.session", "start", () => 7);
+    onRpc("aia.session", "chat_data", () => saved);
+    onRpc("aia.approval", "action_approve", ({args}) => {
+        expect.step(`action_approve ${args[0]}`);
+        return true;
+    });
+    await openChat();
+    await startChat("Create Approved Ltd");
+
+    pushEvents(7, [
+        {
+            type: "tool_call",
+            call_id: "call_2",
+            name: "orm.create",
+            arguments: {model: "res.partner", values: {name: "Approved Ltd"}},
+        },
+        {
+            type: "approval_required",
+            call_id: "call_2",
+            name: "orm.create",
+            arguments: {model: "res.partner", values: {name: "Approved Ltd"}},
+            preview: "Create res.partner {'name': 'Approved Ltd'}",
+        },
+    ]);
+    await waitFor(".o_aia_live .o_aia_tool_card[data-status=approval]");
+    expect(".o_aia_live .o_aia_tool_status").toHaveText("Needs approval");
+
+    saved = chatData({
+        name: "Create Approved Ltd",
+        state: "waiting_approval",
+        messages: [
+            {id: 1, role: "user", text: "Create Approved Ltd", tool_calls: []},
+            {id: 2, role: "assistant", text: "", tool_calls: [{id: "call_2", name: "orm_create"}]},
+        ],
+        approvals: [
+            {
+                id: 31,
+                call_id: "call_2",
+                name: "orm.create",
+                arguments: {model: "res.partner", values: {name: "Approved Ltd"}},
+                preview: "Create res.partner {'name': 'Approved Ltd'}",
+                state: "pending",
+            },
+        ],
+    });
+    pushEvents(7, [{type: "done", stop_reason: "approval_required", text: ""}]);
+    await waitFor(".o_aia_approve");
+    expect(".o_aia_session_state").toHaveText("Waiting for approval");
+    expect(".o_aia_tool_card .o_aia_preview").toHaveText(
+        "Proposed: Create res.partner {'name': 'Approved Ltd'}"
+    );
+    expect(".o_aia_reject").toHaveCount(1);
+    expect(".o_aia_send").not.toBeEnabled();
+
+    await contains(".o_aia_approve").click();
+    expect.verifySteps(["action_approve 31"]);
+    expect(".o_aia_approve").toHaveCount(0);
+    expect(".o_aia_approval_state").toHaveText("Approved");
+    expect(".o_aia_stop").toHaveCount(1);
+
+    // The resumed turn streams the result into the same card.
+    pushEvents(7, [
+        {
+            type: "tool_result",
+            call_id: "call_2",
+            name: "orm.create",
+            status: "ok",
+            content: '{"id": 42}',
+            latency_ms: 30,
+        },
+    ]);
+    await waitFor(".o_aia_tool_card[data-status=ok]");
+    expect(".o_aia_tool_card").toHaveCount(1);
+    expect(".o_aia_tool_card .o_aia_tool_status").toHaveText("OK");
+    expect(".o_aia_tool_card .o_aia_latency").toHaveText("30 ms");
+});
+
+test("a pending action is rejected with a reason", async () => {
+    mockBootstrap([
+        {id: 8, name: "Delete Acme", state: "waiting_approval", agent_name: "Finance", write_date: false},
+    ]);
+    onRpc("aia.session", "chat_data", () =>
+        chatData({
+            id: 8,
+            name: "Delete Acme",
+            state: "waiting_approval",
+            messages: [
+                {id: 1, role: "user", text: "Delete Acme", tool_calls: []},
+                {id: 2, role: "assistant", text: "", tool_calls: [{id: "call_3", name: "orm_unlink"}]},
+            ],
+            approvals: [
+                {
+                    id: 32,
+                    call_id: "call_3",
+                    name: "orm.unlink",
+                    arguments: {},
+                    preview: "Delete",
+                    state: "pending",
+                },
+            ],
+        })
+    );
+    onRpc("aia.approval", "action_reject", ({args}) => {
+        expect.step(`action_reject ${JSON.stringify(args)}`);
+        return true;
+    });
+    await openChat();
+    await contains(".o_aia_session_item[data-session-id='8']").click();
+    await waitFor(".o_aia_reject");
+    await contains(".o_aia_reject_reason").edit("Acme is a customer", {confirm: false});
+    await contains(".o_aia_reject").click();
+    expect.verifySteps([`action_reject [[32],"Acme is a customer"]`]);
+    expect(".o_aia_approval_state").toHaveText("Rejected");
+});
+
+test("an error event shows the error state with its message", async () => {
+    let saved = chatData({state: "running"});
+    mockBootstrap();
+    onRpc("aia.session", "start", () => 7);
+    onRpc("aia.session", "chat_data", () => saved);
+    await openChat();
+    await startChat("Hello");
+
+    pushEvents(7, [
+        {type: "error", code: "provider_error", message: "The provider is overloaded, try again later."},
+    ]);
+    await waitFor(".o_aia_error");
+    expect(".o_aia_error .o_aia_error_message").toHaveText("The provider is overloaded, try again later.");
+
+    saved = chatData({
+        state: "error",
+        error_message: "The provider is overloaded, try again later.",
+        messages: [{id: 1, role: "user", text: "Hello", tool_calls: []}],
+    });
+    pushEvents(7, [{type: "done", stop_reason: "error", text: ""}]);
+    await waitForNone(".o_aia_live");
+    expect(".o_aia_session_state").toHaveText("Error");
+    expect(".o_aia_error .o_aia_error_message").toHaveText("The provider is overloaded, try again later.");
+    // The user may try again in the same session.
+    await contains(".o_aia_input").edit("Hello again", {confirm: false});
+    expect(".o_aia_send").toBeEnabled();
+});
+
+test("Stop cancels the running session", async () => {
+    let saved = chatData({
+        id: 9,
+        name: "Long report",
+        state: "running",
+        messages: [{id: 1, role: "user", text: "Long report", tool_calls: []}],
+    });
+    mockBootstrap([{id: 9, name: "Long report", state: "running", agent_name: "Finance", write_date: false}]);
+    onRpc("aia.session", "chat_data", () => saved);
+    onRpc("aia.session", "action_cancel", ({args}) => {
+        expect.step(`action_cancel ${args[0]}`);
+        saved = {...saved, state: "cancelled"};
+        return true;
+    });
+    await openChat();
+    await contains(".o_aia_session_item[data-session-id='9']").click();
+    await waitFor(".o_aia_stop");
+    await contains(".o_aia_stop").click();
+    expect.verifySteps(["action_cancel 9"]);
+    await waitFor(".o_aia_cancelled");
+    expect(".o_aia_session_state").toHaveText("Cancelled");
+    expect(".o_aia_stop").toHaveCount(0);
+    expect(".o_aia_session_item.active .badge").toHaveText("Cancelled");
+});

@@ -1,0 +1,104 @@
+import logging
+import os
+import re
+from unittest.mock import patch
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from ..ai_engine.testing import reply, tool_calls
+from .common import AiaCase
+
+# The Hoot suite of ai_core/static/tests/chat_action.test.js, and how many tests it holds: the run
+# must report exactly these, so a filter that matches nothing cannot pass.
+HOOT_SUITE = "@ai_core/chat_action"
+HOOT_TESTS = 5
+
+
+def _hoot_id(name):
+    """Hoot's job id of a suite or test: the hash its runner uses in ``?id=`` URLs."""
+    value = 0
+    for char in name:
+        value = ((value << 5) - value + ord(char)) & 0xFFFFFFFF
+    return f"{value:08x}"
+
+
+class _Collect(logging.Handler):
+    def __init__(self):
+        super().__init__()
+        self.messages = []
+
+    def emit(self, record):
+        self.messages.append(record.getMessage())
+
+
+@tagged("post_install", "-at_install")
+class TestChatBootstrap(AiaCase):
+    def test_bootstrap_lists_the_agents_i_may_use_and_only_my_sessions(self):
+        self.env["aia.agent"].create(
+            {
+                "code": "other",
+                "name": "Company B agent",
+                "model_id": self.llm.id,
+                "company_id": self.other_company.id,
+            }
+        )
+        mine = self.new_session(user=self.user)
+        self.new_session(user=self.operator)
+        data = self.env["aia.session"].with_user(self.user).chat_bootstrap()
+        self.assertTrue(data["enabled"])
+        self.assertEqual([agent["code"] for agent in data["agents"]], ["assistant"])
+        self.assertEqual(data["agents"][0]["name"], "Assistant")
+        self.assertEqual([session["id"] for session in data["sessions"]], [mine.id])
+        self.assertEqual(data["sessions"][0]["agent_name"], "Assistant")
+        self.assertEqual(data["sessions"][0]["state"], "draft")
+        # Operators see every session in the back office, but the chat lists their own.
+        operator_data = self.env["aia.session"].with_user(self.operator).chat_bootstrap()
+        self.assertNotIn(mine.id, [session["id"] for session in operator_data["sessions"]])
+
+    def test_bootstrap_reports_the_kill_switch(self):
+        self.env["ir.config_parameter"].set_param("aia.agents_enabled", "False")
+        self.assertFalse(self.env["aia.session"].with_user(self.user).chat_bootstrap()["enabled"])
+
+
+@tagged("post_install", "-at_install")
+class TestChatUi(HttpCase):
+    def test_hoot_chat_action(self):
+        """Runs the chat client action's Hoot suite in Chromium (mocked server, simulated bus)."""
+        collector = _Collect()
+        browser_logger = self._logger.getChild("browser")
+        browser_logger.addHandler(collector)
+        self.addCleanup(browser_logger.removeHandler, collector)
+        self.browser_js(
+            f"/web/tests?headless&loglevel=2&timeout=30000&id={_hoot_id(HOOT_SUITE)}",
+            "",
+            "",
+            login="admin",
+            timeout=300,
+            success_signal="[HOOT] Test suite succeeded",
+            error_checker=lambda message: "[HOOT]" not in message,
+        )
+        passed = [re.search(r"Passed (\d+) tests", message) for message in collector.messages]
+        counts = [int(match.group(1)) for match in passed if match]
+        self.assertEqual(counts, [HOOT_TESTS], "the Hoot suite did not run all its tests")
+
+
+@tagged("post_install", "-at_install")
+class TestChatTour(AiaCase, HttpCase):
+    def test_chat_tour_runs_a_turn_through_the_real_server(self):
+        """The chat client action against the real server: start, bus events, saved transcript."""
+        self.script(
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Tour Ltd"}})),
+            reply("Tour Ltd would have been created."),
+        )
+        admin = self.env.ref("base.user_admin")
+        # queue_job's switch to run the job inside the request: no job runner in tests.
+        with (
+            patch.dict(os.environ, {"QUEUE_JOB__NO_DELAY": "1"}),
+            mute_logger("odoo.addons.queue_job.utils"),
+        ):
+            self.start_tour("/odoo/ai-chat", "ai_core_chat_tour", login="admin")
+        session = self.env["aia.session"].search([("user_id", "=", admin.id)], limit=1)
+        self.assertEqual((session.agent_id, session.state), (self.agent, "done"))
+        self.assertEqual(session.execution_ids.mapped("status"), ["shadowed"])
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Tour Ltd")]))
