@@ -1,4 +1,4 @@
-import {Component, onMounted, onPatched, onWillStart, onWillUnmount, useRef, useState} from "@odoo/owl";
+import {Component, onMounted, onPatched, onWillDestroy, onWillStart, useRef, useState} from "@odoo/owl";
 import {browser} from "@web/core/browser/browser";
 import {deserializeDateTime, formatDateTime} from "@web/core/l10n/dates";
 import {_t} from "@web/core/l10n/translation";
@@ -83,7 +83,6 @@ export class AiaChatAction extends Component {
         this.transcriptRef = useRef("transcript");
         this.composerRef = useRef("composer");
         this.state = useState({
-            loading: true,
             enabled: true,
             agents: [],
             sessions: [],
@@ -116,7 +115,6 @@ export class AiaChatAction extends Component {
             if (sessionId) {
                 await this.loadSession(sessionId);
             }
-            this.state.loading = false;
         });
         onMounted(() => {
             this.scrollToBottom();
@@ -127,7 +125,7 @@ export class AiaChatAction extends Component {
                 this.scrollToBottom();
             }
         });
-        onWillUnmount(() => {
+        onWillDestroy(() => {
             this.busService.unsubscribe(BUS_TYPE, this.onBusEvents);
             this.busService.removeEventListener("BUS:RECONNECT", this.onReconnect);
             clearTimeout(this.reloadTimeout);
