@@ -7,13 +7,14 @@
     "author": "AI Agents Suite contributors",
     "website": "https://example.invalid/ai-agents",
     "depends": ["mail", "queue_job"],
-    "external_dependencies": {"python": ["anthropic", "openai", "jsonschema"]},
+    "external_dependencies": {"python": ["anthropic", "openai", "jsonschema", "cryptography"]},
     "data": [
         "security/ai_core_security.xml",
         "security/ir.model.access.csv",
         "data/ir_config_parameter.xml",
         "data/queue_job_data.xml",
         "data/aia_tool_data.xml",
+        "data/ir_cron_data.xml",
         "views/aia_provider_views.xml",
         "views/aia_model_views.xml",
         "views/aia_tool_views.xml",
@@ -22,6 +23,7 @@
         "views/aia_usage_views.xml",
         "views/aia_chat_views.xml",
         "views/aia_menus.xml",
+        "views/res_config_settings_views.xml",
     ],
     "demo": ["demo/aia_demo.xml"],
     "assets": {

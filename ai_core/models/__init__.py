@@ -8,4 +8,6 @@ from . import (
     aia_tool,
     aia_tool_execution,
     aia_usage_event,
+    res_company,
+    res_config_settings,
 )

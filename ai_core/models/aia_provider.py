@@ -6,7 +6,9 @@ import threading
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
+from .. import secret_box
 from ..ai_engine import CircuitBreaker
+from ..logging_filter import register_secret
 
 _logger = logging.getLogger(__name__)
 
@@ -45,7 +47,7 @@ class AiaProvider(models.Model):
         string="API Key",
         groups="base.group_system",
         copy=False,
-        help="Falls back to the environment when empty.",
+        help="Falls back to the environment when empty. Encrypted when the server has an aia_secret_key.",
     )
     extra_headers = fields.Json(
         groups="base.group_system", help='Headers sent with every request, e.g. {"HTTP-Referer": "..."}'
@@ -58,6 +60,25 @@ class AiaProvider(models.Model):
     company_id = fields.Many2one("res.company", index=True, help="Empty: shared by every company.")
     model_ids = fields.One2many("aia.model", "provider_id", string="Models")
 
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._aia_encrypt_vals(vals))
+
+    @api.model
+    def _aia_encrypt_vals(self, vals):
+        """Secrets are encrypted before they reach the column (when the server has a key)."""
+        vals = dict(vals)
+        if "api_key" in vals:
+            vals["api_key"] = secret_box.encrypt(vals["api_key"])
+        if "extra_headers" in vals:
+            vals["extra_headers"] = secret_box.encrypt_mapping(vals["extra_headers"])
+        return vals
+
     # === BUSINESS METHODS === #
 
     def _aia_api_key(self):
@@ -65,10 +86,13 @@ class AiaProvider(models.Model):
         self.ensure_one()
         provider = self.sudo()
         if provider.api_key:
-            return provider.api_key
+            return secret_box.decrypt(provider.api_key, self.env)
         if provider.kind == "openai" and "openrouter" in (provider.base_url or ""):
-            return os.environ.get(OPENROUTER_ENV_KEY)
-        return os.environ.get(ENV_KEYS[provider.kind])
+            key = os.environ.get(OPENROUTER_ENV_KEY)
+        else:
+            key = os.environ.get(ENV_KEYS[provider.kind])
+        register_secret(key)
+        return key
 
     def _aia_build_model_adapter(self):
         """The only place that builds an SDK client. Odoo tests patch this method.
@@ -79,7 +103,7 @@ class AiaProvider(models.Model):
         self.ensure_one()
         provider = self.sudo()
         key = provider._aia_api_key()
-        headers = dict(provider.extra_headers or {})
+        headers = secret_box.decrypt_mapping(provider.extra_headers, self.env)
         cache_key = (
             self.env.cr.dbname,
             provider.id,
@@ -133,6 +157,19 @@ class AiaProvider(models.Model):
             ):
                 breaker = _breakers[key] = CircuitBreaker(self.failure_threshold, self.cooldown)
             return breaker
+
+    @api.model
+    def _aia_encrypt_stored_secrets(self):
+        """Encrypt plain secrets, and those of older keys, with the first configured key."""
+        providers = self.sudo().with_context(active_test=False).search([])
+        for provider in providers:
+            provider.write(
+                {
+                    "api_key": secret_box.reencrypt(provider.api_key),
+                    "extra_headers": secret_box.reencrypt_mapping(provider.extra_headers),
+                }
+            )
+        return len(providers)
 
     @api.model
     def _aia_reset_breakers(self):

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .. import secret_box
 from ..ai_engine import ToolSpec
 from ..tools import CATALOGUE
 from ..tools.http_tools import make_http_handler
@@ -28,7 +29,9 @@ class AiaTool(models.Model):
         default="GET",
     )
     http_headers = fields.Json(
-        "Headers", groups="base.group_system", help="Sent with every call; may hold secrets."
+        "Headers",
+        groups="base.group_system",
+        help="Sent with every call; may hold secrets (encrypted when the server has an aia_secret_key).",
     )
     http_allowed_domains = fields.Char("Allowed domains", help="Comma-separated hosts the URL may point to.")
     http_timeout = fields.Integer("Timeout (s)", default=10)
@@ -55,6 +58,22 @@ class AiaTool(models.Model):
                     self.env._("Tool %(name)s: %(error)s", name=tool.name, error=exc)
                 ) from exc
 
+    # === CRUD METHODS === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        return super().write(self._aia_encrypt_vals(vals))
+
+    @api.model
+    def _aia_encrypt_vals(self, vals):
+        """Header values are encrypted before they reach the column (when the server has a key)."""
+        if "http_headers" not in vals:
+            return vals
+        return {**vals, "http_headers": secret_box.encrypt_mapping(vals["http_headers"])}
+
     # === BUSINESS METHODS === #
 
     def _aia_spec(self):
@@ -62,7 +81,7 @@ class AiaTool(models.Model):
         self.ensure_one()
         if self.kind == "python":
             return CATALOGUE.get(self.name)
-        secrets = self.sudo()
+        headers = secret_box.decrypt_mapping(self.sudo().http_headers, self.env)
         return ToolSpec(
             name=self.name,
             description=self.description or self.label or self.name,
@@ -70,13 +89,21 @@ class AiaTool(models.Model):
             handler=make_http_handler(
                 url=self.http_url,
                 method=self.http_method,
-                headers=dict(secrets.http_headers or {}),
+                headers=headers,
                 allowed_domains=[d for d in (self.http_allowed_domains or "").split(",") if d.strip()],
                 timeout=self.http_timeout,
                 max_bytes=self.http_max_bytes,
             ),
             mode=self.mode,
             timeout=float(self.http_timeout),
-            redact_keys=tuple(secrets.http_headers or {}),
+            redact_keys=tuple(headers),
             display_name=self.label or "",
         )
+
+    @api.model
+    def _aia_encrypt_stored_secrets(self):
+        """Encrypt plain header values, and those of older keys, with the first configured key."""
+        tools = self.sudo().with_context(active_test=False).search([("http_headers", "!=", False)])
+        for tool in tools:
+            tool.http_headers = secret_box.reencrypt_mapping(tool.http_headers)
+        return len(tools)
