@@ -34,6 +34,14 @@ def test_provider_sdks_are_imported_lazily():
     assert "openai" not in modules
 
 
+def test_rag_dependencies_are_imported_lazily():
+    """torch (seconds to import), the vector store client and the file readers load on first use."""
+    modules = _modules_after("import ai_engine, ai_engine.rag")
+    assert "ai_engine.rag.stores" in modules
+    heavy = {"torch", "sentence_transformers", "transformers", "qdrant_client", "pypdf", "lxml", "numpy"}
+    assert not {name for name in modules if name.split(".")[0] in heavy}
+
+
 def test_no_source_file_of_the_engine_imports_odoo():
     offenders = [
         path.name

@@ -130,11 +130,22 @@ class Done(_Event):
         stop_reason: ``end_turn``, ``max_tokens``, ``refusal``, ``approval_required``,
             ``budget_exceeded`` or ``error``.
         text: The final assistant text of the turn.
+        citations: The knowledge passages the model was given, as ``[n]`` cites them (document,
+            page, offsets); left out of :meth:`to_dict` when there are none.
     """
 
     type: ClassVar[str] = "done"
     stop_reason: str
     text: str = ""
+    citations: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = super().to_dict()
+        if self.citations:
+            data["citations"] = [dict(item) for item in self.citations]
+        else:
+            del data["citations"]
+        return data
 
 
 TurnEvent = Union[TextDelta, ToolCall, ToolResult, WouldExecute, ApprovalRequired, Usage, Error, Done]

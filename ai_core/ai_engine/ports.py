@@ -13,12 +13,14 @@ __all__ = [
     "CallLedger",
     "Clock",
     "Embedder",
+    "IndexedChunk",
     "MessageSink",
     "ModelAdapter",
     "RetrievedChunk",
     "Retriever",
     "ToolContext",
     "VectorStore",
+    "check_scope",
 ]
 
 ModelStreamItem = Union[StreamText, ModelResponse]
@@ -85,6 +87,44 @@ class RetrievedChunk:
     start_offset: int | None = None
     end_offset: int | None = None
     metadata: dict[str, Any] = field(default_factory=dict)
+    knowledge_base_id: int | None = None
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk with its vector, as written to a vector store; its scope (company, knowledge base,
+    document) travels with it so every store can filter on it."""
+
+    company_id: int
+    knowledge_base_id: int
+    document_id: int
+    chunk_index: int
+    text: str
+    vector: Sequence[float]
+    document_name: str = ""
+    page: int | None = None
+    page_end: int | None = None
+    start_offset: int | None = None
+    end_offset: int | None = None
+    headings: tuple[str, ...] = ()
+
+    @property
+    def chunk_id(self) -> str:
+        return f"{self.document_id}-{self.chunk_index}"
+
+
+def check_scope(company_id: int, knowledge_base_ids: Sequence[int]) -> list[int]:
+    """Validate the mandatory scope of a knowledge query and return the base ids as a list.
+
+    Raises:
+        ValueError: No company, or no knowledge base: there is no unscoped query.
+    """
+    if isinstance(company_id, bool) or not isinstance(company_id, int) or company_id <= 0:
+        raise ValueError(f"a knowledge query needs a company id, got {company_id!r}")
+    ids = list(knowledge_base_ids or ())
+    if not ids or any(isinstance(i, bool) or not isinstance(i, int) or i <= 0 for i in ids):
+        raise ValueError(f"a knowledge query needs knowledge base ids, got {knowledge_base_ids!r}")
+    return ids
 
 
 class Retriever(Protocol):
@@ -96,16 +136,32 @@ class Retriever(Protocol):
 
 
 class Embedder(Protocol):
+    """Texts to normalised vectors of ``dimension`` floats."""
+
     dimension: int
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]: ...
 
 
 class VectorStore(Protocol):
-    def upsert(self, points: Sequence[dict[str, Any]]) -> None: ...
+    """Chunks and their vectors. Every read and delete names the company and the knowledge base(s):
+    no method reaches another company's or another base's chunks. A store keeps vectors of
+    different dimensions apart, so a base may move to another embedding model."""
+
+    def upsert(self, chunks: Sequence[IndexedChunk]) -> None: ...
 
     def delete_document(self, *, company_id: int, knowledge_base_id: int, document_id: int) -> None: ...
 
+    def delete_knowledge_base(self, *, company_id: int, knowledge_base_id: int) -> None: ...
+
+    def count(self, *, company_id: int, knowledge_base_id: int, document_id: int | None = None) -> int: ...
+
     def search(
-        self, vector: Sequence[float], *, company_id: int, knowledge_base_ids: Sequence[int], top_k: int
+        self,
+        vector: Sequence[float],
+        *,
+        company_id: int,
+        knowledge_base_ids: Sequence[int],
+        top_k: int,
+        score_threshold: float | None = None,
     ) -> list[RetrievedChunk]: ...

@@ -31,14 +31,16 @@ from .events import (
     WouldExecute,
 )
 from .messages import Message, ModelRequest, ModelResponse, StreamText, TextBlock, TokenUsage, ToolUseBlock
-from .ports import CallLedger, Clock, MessageSink, ModelAdapter, ToolContext
+from .ports import CallLedger, Clock, MessageSink, ModelAdapter, RetrievedChunk, ToolContext
 from .pricing import PriceTable
+from .rag.retriever import citations, wrap_passages
 from .redaction import redact
 from .tools import ToolDenied, ToolInputError, ToolRegistry, ToolSpec, ToolTimeout, serialize, truncate
 
 __all__ = [
     "AgentConfig",
     "ApprovalDecision",
+    "Knowledge",
     "Summarizer",
     "Turn",
     "TurnRunner",
@@ -85,6 +87,12 @@ class ApprovalDecision:
     reason: str = ""
 
 
+class Knowledge(Protocol):
+    """Retrieves passages for a user message (already scoped to the agent's company and bases)."""
+
+    def __call__(self, query: str) -> Sequence[RetrievedChunk]: ...
+
+
 class Summarizer(Protocol):
     """Folds messages leaving the memory window into a running summary."""
 
@@ -124,6 +132,7 @@ class Turn:
         summary: The running summary after this turn (None when unchanged).
         summarized: How many leading history messages the summary now covers.
         pending: The approval the turn stopped for, if any.
+        citations: The knowledge passages given to the model, numbered as the model cites them.
     """
 
     _events: Iterator[TurnEvent]
@@ -134,6 +143,7 @@ class Turn:
     summary: str | None = None
     summarized: int = 0
     pending: ApprovalRequired | None = None
+    citations: list[dict[str, Any]] = field(default_factory=list)
 
     def __iter__(self) -> Iterator[TurnEvent]:
         return self._events
@@ -173,6 +183,9 @@ class TurnRunner:
         sink: Receives every new assistant and tool message at once.
         summarizer: Folds messages that leave the memory window into a summary.
         session_usage: Tokens and cost of the session before this turn.
+        knowledge: Retrieval for the agent's knowledge bases: called once with the user's message
+            at the start of a turn; the passages are added, wrapped as untrusted data, in front
+            of that message in the requests of this turn (the saved transcript stays as written).
     """
 
     def __init__(
@@ -188,6 +201,7 @@ class TurnRunner:
         sink: MessageSink | None = None,
         summarizer: Summarizer | None = None,
         session_usage: SessionUsage | None = None,
+        knowledge: Knowledge | None = None,
     ) -> None:
         self.config = config
         self.adapter = adapter
@@ -202,6 +216,7 @@ class TurnRunner:
         self.sink = sink
         self.summarizer = summarizer
         self.session_usage = session_usage or SessionUsage()
+        self.knowledge = knowledge
 
     # === ENTRY POINTS === #
 
@@ -251,6 +266,7 @@ class TurnRunner:
         summary = self._summarize(turn, prior, summary)
         system = build_system_prompt(self.config, summary)
         window = split_window(prior, self.config.memory_window)[1]
+        knowledge = self._retrieve(turn, user_message) if user_message is not None else None
         try:
             if decision is not None:
                 yield from self._run_tool_calls(
@@ -262,7 +278,12 @@ class TurnRunner:
                 stop = budget.check_request()
                 if stop:
                     raise _Stopped(stop)
-                response = yield from self._request(turn, budget, system, window + transcript[turn_start:])
+                messages = window + transcript[turn_start:]
+                if knowledge is not None:
+                    # The passages precede the user's message in every request of this turn.
+                    opening = messages[len(window)]
+                    messages[len(window)] = Message(opening.role, (knowledge, *opening.content))
+                response = yield from self._request(turn, budget, system, messages)
                 if response is None:
                     return
                 self._append(turn, transcript, response.message)
@@ -478,6 +499,20 @@ class TurnRunner:
         except Exception as exc:  # noqa: BLE001 - a broken preview must not break the turn
             return f"{spec.name} (no preview: {type(exc).__name__}: {exc})"
 
+    def _retrieve(self, turn: Turn, user_message: Message) -> TextBlock | None:
+        if self.knowledge is None or not user_message.text.strip():
+            return None
+        try:
+            chunks = list(self.knowledge(user_message.text))
+        except Exception as exc:  # a knowledge outage must not break the turn
+            _logger.warning("knowledge retrieval failed: %s", type(exc).__name__, exc_info=True)
+            return TextBlock(
+                "<knowledge>The knowledge bases could not be searched for this message; if the answer "
+                "depends on them, say so.</knowledge>"
+            )
+        turn.citations = citations(chunks)
+        return TextBlock(wrap_passages(chunks)) if chunks else None
+
     def _summarize(self, turn: Turn, prior: list[Message], summary: str | None) -> str | None:
         dropped = split_window(prior, self.config.memory_window)[0]
         if dropped and self.summarizer is not None:
@@ -500,7 +535,7 @@ class TurnRunner:
 
     def _done(self, turn: Turn, stop_reason: str) -> Done:
         turn.stop_reason = stop_reason
-        return Done(stop_reason, turn.text)
+        return Done(stop_reason, turn.text, tuple(turn.citations))
 
 
 def _current_turn_start(transcript: Sequence[Message]) -> int:
