@@ -7,7 +7,9 @@
     "author": "AI Agents Suite contributors",
     "website": "https://example.invalid/ai-agents",
     "depends": ["mail", "queue_job"],
-    "external_dependencies": {"python": ["anthropic", "openai", "jsonschema", "cryptography"]},
+    "external_dependencies": {
+        "python": ["anthropic", "openai", "jsonschema", "prometheus-client", "cryptography"]
+    },
     "data": [
         "security/ai_core_security.xml",
         "security/ir.model.access.csv",

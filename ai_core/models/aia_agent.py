@@ -203,6 +203,16 @@ class AiaAgent(models.Model):
         self.ensure_one()
         return (self._aia_primary_model() | self.fallback_model_id).filtered("active")
 
+    def _aia_retry_after(self):
+        """Seconds until one of the agent's providers accepts a call (0: one does now)."""
+        self.ensure_one()
+        waits = [
+            model.provider_id._aia_breaker().retry_after()
+            for model in self._aia_models()
+            if model.provider_id.active
+        ]
+        return min(waits, default=0.0)
+
     def _aia_price_table(self):
         return PriceTable({model.name: model._aia_price() for model in self._aia_models()})
 

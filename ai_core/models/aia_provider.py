@@ -2,12 +2,13 @@ import hashlib
 import logging
 import os
 import threading
+import time
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from .. import secret_box
-from ..ai_engine import CircuitBreaker
+from ..ai_engine import CircuitBreaker, Message, ModelRequest, ProviderError
 from ..logging_filter import register_secret
 
 _logger = logging.getLogger(__name__)
@@ -23,6 +24,12 @@ _breakers_lock = threading.Lock()
 MAX_CACHED_ADAPTERS = 64
 _adapters: dict[tuple, object] = {}
 _adapters_lock = threading.Lock()
+# Readiness probes: a result is reused this many seconds per (database, provider, model) and
+# process, so frequent probes cost one provider request.
+PROBE_TTL = 30
+PROBE_TIMEOUT = 10
+_probes: dict[tuple[str, int, str], tuple[float, dict]] = {}
+_probes_lock = threading.Lock()
 
 
 class AiaProvider(models.Model):
@@ -171,9 +178,56 @@ class AiaProvider(models.Model):
             )
         return len(providers)
 
+    def _aia_check_reachable(self, model_name):
+        """Whether ``model_name`` answers through this provider now (readiness probes).
+
+        The circuit must not be open and a one-token request must succeed. A probe only
+        observes: the breaker is left as it is.
+
+        Returns:
+            ``{"ok", "circuit", "error", "retry_after"}``; ``error`` is an engine error code,
+            ``circuit_open`` or ``configuration``.
+        """
+        self.ensure_one()
+        breaker = self._aia_breaker()
+        if breaker.state == "open":
+            return {
+                "ok": False,
+                "circuit": "open",
+                "error": "circuit_open",
+                "retry_after": breaker.retry_after(),
+            }
+        key = (self.env.cr.dbname, self.id, model_name)
+        now = time.monotonic()
+        with _probes_lock:
+            cached = _probes.get(key)
+        if cached and cached[0] > now:
+            return dict(cached[1])
+        result = {"ok": True, "circuit": breaker.state, "error": None, "retry_after": None}
+        probe = ModelRequest(
+            model=model_name,
+            system="Answer with one word.",
+            messages=(Message.user("ping"),),
+            max_tokens=1,
+            timeout=PROBE_TIMEOUT,
+        )
+        try:
+            for _item in self._aia_build_model_adapter().stream(probe):
+                pass
+        except ProviderError as exc:
+            result.update(ok=False, error=exc.code, retry_after=exc.retry_after)
+        except UserError:
+            result.update(ok=False, error="configuration")
+        with _probes_lock:
+            _probes[key] = (now + PROBE_TTL, result)
+        return dict(result)
+
     @api.model
     def _aia_reset_breakers(self):
         """Forget every breaker state of this database (tests, and after fixing a provider)."""
         with _breakers_lock:
             for key in [key for key in _breakers if key[0] == self.env.cr.dbname]:
                 del _breakers[key]
+        with _probes_lock:
+            for key in [key for key in _probes if key[0] == self.env.cr.dbname]:
+                del _probes[key]

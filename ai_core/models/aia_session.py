@@ -5,9 +5,11 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.http import request
 from odoo.modules import module as odoo_module
 from odoo.tools import str2bool
 
+from .. import metrics
 from ..ai_engine import (
     ApprovalDecision,
     ApprovalRequired,
@@ -94,7 +96,14 @@ class AiaSession(models.Model):
         agent = self.env["aia.agent"].search([("code", "=", agent_code)], limit=1)
         if not agent:
             raise UserError(self.env._("No agent with code %(code)s.", code=agent_code))
-        session = self.create({"agent_id": agent.id, "res_model": res_model, "res_id": res_id})
+        session = self.create(
+            {
+                "agent_id": agent.id,
+                "res_model": res_model,
+                "res_id": res_id,
+                "channel": self._aia_request_channel(),
+            }
+        )
         session.post_message(message)
         return session.id
 
@@ -105,14 +114,7 @@ class AiaSession(models.Model):
             The id of the saved message.
         """
         self.ensure_one()
-        self._aia_check_enabled()
-        text = (message or "").strip()
-        if not text:
-            raise UserError(self.env._("The message is empty."))
-        if self.state in ("running", "waiting_approval"):
-            raise UserError(self.env._("The agent is still working on this session: wait for it or stop it."))
-        self._aia_check_can_start()
-        saved = self._aia_save_user_message(text)
+        saved = self._aia_accept_message(message)
         self._aia_enqueue_turn(saved)
         return saved.id
 
@@ -206,6 +208,23 @@ class AiaSession(models.Model):
         """Extension point: raise a UserError saying why when a turn of these sessions may not start
         now (billing budgets, ...). Checked before a message is accepted and again right before the
         turn's first provider call. Default: nothing prevents it."""
+
+    @api.model
+    def _aia_request_channel(self):
+        """``api`` when called through Odoo's JSON-2 API (an external app's API key), else ``web``."""
+        return "api" if request and request.httprequest.path.startswith("/json/2/") else "web"
+
+    def _aia_accept_message(self, message):
+        """Check that the session may take ``message`` now and save it; the caller runs the turn."""
+        self.ensure_one()
+        self._aia_check_enabled()
+        text = (message or "").strip()
+        if not text:
+            raise UserError(self.env._("The message is empty."))
+        if self.state in ("running", "waiting_approval"):
+            raise UserError(self.env._("The agent is still working on this session: wait for it or stop it."))
+        self._aia_check_can_start()
+        return self._aia_save_user_message(text)
 
     def _aia_save_user_message(self, text):
         self.ensure_one()
@@ -387,6 +406,7 @@ class _TurnRecorder:
         self.session._aia_checkpoint()
 
     def record(self, event):
+        metrics.observe_event(event)
         session = self.ledger
         if isinstance(event, TextDelta):
             self.pending_deltas.append(event.to_dict())

@@ -1,1 +1,9 @@
-from . import test_chat_ui, test_http_tools, test_operations, test_provider, test_security, test_turn
+from . import (
+    test_api,
+    test_chat_ui,
+    test_http_tools,
+    test_operations,
+    test_provider,
+    test_security,
+    test_turn,
+)

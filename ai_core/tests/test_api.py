@@ -1,0 +1,423 @@
+import json
+import logging
+from datetime import datetime, timedelta
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from odoo import http
+from odoo.exceptions import UserError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from ..ai_engine import ServerError
+from ..ai_engine.fake_servers import FakeAnthropicServer
+from ..ai_engine.testing import chunked, reply, tool_calls
+from ..controllers.main import RATE_LIMITER, _Call, _event_stream
+from .common import AiaCase
+
+CHAT = "/aia/v1/agents/assistant/chat"
+STREAM = "/aia/v1/agents/assistant/chat/stream"
+EXECUTIONS = "/aia/v1/agents/assistant/executions"
+LOGGER = "odoo.addons.ai_core.controllers.main"
+
+
+def parse_sse(text):
+    """[(event, data)] of a text/event-stream body."""
+    events = []
+    for block in text.split("\n\n"):
+        if not block.strip():
+            continue
+        fields = dict(line.split(": ", 1) for line in block.splitlines())
+        events.append((fields["event"], json.loads(fields["data"])))
+    return events
+
+
+def samples(text, name):
+    """{labels as a sorted tuple: value} of the samples called ``name`` in a Prometheus text."""
+    return {
+        tuple(sorted(sample.labels.items())): sample.value
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == name
+    }
+
+
+class _LostTransaction:
+    """A provider call during which the request's transaction is lost (a worker killed, a
+    connection dropped) before the provider fails: only what was committed before survives."""
+
+    provider = "flaky"
+
+    def stream(self, model_request):
+        yield from ()  # a generator, as adapters are
+        http.request.env.cr.rollback()
+        raise ServerError("Overloaded", status=529)
+
+
+@tagged("post_install", "-at_install")
+class TestApi(AiaCase, HttpCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user2 = new_test_user(
+            cls.env,
+            "aia_user_2",
+            groups="base.group_user,ai_core.group_aia_user",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+        cls.key = cls.api_key(cls.user)
+        cls.key2 = cls.api_key(cls.user2)
+        cls.operator_key = cls.api_key(cls.operator)
+
+    @classmethod
+    def api_key(cls, user):
+        expiration = datetime.now() + timedelta(hours=1)
+        return cls.env["res.users.apikeys"].with_user(user)._generate("rpc", "aia test", expiration)
+
+    def setUp(self):
+        super().setUp()
+        # The limiter lives in the process: every test starts with a fresh window.
+        RATE_LIMITER.reset()
+        self.addCleanup(RATE_LIMITER.reset)
+
+    def call(self, path, body=None, key=None, header="Authorization", headers=None, method=None):
+        headers = dict(headers or {})
+        if key and header == "Authorization":
+            headers["Authorization"] = f"Bearer {key}"
+        elif key:
+            headers[header] = key
+        data = None
+        if body is not None:
+            data = json.dumps(body)
+            headers["Content-Type"] = "application/json"
+        return self.url_open(path, data=data, headers=headers, method=method or ("POST" if data else "GET"))
+
+    def sessions_of(self, user):
+        return self.env["aia.session"].search([("user_id", "=", user.id)])
+
+    # === AUTHENTICATION === #
+
+    def test_api_keys_are_required_and_accepted_in_both_headers(self):
+        self.assertEqual(
+            self.env["res.users.apikeys"]._check_credentials(scope="rpc", key=self.key), self.user.id
+        )
+        response = self.call(EXECUTIONS)
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(response.json()["error"]["code"], "unauthorized")
+        self.assertIn("Bearer", response.headers["WWW-Authenticate"])
+        self.assertEqual(self.call(EXECUTIONS, key="0" * 40).status_code, 401)
+        self.assertEqual(self.call(EXECUTIONS, key=self.key).status_code, 200)
+        self.assertEqual(self.call(EXECUTIONS, key=self.key, header="X-API-Key").status_code, 200)
+        # A refused chat leaves nothing behind.
+        self.assertEqual(self.call(CHAT, {"message": "hi"}, key="0" * 40).status_code, 401)
+        self.assertFalse(self.sessions_of(self.user))
+
+    # === CHAT === #
+
+    def test_chat_answers_and_saves_the_session_as_the_keys_user(self):
+        model = self.script(reply("Hello from the agent."))
+        response = self.call(CHAT, {"message": "Hi there"}, key=self.key)
+        self.assertEqual(response.status_code, 200, response.text)
+        data = response.json()
+        self.assertEqual(data["text"], "Hello from the agent.")
+        self.assertEqual(data["state"], "done")
+        self.assertIsNone(data["error"])
+        self.assertEqual([event["type"] for event in data["events"]], ["usage", "done"])
+        session = self.env["aia.session"].browse(data["session_id"])
+        self.assertEqual((session.user_id, session.channel, session.state), (self.user, "api", "done"))
+        self.assertEqual(session.message_ids_aia.mapped("role"), ["user", "assistant"])
+        self.assertEqual(session.message_ids_aia[0].body, "Hi there")
+        usage = session.usage_event_ids
+        self.assertEqual(usage.user_id, self.user)
+        self.assertEqual(data["usage"]["total_tokens"], sum(usage.mapped("total_tokens")))
+        self.assertEqual(data["usage"]["total_tokens"], session.total_tokens)
+        self.assertEqual(model.requests[0].messages[-1].text, "Hi there")
+
+        # The same user continues the session; another user may not.
+        model.then(reply("Still here."))
+        response = self.call(CHAT, {"message": "Again", "session_id": session.id}, key=self.key)
+        self.assertEqual(response.json()["session_id"], session.id)
+        self.assertEqual(
+            [m.text for m in model.requests[1].messages], ["Hi there", "Hello from the agent.", "Again"]
+        )
+        response = self.call(CHAT, {"message": "Mine now", "session_id": session.id}, key=self.key2)
+        self.assertEqual(response.status_code, 404)
+        session.invalidate_recordset()
+        self.assertEqual(len(session.message_ids_aia), 4)
+
+    def test_chat_validates_its_body(self):
+        self.script()
+        self.assertEqual(self.call(CHAT, {"message": "  "}, key=self.key).status_code, 400)
+        self.assertEqual(self.call(CHAT, {"text": "hi"}, key=self.key).status_code, 400)
+        response = self.call("/aia/v1/agents/nope/chat", {"message": "hi"}, key=self.key)
+        self.assertEqual(response.status_code, 404)
+        self.assertFalse(self.sessions_of(self.user))
+
+    def test_a_provider_failure_keeps_the_committed_message_and_errors_the_session(self):
+        self.provider.failure_threshold = 1
+        self.patch(type(self.env["aia.provider"]), "_aia_build_model_adapter", lambda p: _LostTransaction())
+        response = self.call(CHAT, {"message": "Are you there?"}, key=self.key)
+        self.assertEqual(response.status_code, 503, response.text)
+        # The failure opened the circuit: the client is told when to come back.
+        self.assertTrue(1 <= int(response.headers["Retry-After"]) <= self.provider.cooldown)
+        data = response.json()
+        self.assertEqual((data["state"], data["error"]["code"]), ("error", "provider_unavailable"))
+        session = self.env["aia.session"].browse(data["session_id"])
+        self.assertEqual(session.state, "error")
+        self.assertIn("Overloaded", session.error_message)
+        self.assertEqual(session.message_ids_aia.mapped("body"), ["Are you there?"])
+
+    def test_an_extension_refusing_the_turn_answers_403_and_keeps_nothing(self):
+        model = self.script()
+
+        def refuse(sessions):
+            raise UserError(sessions.env._("Monthly budget exhausted."))
+
+        # _aia_check_can_start is the extension point billing overrides.
+        self.patch(type(self.env["aia.session"]), "_aia_check_can_start", refuse)
+        response = self.call(CHAT, {"message": "hi"}, key=self.key)
+        self.assertEqual(response.status_code, 403)
+        self.assertEqual(
+            response.json()["error"], {"code": "refused", "message": "Monthly budget exhausted."}
+        )
+        self.assertFalse(self.sessions_of(self.user))
+        self.assertEqual(model.requests, [])
+
+    def test_kill_switch_answers_503(self):
+        model = self.script()
+        self.env["ir.config_parameter"].set_param("aia.agents_enabled", "False")
+        for path in (CHAT, STREAM):
+            response = self.call(path, {"message": "hi"}, key=self.key)
+            self.assertEqual(response.status_code, 503)
+            self.assertEqual(response.json()["error"]["code"], "agents_disabled")
+            self.assertIn("temporarily unavailable", response.json()["error"]["message"])
+        self.assertEqual(model.requests, [])
+        self.assertFalse(self.sessions_of(self.user))
+
+    def test_an_open_circuit_answers_503_with_retry_after(self):
+        model = self.script()
+        breaker = self.provider._aia_breaker()
+        for _attempt in range(self.provider.failure_threshold):
+            breaker.record_failure()
+        response = self.call(CHAT, {"message": "hi"}, key=self.key)
+        self.assertEqual(response.status_code, 503)
+        self.assertEqual(response.json()["error"]["code"], "provider_unavailable")
+        self.assertTrue(1 <= int(response.headers["Retry-After"]) <= self.provider.cooldown)
+        self.assertEqual(model.requests, [])
+
+    def test_rate_limit_answers_429_with_retry_after(self):
+        self.env["ir.config_parameter"].set_param("aia.api_rate_limit_per_minute", "2")
+        for _attempt in range(2):
+            self.assertEqual(self.call(EXECUTIONS, key=self.key).status_code, 200)
+        response = self.call(EXECUTIONS, key=self.key)
+        self.assertEqual(response.status_code, 429)
+        self.assertEqual(response.json()["error"]["code"], "rate_limited")
+        self.assertTrue(1 <= int(response.headers["Retry-After"]) <= 60)
+        # Per user: another key's user has its own window.
+        self.assertEqual(self.call(EXECUTIONS, key=self.key2).status_code, 200)
+
+    def test_request_log_line_has_the_ids_and_never_the_prompt(self):
+        self.script(reply("The secret plan is ready."))
+        # An int: Odoo registers its own level 25 under the name "INFO".
+        with self.assertLogs(LOGGER, logging.INFO) as logs:
+            response = self.call(
+                CHAT,
+                {"message": "my confidential question"},
+                key=self.key,
+                headers={"X-Request-Id": "req-42"},
+            )
+        self.assertEqual(response.headers["X-Request-Id"], "req-42")
+        [line] = [line for line in logs.output if "request_id=req-42" in line]
+        session_id = response.json()["session_id"]
+        for part in ("endpoint=chat", "status=200", f"user={self.user.id}", f"company={self.company.id}"):
+            self.assertIn(part, line)
+        self.assertIn("agent=assistant", line)
+        self.assertIn(f"session={session_id}", line)
+        self.assertNotIn("confidential", "\n".join(logs.output))
+        self.assertNotIn("secret plan", "\n".join(logs.output))
+
+    # === STREAMING === #
+
+    def test_stream_sends_the_engine_events_in_order(self):
+        self.script(chunked(reply("Hello there, my friend."), 3))
+        response = self.call(STREAM, {"message": "Hello"}, key=self.key)
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertTrue(response.headers["Content-Type"].startswith("text/event-stream"))
+        events = parse_sse(response.text)
+        self.assertEqual([name for name, _data in events], ["text_delta"] * 3 + ["usage", "done"])
+        self.assertEqual(
+            "".join(data["text"] for name, data in events if name == "text_delta"), "Hello there, my friend."
+        )
+        self.assertEqual(
+            events[-1][1], {"type": "done", "stop_reason": "end_turn", "text": "Hello there, my friend."}
+        )
+        session = self.env["aia.session"].browse(int(response.headers["X-Aia-Session-Id"]))
+        self.assertEqual((session.user_id, session.channel, session.state), (self.user, "api", "done"))
+        self.assertEqual(session.last_text, "Hello there, my friend.")
+
+    def test_stream_sends_tool_calls_and_results_before_the_final_text(self):
+        self.env["res.partner"].create({"name": "Qwerty Stream Ltd"})
+        self.script(
+            tool_calls(
+                ("orm_count", {"model": "res.partner", "domain": [["name", "=", "Qwerty Stream Ltd"]]})
+            ),
+            reply("There is one."),
+        )
+        response = self.call(STREAM, {"message": "How many?"}, key=self.key)
+        names = [name for name, _data in parse_sse(response.text)]
+        self.assertEqual(names, ["usage", "tool_call", "tool_result", "text_delta", "usage", "done"])
+        result = dict(parse_sse(response.text))["tool_result"]
+        self.assertEqual((result["name"], result["status"]), ("orm.count", "ok"))
+        session = self.env["aia.session"].browse(int(response.headers["X-Aia-Session-Id"]))
+        self.assertEqual(session.execution_ids.status, "ok")
+
+    def test_stream_reports_a_turn_that_could_not_start(self):
+        self.provider.api_key = False
+        self.patch(type(self.env["aia.provider"]), "_aia_api_key", lambda provider: None)
+        response = self.call(STREAM, {"message": "hello"}, key=self.key)
+        events = parse_sse(response.text)
+        self.assertEqual([name for name, _data in events], ["error", "done"])
+        self.assertIn("No API key", events[0][1]["message"])
+        self.assertEqual(events[1][1]["stop_reason"], "error")
+
+    def test_a_client_leaving_the_stream_does_not_drop_the_turn(self):
+        self.script(chunked(reply("A long answer in parts."), 4))
+        session = self.new_session(channel="api")
+        message = session._aia_accept_message("Tell me")
+        self.env.flush_all()
+        call = _Call("chat_stream", "test-disconnect")
+        stream = _event_stream(self.registry, self.user.id, {}, session.id, message.id, call)
+        self.assertTrue(next(stream).startswith(b"event: text_delta\n"))
+        stream.close()
+        session.invalidate_recordset()
+        self.assertEqual(session.state, "done")
+        self.assertEqual(session.last_text, "A long answer in parts.")
+        self.assertEqual(call.note, "client_disconnected")
+
+    # === EXECUTIONS === #
+
+    def test_executions_list_what_record_rules_allow_newest_first(self):
+        mine = self.new_session()
+        theirs = self.new_session(user=self.user2)
+        Execution = self.env["aia.tool.execution"]
+        values = {"tool_name": "orm.count", "status": "ok", "arguments": {"model": "res.partner"}}
+        first = Execution.create({**values, "session_id": mine.id, "call_id": "c1"})
+        second = Execution.create({**values, "session_id": mine.id, "call_id": "c2"})
+        other = Execution.create({**values, "session_id": theirs.id, "call_id": "c3"})
+
+        data = self.call(EXECUTIONS, key=self.key).json()
+        self.assertEqual([row["id"] for row in data["executions"]], [second.id, first.id])
+        self.assertEqual(data["total"], 2)
+        self.assertEqual(data["executions"][0]["arguments"], {"model": "res.partner"})
+        data = self.call(EXECUTIONS, key=self.key2).json()
+        self.assertEqual([row["id"] for row in data["executions"]], [other.id])
+
+        page = self.call(f"{EXECUTIONS}?limit=1&offset=0", key=self.key).json()
+        self.assertEqual(([row["id"] for row in page["executions"]], page["next_offset"]), ([second.id], 1))
+        page = self.call(f"{EXECUTIONS}?limit=1&offset=1", key=self.key).json()
+        self.assertEqual(([row["id"] for row in page["executions"]], page["next_offset"]), ([first.id], None))
+
+    # === PROBES === #
+
+    def test_healthz_needs_no_key(self):
+        response = self.call("/aia/v1/healthz")
+        self.assertEqual((response.status_code, response.json()["status"]), (200, "ok"))
+
+    def test_readyz_asks_the_provider_for_one_token(self):
+        with FakeAnthropicServer(api_key="sk-fake") as server:
+            self.provider.write({"base_url": server.base_url, "api_key": "sk-fake", "max_retries": 0})
+            server.add_text("pong")
+            response = self.call("/aia/v1/readyz?agent=assistant", key=self.key)
+            self.assertEqual(response.status_code, 200, response.text)
+            data = response.json()
+            self.assertEqual(data["status"], "ok")
+            [provider] = data["agents"][0]["providers"]
+            self.assertEqual(
+                (provider["ok"], provider["circuit"], provider["model"]), (True, "closed", "claude-test")
+            )
+            [probe] = server.requests
+            self.assertEqual((probe.body["max_tokens"], probe.body["model"]), (1, "claude-test"))
+            # Frequent probes reuse the result instead of paying for a request each.
+            self.assertEqual(self.call("/aia/v1/readyz?agent=assistant", key=self.key).status_code, 200)
+            self.assertEqual(len(server.requests), 1)
+
+    def test_readyz_fails_when_the_provider_fails_or_its_circuit_is_open(self):
+        self.env["aia.agent"].search([("id", "!=", self.agent.id)]).active = False
+        with FakeAnthropicServer(api_key="sk-fake") as server:
+            self.provider.write({"base_url": server.base_url, "api_key": "sk-fake", "max_retries": 0})
+            server.add_error(500, message="Internal trouble")
+            response = self.call("/aia/v1/readyz", key=self.key)
+            self.assertEqual(response.status_code, 503, response.text)
+            data = response.json()
+            self.assertEqual(data["status"], "unavailable")
+            self.assertEqual([agent["code"] for agent in data["agents"]], ["assistant"])
+            self.assertEqual(data["agents"][0]["providers"][0]["error"], "provider_server_error")
+
+            self.env["aia.provider"]._aia_reset_breakers()
+            breaker = self.provider._aia_breaker()
+            for _attempt in range(self.provider.failure_threshold):
+                breaker.record_failure()
+            response = self.call("/aia/v1/readyz?agent=assistant", key=self.key)
+            self.assertEqual(response.status_code, 503)
+            self.assertEqual(response.json()["agents"][0]["providers"][0]["error"], "circuit_open")
+            self.assertEqual(len(server.requests), 1)
+
+    # === METRICS === #
+
+    def test_metrics_are_prometheus_text_for_operators(self):
+        self.assertEqual(self.call("/aia/v1/metrics").status_code, 401)
+        self.assertEqual(self.call("/aia/v1/metrics", key=self.key).status_code, 403)
+        before = self.call("/aia/v1/metrics", key=self.operator_key)
+        self.assertEqual(before.status_code, 200)
+        self.assertTrue(before.headers["Content-Type"].startswith("text/plain"))
+        self.script(
+            tool_calls(("orm_count", {"model": "res.users"})),
+            reply("Done."),
+        )
+        self.assertEqual(self.call(CHAT, {"message": "count users"}, key=self.key).status_code, 200)
+        # A queued web turn shows in the job gauges.
+        self.new_session().post_message("queued for later")
+        after = self.call("/aia/v1/metrics", key=self.operator_key).text
+
+        names = {family.name for family in text_string_to_metric_families(after)}
+        for name in (
+            "aia_api_requests",
+            "aia_api_request_duration_seconds",
+            "aia_provider_request_duration_seconds",
+            "aia_provider_tokens",
+            "aia_tool_calls",
+            "aia_tool_failures",
+            "aia_jobs",
+        ):
+            self.assertIn(name, names)
+        chat_ok = (("code", "200"), ("endpoint", "chat"))
+        self.assertEqual(
+            samples(after, "aia_api_requests_total")[chat_ok],
+            samples(before.text, "aia_api_requests_total").get(chat_ok, 0) + 1,
+        )
+        tokens = samples(after, "aia_provider_tokens_total")
+        self.assertTrue(any(dict(labels)["model"] == "claude-test" for labels in tokens))
+        # orm.count on res.users is refused for this agent: a failed call.
+        self.assertGreaterEqual(samples(after, "aia_tool_failures_total")[(("tool", "orm.count"),)], 1)
+        jobs = samples(after, "aia_jobs")
+        self.assertGreaterEqual(jobs[(("channel", "root.aia"), ("state", "queued"))], 1)
+        self.assertIn((("channel", "root.aia"), ("state", "running")), jobs)
+
+    # === JSON-2 === #
+
+    def test_json2_start_opens_an_api_session_and_queues_its_turn(self):
+        response = self.call(
+            "/json/2/aia.session/start",
+            {"agent_code": "assistant", "message": "Hello over JSON-2"},
+            key=self.key,
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        session = self.env["aia.session"].browse(response.json())
+        self.assertEqual((session.user_id, session.channel, session.state), (self.user, "api", "running"))
+        self.assertEqual(session.message_ids_aia.mapped("body"), ["Hello over JSON-2"])
+        job = self.env["queue.job"].search(
+            [("method_name", "=", "_aia_job_run_turn")], order="id desc", limit=1
+        )
+        self.assertEqual(
+            (job.model_name, job.records.ids, job.state), ("aia.session", session.ids, "pending")
+        )
