@@ -14,6 +14,7 @@ the part that is the same for every provider:
 
 from __future__ import annotations
 
+import contextlib
 import email.utils
 import json
 import logging
@@ -262,17 +263,14 @@ def parse_retry_after(headers: Mapping[str, str]) -> float | None:
     """Seconds asked by ``retry-after-ms`` or ``retry-after`` (seconds or an HTTP date)."""
     value = headers.get("retry-after-ms")
     if value:
-        try:
+        # A malformed value falls through to the next form.
+        with contextlib.suppress(ValueError):
             return max(float(value) / 1000.0, 0.0)
-        except ValueError:
-            pass
     value = headers.get("retry-after")
     if not value:
         return None
-    try:
+    with contextlib.suppress(ValueError):
         return max(float(value), 0.0)
-    except ValueError:
-        pass
     try:
         moment = email.utils.parsedate_to_datetime(value)
     except (TypeError, ValueError):
