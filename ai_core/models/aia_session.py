@@ -238,19 +238,23 @@ class AiaSession(models.Model):
             .create({"session_id": self.id, "role": "user", "content": Message.user(text).to_dict()})
         )
 
+    def _aia_job_channel(self):
+        """The queue_job channel of this session's turns and resumes."""
+        self.ensure_one()
+        return "root.aia.automation" if self.channel == "automation" else "root.aia"
+
     def _aia_enqueue_turn(self, user_message):
         self.ensure_one()
-        channel = "root.aia.automation" if self.channel == "automation" else "root.aia"
-        self.with_delay(channel=channel, description=f"AI turn: {self.name}")._aia_job_run_turn(
-            user_message.id
-        )
+        self.with_delay(
+            channel=self._aia_job_channel(), description=f"AI turn: {self.name}"
+        )._aia_job_run_turn(user_message.id)
 
     def _aia_enqueue_resume(self, approval):
         self.ensure_one()
         self.sudo().state = "running"
-        self.with_delay(channel="root.aia", description=f"AI resume: {self.name}")._aia_job_resume(
-            approval.id
-        )
+        self.with_delay(
+            channel=self._aia_job_channel(), description=f"AI resume: {self.name}"
+        )._aia_job_resume(approval.id)
 
     def _aia_job_run_turn(self, message_id):
         """Queue job: run the turn that ``message_id`` opened."""
@@ -322,7 +326,7 @@ class AiaSession(models.Model):
         ]
         tool_env = self.env(context=dict(self.env.context, allowed_company_ids=company_ids))
         return TurnRunner(
-            agent._aia_config(),
+            agent._aia_config(limits=self._aia_limits()),
             agent._aia_model_adapter(),
             agent._aia_tool_registry(),
             OdooToolContext(tool_env, allowed_models=agent.allowed_model_ids.mapped("model"), session=self),
@@ -331,6 +335,15 @@ class AiaSession(models.Model):
             sink=recorder,
             session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
         )
+
+    def _aia_limits(self):
+        """Extension point: the engine's limits for this session's next turn. Default: the agent's.
+
+        Overrides may only tighten them (e.g. what is left of an automation's caps); the engine
+        checks them before every provider request and tool call.
+        """
+        self.ensure_one()
+        return self.agent_id.sudo()._aia_limits()
 
     def _aia_history(self, exclude=None, window=True):
         """The transcript as engine messages, oldest first.

@@ -1,3 +1,5 @@
+import dataclasses
+
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -169,3 +171,33 @@ class TestTurn(AiaCase):
             trap.perform_enqueued_jobs()
         session = self.env["aia.session"].browse(session_id)
         self.assertEqual((session.user_id, session.state, session.last_text), (self.user, "done", "Hi!"))
+
+    def test_the_sessions_limits_bound_its_turn(self):
+        # aia.session._aia_limits() is the extension point automation narrows to what is left of
+        # its caps: by default the agent's, and whatever it returns is what the engine enforces.
+        session = self.new_session()
+        self.assertEqual(session._aia_limits(), self.agent._aia_limits())
+        model = self.script(
+            tool_calls(("orm_count", {"model": "res.partner"})), reply("never sent: over budget")
+        )
+        tight = dataclasses.replace(self.agent._aia_limits(), max_session_tokens=10)
+        self.patch(type(session), "_aia_limits", lambda session: tight)
+        self.chat(session, "Count the contacts")
+        # The first request used 15 tokens: the second one is refused before it is sent.
+        self.assertEqual(len(model.requests), 1)
+        self.assertEqual(model.remaining, 1)
+        self.assertIn("budget of 10 tokens", session.last_text)
+
+    def test_automation_sessions_resume_on_the_automation_channel(self):
+        self.agent.write({"shadow_mode": False, "approval_mode": "write"})
+        model = self.script(tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Q Ltd"}})))
+        session = self.new_session(channel="automation")
+        with trap_jobs() as trap:
+            session.post_message("Create Q Ltd")
+            self.assertEqual(trap.calls[0].properties["channel"], "root.aia.automation")
+            trap.perform_enqueued_jobs()
+        model.then(reply("Created."))
+        with trap_jobs() as trap:
+            session.approval_ids.with_user(self.user).action_approve()
+            trap.assert_jobs_count(1, only=session._aia_job_resume)
+            self.assertEqual(trap.calls[0].properties["channel"], "root.aia.automation")
