@@ -3,7 +3,7 @@ import os
 import re
 from unittest.mock import patch
 
-from odoo.tests import HttpCase, TransactionCase, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tools import mute_logger
 
 from ..ai_engine.testing import reply, tool_calls
@@ -62,21 +62,6 @@ class TestChatBootstrap(AiaCase):
 
 
 @tagged("post_install", "-at_install")
-class TestChatJobs(TransactionCase):
-    def test_turn_jobs_may_commit_their_progress(self):
-        # The chat shows a turn's steps as the job commits them: queue_job's runner refuses any
-        # commit of a job function without allow_commit, and the turn would never end.
-        functions = self.env["queue.job.function"].search(
-            [
-                ("model_id.model", "=", "aia.session"),
-                ("method", "in", ["_aia_job_run_turn", "_aia_job_resume"]),
-            ]
-        )
-        self.assertEqual(len(functions), 2)
-        self.assertTrue(all(functions.mapped("allow_commit")))
-
-
-@tagged("post_install", "-at_install")
 class TestChatUi(HttpCase):
     def test_hoot_chat_action(self):
         """Runs the chat client action's Hoot suite in Chromium (mocked server, simulated bus)."""
@@ -107,11 +92,7 @@ class TestChatTour(AiaCase, HttpCase):
             reply("Tour Ltd would have been created."),
         )
         admin = self.env.ref("base.user_admin")
-        # No job runner in tests: queue_job's switch runs the turn inside the start request. It must
-        # then share the request's transaction, not open the cursor of its own that allow_commit
-        # jobs get (the request's pending writes would land after the turn's).
-        self.env.ref("ai_core.job_function_run_turn").allow_commit = False
-        self.addCleanup(self.env.registry.clear_cache)
+        # queue_job's switch to run the job inside the request: no job runner in tests.
         with (
             patch.dict(os.environ, {"QUEUE_JOB__NO_DELAY": "1"}),
             mute_logger("odoo.addons.queue_job.utils"),
