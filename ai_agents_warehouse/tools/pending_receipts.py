@@ -1,0 +1,100 @@
+from collections import defaultdict
+
+from odoo.fields import Domain
+
+from odoo.addons.ai_core.tools import tool
+
+from . import common
+
+# Lines shown per receipt; the rest is counted.
+MAX_LINES = 10
+
+
+@tool(
+    "warehouse.get_pending_receipts",
+    display_name="GetPendingReceipts",
+    description="Incoming transfers (receipts) of the session's company that are not done or cancelled: "
+    "reference, vendor, source document, scheduled date (UTC), a late flag (scheduled date passed), "
+    "status, warehouse, and the products with their quantities and units. Filters: warehouse, vendor, "
+    "product, late only. Returns the N earliest receipts, a truncation flag and counts.",
+    input_schema={
+        "type": "object",
+        "properties": {
+            "warehouse": common.WAREHOUSE,
+            "partner": common.ref("Vendor: id or name."),
+            "product": common.PRODUCT,
+            "late_only": {"type": "boolean", "default": False},
+            "limit": common.LIMIT,
+        },
+        "additionalProperties": False,
+    },
+)
+def get_pending_receipts(ctx, args):
+    env = ctx.env
+    common.check_inventory_user(env)
+    company = env.company
+    limit = args.get("limit") or common.DEFAULT_LIMIT
+    now = env.cr.now()
+    domain = (
+        Domain("company_id", "=", company.id)
+        & Domain("picking_type_id.code", "=", "incoming")
+        & Domain("state", "not in", ("done", "cancel"))
+    )
+    filters = {}
+    if args.get("warehouse") is not None:
+        warehouse = common.resolve_warehouse(env, args["warehouse"])
+        domain &= Domain("picking_type_id.warehouse_id", "=", warehouse.id)
+        filters["warehouse"] = warehouse.display_name
+    if args.get("partner") is not None:
+        partner = common.resolve_partner(env, args["partner"])
+        domain &= Domain("partner_id", "child_of", partner.commercial_partner_id.id)
+        filters["partner"] = partner.display_name
+    if args.get("product") is not None:
+        product = common.resolve_product(env, args["product"])
+        domain &= Domain("move_ids.product_id", "=", product.id)
+        filters["product"] = product.display_name
+    late = Domain("scheduled_date", "<", now)
+    if args.get("late_only"):
+        domain &= late
+        filters["late_only"] = True
+
+    Picking = env["stock.picking"]
+    [(count,)] = Picking._read_group(domain, [], ["__count"])
+    [(late_count,)] = Picking._read_group(domain & late, [], ["__count"])
+    pickings = Picking.search(domain, order="scheduled_date, id", limit=limit)
+    lines = defaultdict(list)
+    for picking, product, uom, quantity in env["stock.move"]._read_group(
+        Domain("picking_id", "in", pickings.ids) & Domain("state", "!=", "cancel"),
+        ["picking_id", "product_id", "product_uom"],
+        ["product_uom_qty:sum"],
+        order="picking_id, product_id",
+    ):
+        lines[picking].append((product, uom, quantity))
+    rnd = common.quantity_rounder(env)
+    rows = []
+    for picking in pickings:
+        is_late = bool(picking.scheduled_date) and picking.scheduled_date < now
+        rows.append(
+            {
+                "reference": picking.name,
+                "partner": common.name(picking.partner_id),
+                "origin": picking.origin or None,
+                "scheduled_date": common.utc(picking.scheduled_date),
+                "late": is_late,
+                "days_late": (now - picking.scheduled_date).days if is_late else 0,
+                "state": picking.state,
+                "warehouse": common.name(picking.picking_type_id.warehouse_id),
+                "lines": [
+                    {"product": product.display_name, "quantity": rnd(quantity), "uom": uom.name}
+                    for product, uom, quantity in lines[picking][:MAX_LINES]
+                ],
+                "more_lines": max(len(lines[picking]) - MAX_LINES, 0),
+            }
+        )
+    return {
+        "company": company.name,
+        "filters": filters,
+        "rows": rows,
+        "truncated": count > len(rows),
+        "totals": {"receipts": count, "late": late_count},
+    }

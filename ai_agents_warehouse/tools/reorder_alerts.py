@@ -1,0 +1,92 @@
+from odoo import fields
+from odoo.fields import Domain
+
+from odoo.addons.ai_core.tools import tool
+
+from . import common
+
+
+@tool(
+    "warehouse.get_reorder_alerts",
+    display_name="GetReorderAlerts",
+    description="Reordering rules (min/max) of the session's company whose forecast is below the "
+    "minimum: the product, warehouse and location, on hand, forecast (on hand + incoming - outgoing up "
+    "to the rule's lead-time horizon, as in Odoo's Replenishment), the suggested quantity to order, and "
+    "the vendor with its lead time when the product has one. Returns the top N rules by shortfall "
+    "(minimum - forecast), a truncation flag and counts. Snoozed rules are left out.",
+    input_schema={
+        "type": "object",
+        "properties": {
+            "warehouse": common.WAREHOUSE,
+            "product": common.PRODUCT,
+            "category": common.CATEGORY,
+            "limit": common.LIMIT,
+        },
+        "additionalProperties": False,
+    },
+)
+def get_reorder_alerts(ctx, args):
+    env = ctx.env
+    common.check_inventory_user(env)
+    company = env.company
+    limit = args.get("limit") or common.DEFAULT_LIMIT
+    today = fields.Date.context_today(env.user)
+    domain = Domain("company_id", "=", company.id) & (
+        Domain("snoozed_until", "=", False) | Domain("snoozed_until", "<=", today)
+    )
+    filters = {}
+    if args.get("warehouse") is not None:
+        warehouse = common.resolve_warehouse(env, args["warehouse"])
+        domain &= Domain("warehouse_id", "=", warehouse.id)
+        filters["warehouse"] = warehouse.display_name
+    if args.get("product") is not None:
+        product = common.resolve_product(env, args["product"])
+        domain &= Domain("product_id", "=", product.id)
+        filters["product"] = product.display_name
+    if args.get("category") is not None:
+        category = common.resolve_category(env, args["category"])
+        domain &= Domain("product_id.categ_id", "child_of", category.id)
+        filters["category"] = category.display_name
+
+    orderpoints = env["stock.warehouse.orderpoint"].search(domain)
+    # qty_forecast is Odoo's own computation: grouped reads of quants and moves per location and
+    # lead-time horizon, batched over the rules.
+    orderpoints.fetch(["product_min_qty", "product_max_qty", "qty_to_order_manual"])
+    below = orderpoints.filtered(lambda op: op.product_uom.compare(op.qty_forecast, op.product_min_qty) < 0)
+    in_progress = below._quantity_in_progress()
+    alerts = sorted(below, key=lambda op: (op.qty_forecast - op.product_min_qty, op.id))
+    rnd = common.quantity_rounder(env)
+    rows = []
+    for orderpoint in alerts[:limit]:
+        product = orderpoint.product_id
+        suggested = orderpoint.qty_to_order_manual or orderpoint._get_qty_to_order(
+            qty_in_progress_by_orderpoint=in_progress
+        )
+        vendor = (
+            product._select_seller(quantity=suggested, uom_id=product.uom_id)
+            or product._prepare_sellers()[:1]
+        )
+        rows.append(
+            {
+                "product": product.display_name,
+                "warehouse": orderpoint.warehouse_id.name,
+                "location": orderpoint.location_id.display_name,
+                "uom": orderpoint.product_uom.name,
+                "min": rnd(orderpoint.product_min_qty),
+                "max": rnd(orderpoint.product_max_qty),
+                "on_hand": rnd(orderpoint.qty_on_hand),
+                "forecast": rnd(orderpoint.qty_forecast),
+                "suggested_qty": rnd(suggested),
+                "vendor": vendor.partner_id.name if vendor else None,
+                "vendor_lead_days": vendor.delay if vendor else None,
+                "route_lead_days": orderpoint.lead_days,
+                "trigger": orderpoint.trigger,
+            }
+        )
+    return {
+        "company": company.name,
+        "filters": filters,
+        "rows": rows,
+        "truncated": len(alerts) > limit,
+        "totals": {"rules_checked": len(orderpoints), "below_minimum": len(alerts)},
+    }
