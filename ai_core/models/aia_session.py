@@ -392,7 +392,7 @@ class AiaSession(models.Model):
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""
         if not _in_test():
-            self.env.cr.commit()
+            self.env.cr.commit()  # pylint: disable=invalid-commit
 
 
 class _TurnRecorder:
