@@ -12,6 +12,11 @@ class AiaCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        # trap_jobs performs jobs inside the test transaction, but queue_job runs a job that may
+        # commit on a cursor of its own, which would not see the test's records.
+        for xmlid in ("ai_core.job_function_run_turn", "ai_core.job_function_resume"):
+            cls.env.ref(xmlid).allow_commit = False
+        cls.addClassCleanup(cls.registry.clear_cache)
         cls.company = cls.env.company
         cls.other_company = cls.env["res.company"].create({"name": "Company B"})
         cls.provider = cls.env["aia.provider"].create({"name": "Test provider", "api_key": "test-key"})

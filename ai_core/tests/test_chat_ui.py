@@ -3,7 +3,7 @@ import os
 import re
 from unittest.mock import patch
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, TransactionCase, tagged
 from odoo.tools import mute_logger
 
 from ..ai_engine.testing import reply, tool_calls
@@ -59,6 +59,21 @@ class TestChatBootstrap(AiaCase):
     def test_bootstrap_reports_the_kill_switch(self):
         self.env["ir.config_parameter"].set_param("aia.agents_enabled", "False")
         self.assertFalse(self.env["aia.session"].with_user(self.user).chat_bootstrap()["enabled"])
+
+
+@tagged("post_install", "-at_install")
+class TestChatJobs(TransactionCase):
+    def test_turn_jobs_may_commit_their_progress(self):
+        # A turn commits each step it persists; queue_job's runner refuses any commit of a job
+        # function without allow_commit, and the turn would never end.
+        functions = self.env["queue.job.function"].search(
+            [
+                ("model_id.model", "=", "aia.session"),
+                ("method", "in", ["_aia_job_run_turn", "_aia_job_resume"]),
+            ]
+        )
+        self.assertEqual(len(functions), 2)
+        self.assertTrue(all(functions.mapped("allow_commit")))
 
 
 @tagged("post_install", "-at_install")
