@@ -1,0 +1,16 @@
+{
+    "name": "AI Agents: Finance",
+    "summary": "A Finance agent with six read tools over the company's books: ledger, cash, bank, matching",
+    "version": "19.0.1.0.0",
+    "category": "Accounting/AI",
+    "license": "LGPL-3",
+    "author": "AI Agents Suite contributors",
+    "website": "https://example.invalid/ai-agents",
+    "depends": ["ai_core", "account"],
+    "data": [
+        "security/ir.model.access.csv",
+        "data/aia_tool_data.xml",
+        "data/aia_agent_data.xml",
+    ],
+    "installable": True,
+}

@@ -1,0 +1,215 @@
+from odoo import Command
+from odoo.tests import new_test_user
+
+from odoo.addons.account.tests.common import AccountTestInvoicingCommon
+from odoo.addons.ai_core.tests.common import AiaCase
+from odoo.addons.ai_core.tools import CATALOGUE, OdooToolContext
+
+
+class FinanceCase(AccountTestInvoicingCommon):
+    """Books of two companies built with Odoo's own account test helpers, and the Finance agent.
+
+    Company A (USD, generic chart), all dated 2019 (EUR is worth 0.5 USD that year):
+
+    ====================  ==========  =============================================  =============
+    document              date        what                                           receivable
+    ====================  ==========  =============================================  =============
+    inv_tax               2019-01-10  partner_a, 1000 + 15 % tax = 1150              +1150
+    bill                  2019-01-20  partner_a, 800, no tax                         (payable -800)
+    inv_analytic          2019-02-05  partner_b, 500, analytic "Project X"           +500
+    st_paid (bank)        2019-02-12  +500 from partner_b, reconciled with it        -500
+    inv_eur               2019-03-01  partner_b, 600 EUR = 300 USD                   +300
+    inv_draft (draft)     2019-03-15  partner_a, 999                                 (+999 draft)
+    ====================  ==========  =============================================  =============
+
+    Unreconciled bank lines: st_inv 2019-01-15 +1150 "Payment <inv_tax>" partner_a, st_bill
+    2019-01-25 -800 partner_a, st_unknown 2019-02-10 +250; statements JAN (st_inv, st_bill, ending
+    350) and FEB (st_unknown, st_paid, ending 1100). Cash journal: -30 on 2019-03-03. EUR bank
+    journal: +600 EUR (300 USD) from partner_b on 2019-03-05. Company B: an invoice of 7000 and a
+    bank line of +7000, which company A's figures must never include.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.company_a = cls.company_data["company"]
+        cls.company_b_data = cls.setup_other_company(name="Company B")
+        cls.company_b = cls.company_b_data["company"]
+        cls.eur = cls.setup_other_currency("EUR")
+        cls.bank = cls.company_data["default_journal_bank"]
+        cls.cash = cls.company_data["default_journal_cash"]
+        cls.receivable = cls.company_data["default_account_receivable"]
+        cls.revenue = cls.company_data["default_account_revenue"]
+        cls._build_books()
+        cls._build_agent_side()
+
+    @classmethod
+    def _build_books(cls):
+        cls.inv_tax = cls.init_invoice(
+            "out_invoice", cls.partner_a, "2019-01-10", amounts=[1000.0], taxes=cls.tax_sale_a, post=True
+        )
+        cls.bill = cls.init_invoice(
+            "in_invoice", cls.partner_a, "2019-01-20", amounts=[800.0], taxes=[], post=True
+        )
+        cls.inv_analytic = cls.init_invoice(
+            "out_invoice", cls.partner_b, "2019-02-05", amounts=[500.0], taxes=[], post=True
+        )
+        plan = cls.env["account.analytic.plan"].create({"name": "Projects"})
+        cls.project_x = cls.env["account.analytic.account"].create(
+            {"name": "Project X", "code": "PX", "plan_id": plan.id, "company_id": cls.company_a.id}
+        )
+        cls.inv_analytic.invoice_line_ids.analytic_distribution = {str(cls.project_x.id): 100}
+        cls.inv_eur = cls.init_invoice(
+            "out_invoice", cls.partner_b, "2019-03-01", amounts=[600.0], taxes=[], currency=cls.eur, post=True
+        )
+        cls.inv_draft = cls.init_invoice(
+            "out_invoice", cls.partner_a, "2019-03-15", amounts=[999.0], taxes=[]
+        )
+
+        StLine = cls.env["account.bank.statement.line"]
+        cls.st_inv = StLine.create(
+            {
+                "journal_id": cls.bank.id,
+                "date": "2019-01-15",
+                "amount": 1150.0,
+                "payment_ref": f"Payment {cls.inv_tax.name} thanks",
+                "partner_id": cls.partner_a.id,
+            }
+        )
+        cls.st_bill = StLine.create(
+            {
+                "journal_id": cls.bank.id,
+                "date": "2019-01-25",
+                "amount": -800.0,
+                "payment_ref": "Supplier transfer",
+                "partner_id": cls.partner_a.id,
+            }
+        )
+        cls.st_unknown = StLine.create(
+            {
+                "journal_id": cls.bank.id,
+                "date": "2019-02-10",
+                "amount": 250.0,
+                "payment_ref": "Unknown deposit",
+            }
+        )
+        cls.st_paid = cls.pay_with_statement_line(cls.inv_analytic, cls.bank.id, "2019-02-12", 500.0)[
+            "statement_line_reconciled"
+        ].statement_line_id
+        Statement = cls.env["account.bank.statement"]
+        cls.statement_jan = Statement.create(
+            {
+                "name": "JAN",
+                "line_ids": [Command.set((cls.st_inv + cls.st_bill).ids)],
+                "balance_end_real": 350.0,
+            }
+        )
+        cls.statement_feb = Statement.create(
+            {
+                "name": "FEB",
+                "line_ids": [Command.set((cls.st_unknown + cls.st_paid).ids)],
+                "balance_start": 350.0,
+                "balance_end_real": 1100.0,
+            }
+        )
+        cls.st_cash = StLine.create(
+            {"journal_id": cls.cash.id, "date": "2019-03-03", "amount": -30.0, "payment_ref": "Coffee"}
+        )
+        cls.bank_eur = cls.env["account.journal"].create(
+            {
+                "name": "Bank EUR",
+                "code": "BEUR",
+                "type": "bank",
+                "currency_id": cls.eur.id,
+                "company_id": cls.company_a.id,
+            }
+        )
+        cls.st_eur = StLine.create(
+            {
+                "journal_id": cls.bank_eur.id,
+                "date": "2019-03-05",
+                "amount": 600.0,
+                "payment_ref": "Transfer",
+                "partner_id": cls.partner_b.id,
+            }
+        )
+
+        # Company B's books: same partner, other company.
+        cls.inv_b = cls.init_invoice(
+            "out_invoice",
+            cls.partner_a,
+            "2019-01-10",
+            amounts=[7000.0],
+            taxes=[],
+            company=cls.company_b,
+            post=True,
+        )
+        cls.bank_b = cls.company_b_data["default_journal_bank"]
+        cls.st_b = StLine.with_company(cls.company_b).create(
+            {
+                "journal_id": cls.bank_b.id,
+                "date": "2019-01-15",
+                "amount": 7000.0,
+                "payment_ref": "Big customer",
+            }
+        )
+
+    @classmethod
+    def _build_agent_side(cls):
+        # AI configuration is the AI Manager's: the test env's user is an accountant, not one.
+        provider = cls.env["aia.provider"].sudo().create({"name": "Test provider", "api_key": "test-key"})
+        cls.env["aia.model"].sudo().create(
+            {"name": "claude-test", "provider_id": provider.id, "currency_id": cls.env.ref("base.USD").id}
+        )
+        cls.agent = cls.env.ref("ai_agents_finance.agent_finance")
+        companies = cls.company_a + cls.company_b
+        cls.accountant = new_test_user(
+            cls.env,
+            "fin_accountant",
+            groups="account.group_account_readonly,ai_core.group_aia_user",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set(companies.ids)],
+        )
+        cls.billing_user = new_test_user(
+            cls.env,
+            "fin_billing",
+            groups="account.group_account_invoice,ai_core.group_aia_user",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set(cls.company_a.ids)],
+        )
+        cls.accountant_b = new_test_user(
+            cls.env,
+            "fin_accountant_b",
+            groups="account.group_account_readonly,ai_core.group_aia_user",
+            company_id=cls.company_b.id,
+            company_ids=[Command.set(cls.company_b.ids)],
+        )
+        cls.employee = new_test_user(
+            cls.env,
+            "fin_employee",
+            groups="base.group_user,ai_core.group_aia_user",
+            company_id=cls.company_a.id,
+            company_ids=[Command.set(cls.company_a.ids)],
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.env["aia.provider"]._aia_reset_breakers()
+        self.addCleanup(self.env["aia.provider"]._aia_reset_breakers)
+
+    # The agent-side factories are ai_core's own.
+    script = AiaCase.script
+    new_session = AiaCase.new_session
+    chat = AiaCase.chat
+
+    def call(self, tool_name, arguments=None, *, user=None, company=None):
+        """Call a finance tool as a session would: its schema first, then the handler through
+        ai_core's tool context, as ``user`` with ``company`` first among the allowed companies."""
+        user = user or self.accountant
+        company = company or user.company_id
+        spec = CATALOGUE.get(tool_name)
+        arguments = arguments or {}
+        self.assertIsNone(spec.input_error(arguments))
+        allowed = [company.id, *(cid for cid in user.company_ids.ids if cid != company.id)]
+        env = self.env(user=user, context=dict(self.env.context, allowed_company_ids=allowed))
+        return OdooToolContext(env).invoke(spec.handler, arguments, timeout=30)

@@ -1,0 +1,86 @@
+import json
+
+from odoo.tests import tagged
+
+from odoo.addons.ai_core.ai_engine import ToolDenied
+from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+
+from .common import FinanceCase
+
+TOOLS = {
+    "finance.get_gl_balance": "GetGLBalance",
+    "finance.list_gl_accounts": "ListGLAccounts",
+    "finance.get_cash_flow": "GetCashFlow",
+    "finance.get_bank_balance": "GetBankBalance",
+    "finance.get_bank_transactions": "GetBankTransactions",
+    "finance.reconcile_account": "ReconcileAccount",
+}
+# The smallest valid arguments of each tool.
+ARGUMENTS = {"finance.get_cash_flow": {"date_from": "2019-01-01", "date_to": "2019-01-31"}}
+
+
+@tagged("post_install", "-at_install")
+class TestFinanceAgent(FinanceCase):
+    def test_the_agent_ships_in_shadow_mode_with_its_six_read_tools(self):
+        agent = self.agent.sudo()  # agents are AI configuration; the test user is an accountant
+        self.assertTrue(agent.shadow_mode)
+        self.assertFalse(agent.model_id)
+        self.assertEqual(dict(agent.tool_ids.mapped(lambda t: (t.name, t.label))), TOOLS)
+        self.assertEqual(set(agent.tool_ids.mapped("mode")), {"read"})
+        self.assertTrue(all(agent.tool_ids.mapped("is_available")))
+        self.assertEqual(len(agent._aia_tool_registry()), 6)
+
+    def test_the_model_calls_a_tool_and_the_answer_carries_the_figure(self):
+        model = self.script(
+            tool_calls(
+                ("finance_get_gl_balance", {"account_types": ["asset_receivable"], "date_to": "2019-12-31"})
+            ),
+            reply("Customers owed 1,450.00 USD at the end of 2019."),
+        )
+        session = self.new_session(user=self.accountant)
+        self.chat(session, "How much did customers owe us at the end of 2019?")
+        model.assert_complete()
+        execution = session.execution_ids
+        self.assertEqual((execution.tool_name, execution.status), ("finance.get_gl_balance", "ok"))
+        # What the model read before answering is the ledger's figure.
+        [result] = model.requests[1].messages[-1].tool_results
+        self.assertFalse(result.is_error)
+        totals = json.loads(result.content)["totals"]
+        self.assertEqual(totals, {"debit": 1950.0, "credit": 500.0, "balance": 1450.0})
+        self.assertIn("1,450.00 USD", session.last_text)
+        # The agent's accounting prompt and rules are what the model was given.
+        self.assertIn("finance assistant", model.requests[0].system)
+        self.assertIn("Never invent or estimate a figure", model.requests[0].system)
+
+    def test_a_session_in_company_b_sees_company_b_books_only(self):
+        args = {"account_types": ["asset_receivable"], "date_to": "2019-12-31"}
+        model = self.script(tool_calls(("finance_get_gl_balance", args)), reply("7,000.00"))
+        # Same user, two companies: each session reads the books of its own company.
+        session_b = self.new_session(user=self.accountant, company_id=self.company_b.id)
+        self.chat(session_b, "Receivables?")
+        output_b = json.loads(model.requests[1].messages[-1].tool_results[0].content)
+        self.assertEqual((output_b["company"], output_b["totals"]["balance"]), ("Company B", 7000.0))
+
+        model = self.script(tool_calls(("finance_get_gl_balance", args)), reply("1,450.00"))
+        session_a = self.new_session(user=self.accountant)
+        self.chat(session_a, "Receivables?")
+        output_a = json.loads(model.requests[1].messages[-1].tool_results[0].content)
+        self.assertEqual((output_a["company"], output_a["totals"]["balance"]), (self.company_a.name, 1450.0))
+
+    def test_a_user_without_accounting_rights_gets_a_denied_result(self):
+        model = self.script(
+            tool_calls(("finance_get_gl_balance", {"date_to": "2019-12-31"})),
+            reply("You lack accounting access."),
+        )
+        session = self.new_session(user=self.employee)
+        self.chat(session, "What is our revenue?")
+        execution = session.execution_ids
+        self.assertEqual(execution.status, "denied")
+        [result] = model.requests[1].messages[-1].tool_results
+        self.assertTrue(result.is_error)
+        self.assertNotIn("1800", result.content)
+
+    def test_every_tool_denies_users_without_accounting_rights(self):
+        for name in TOOLS:
+            with self.subTest(tool=name), self.assertRaises(ToolDenied):
+                self.call(name, ARGUMENTS.get(name), user=self.employee)
