@@ -1,0 +1,1 @@
+from . import test_caps, test_chatter, test_chatter_ui, test_fire, test_triggers

@@ -1,0 +1,59 @@
+from odoo.tests import new_test_user
+
+from odoo.addons.ai_core.tests.common import AiaCase
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+class AutomationCase(AiaCase):
+    """Agent actions on contacts, created by an AI manager who is also an administrator (only
+    administrators edit server actions); the provider is the scripted model of AiaCase."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = new_test_user(
+            cls.env,
+            "aia_auto_manager",
+            groups="base.group_user,base.group_system,base.group_partner_manager,ai_core.group_aia_manager",
+        )
+        cls.partner_model = cls.env.ref("base.model_res_partner")
+        cls.partners = cls.env["res.partner"].create(
+            [{"name": f"Zq Auto {index}", "email": f"zq{index}@example.com"} for index in range(3)]
+        )
+
+    def new_action(self, **values):
+        return (
+            self.env["ir.actions.server"]
+            .with_user(self.manager)
+            .create(
+                {
+                    "name": "Check contact",
+                    "model_id": self.partner_model.id,
+                    "state": "ai_agent",
+                    "aia_agent_id": self.agent.id,
+                    "aia_prompt": "Check {{ record.name }}",
+                    **values,
+                }
+            )
+            .with_user(self.env.user)
+        )
+
+    def fire(self, action, records=None, perform=False):
+        """Run ``action`` (on ``records`` as a contextual action would); returns the job trap.
+
+        The sessions it started are in ``self.started`` (newest last).
+        """
+        before = self.env["aia.session"].search([]).ids
+        context = {}
+        if records is not None:
+            context = {"active_model": records._name, "active_ids": records.ids, "active_id": records[:1].id}
+        with trap_jobs() as trap:
+            action.with_context(**context).run()
+            if perform:
+                trap.perform_enqueued_jobs()
+        self.env.invalidate_all()
+        self.started = self.env["aia.session"].search([("id", "not in", before)], order="id")
+        return trap
+
+    def user_text(self, session):
+        return session.message_ids_aia.filtered(lambda message: message.role == "user")[:1].body
