@@ -54,7 +54,8 @@ class TestSecurity(AiaCase):
         provider = self.provider.with_user(self.operator)
         with self.assertRaises(AccessError):
             provider.read(["api_key"])
-        self.assertEqual(self.provider.api_key, "test-key")
+        # The choke point still reads it (decrypted when an encryption key is configured).
+        self.assertEqual(self.provider._aia_api_key(), "test-key")
 
     def test_only_managers_configure_agents(self):
         with self.assertRaises(AccessError):
