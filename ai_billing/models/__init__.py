@@ -1,0 +1,9 @@
+from . import (
+    account_move,
+    aia_billing_budget,
+    aia_billing_plan,
+    aia_billing_statement,
+    aia_billing_usage_report,
+    aia_session,
+    res_company,
+)
