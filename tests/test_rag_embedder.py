@@ -92,9 +92,14 @@ def test_index_and_retrieve_with_the_real_model(embedder):
 
 def test_another_installed_model_with_768_dimensions(embedder, tmp_path):
     """A model folder on disk is selectable; a base moving to it changes dimension cleanly."""
-    from sentence_transformers import SentenceTransformer, models
+    from sentence_transformers import SentenceTransformer
 
-    wide = SentenceTransformer(modules=[*embedder.model, models.Dense(384, 768)], device="cpu")
+    try:
+        from sentence_transformers.sentence_transformer.modules import Dense
+    except ImportError:  # sentence-transformers 5
+        from sentence_transformers.models import Dense
+
+    wide = SentenceTransformer(modules=[*embedder.model, Dense(384, 768)], device="cpu")
     wide.save(str(tmp_path / "wide"))
     assert model_available(str(tmp_path / "wide"))
     other = SentenceTransformerEmbedder(str(tmp_path / "wide"))

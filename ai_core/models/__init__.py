@@ -11,3 +11,7 @@ from . import (
     res_company,
     res_config_settings,
 )
+
+# isort: split
+# Extends agents, messages and sessions: imported after them.
+from . import aia_knowledge

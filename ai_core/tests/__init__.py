@@ -2,6 +2,7 @@ from . import (
     test_api,
     test_chat_ui,
     test_http_tools,
+    test_knowledge,
     test_operations,
     test_provider,
     test_security,

@@ -123,7 +123,7 @@ class SentenceTransformerEmbedder:
     # === EMBEDDING === #
 
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer(text, add_special_tokens=False)["input_ids"])
+        return len(self.model.tokenizer(text, add_special_tokens=False, verbose=False)["input_ids"])
 
     def embed(self, texts: Sequence[str]) -> list[list[float]]:
         """Normalised vectors of ``texts``; a text longer than one window gets the mean of its windows."""
@@ -154,7 +154,11 @@ class SentenceTransformerEmbedder:
     def _windows(self, texts: Sequence[str]) -> tuple[list[str], list[int], list[int]]:
         size = self.max_tokens
         encoded = self.model.tokenizer(
-            list(texts), add_special_tokens=False, return_offsets_mapping=True, truncation=False
+            list(texts),
+            add_special_tokens=False,
+            return_offsets_mapping=True,
+            truncation=False,
+            verbose=False,
         )
         windows: list[str] = []
         owners: list[int] = []

@@ -62,13 +62,13 @@ class KnowledgeRetriever:
         )
 
 
-def wrap_passages(chunks: Sequence[RetrievedChunk]) -> str:
-    """The passages as one untrusted-data block for the model, numbered from 1 like
+def wrap_passages(chunks: Sequence[RetrievedChunk], *, start: int = 1) -> str:
+    """The passages as one untrusted-data block for the model, numbered from ``start`` like
     :func:`citations`. Empty when there is nothing to wrap."""
     if not chunks:
         return ""
     parts = [f"<knowledge>\n{_PREAMBLE}"]
-    for number, chunk in enumerate(chunks, 1):
+    for number, chunk in enumerate(chunks, start):
         where = f' page="{chunk.page}"' if chunk.page else ""
         headings = chunk.metadata.get("headings") or ()
         section = f' section="{escape(" > ".join(headings))}"' if headings else ""
@@ -80,7 +80,7 @@ def wrap_passages(chunks: Sequence[RetrievedChunk]) -> str:
     return "\n".join(parts)
 
 
-def citations(chunks: Sequence[RetrievedChunk]) -> list[dict[str, Any]]:
+def citations(chunks: Sequence[RetrievedChunk], *, start: int = 1) -> list[dict[str, Any]]:
     """What a client shows for each passage given to the model: number, document, page, offsets."""
     return [
         {
@@ -94,5 +94,5 @@ def citations(chunks: Sequence[RetrievedChunk]) -> list[dict[str, Any]]:
             "end_offset": chunk.end_offset,
             "score": round(chunk.score, 4),
         }
-        for number, chunk in enumerate(chunks, 1)
+        for number, chunk in enumerate(chunks, start)
     ]

@@ -1,0 +1,298 @@
+import base64
+import json
+import tempfile
+
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from ..ai_engine.rag import PgVectorStore, pgvector_status
+from ..ai_engine.testing import reply, tool_calls
+from ..models import aia_knowledge
+from .common import AiaCase
+
+RETURNS = b"""# Returns policy
+
+Customers may return goods within 30 days of delivery, with the receipt. Refunds are paid to the
+original payment method within five working days.
+
+# Shipping
+
+Orders placed before noon ship the same working day from the Lyon warehouse.
+"""
+REFUSED = b"Refunds: goods are never taken back once delivered; every sale is final."
+
+
+@tagged("post_install", "-at_install")
+class TestKnowledge(AiaCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        # Embedded Qdrant in memory: nothing outlives the test's rolled-back transaction.
+        cls.env["ir.config_parameter"].sudo().set_param(aia_knowledge.QDRANT_PATH_PARAM, ":memory:")
+        # Jobs that may commit run on a cursor of their own, which cannot see the test's
+        # uncommitted records: here they share the test transaction.
+        for xmlid in ("ai_core.job_function_knowledge_index", "ai_core.job_function_run_turn"):
+            cls.env.ref(xmlid).allow_commit = False
+        cls.env.registry.clear_cache()
+        cls.addClassCleanup(cls.env.registry.clear_cache)
+
+    def setUp(self):
+        super().setUp()
+        aia_knowledge._stores.clear()
+        self.addCleanup(aia_knowledge._stores.clear)
+
+    def make_base(self, store="qdrant_local", company=None, **values):
+        return self.env["aia.knowledge.base"].create(
+            {
+                "name": f"Handbook ({store})",
+                "vector_store": store,
+                "company_id": (company or self.company).id,
+                "chunk_size": 200,
+                "chunk_overlap": 20,
+                **values,
+            }
+        )
+
+    def upload(self, base, file_name, data, name=None):
+        return base.env["aia.knowledge.document"].create(
+            {
+                "name": name or file_name,
+                "knowledge_base_id": base.id,
+                "file": base64.b64encode(data),
+                "file_name": file_name,
+            }
+        )
+
+    def indexed(self, base, *files):
+        """Upload ``files`` ((file name, bytes, title), ...) and run their indexing jobs."""
+        with trap_jobs() as trap:
+            documents = self.env["aia.knowledge.document"]
+            for file_name, data, title in files:
+                documents |= self.upload(base, file_name, data, title)
+            trap.assert_jobs_count(len(files))
+            self.assertEqual(set(documents.mapped("state")), {"queued"})
+            trap.perform_enqueued_jobs()
+        documents.invalidate_recordset()
+        return documents
+
+    def last_answer(self, session):
+        return session.message_ids_aia.filtered(lambda m: m.role == "assistant").sorted("id")[-1]
+
+    # === PIPELINE === #
+
+    def test_upload_index_and_an_answer_cites_the_document(self):
+        if pgvector_status(self.env.cr) == "missing":
+            self.skipTest("PostgreSQL has no pgvector here")
+        base = self.make_base("pgvector")
+        document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
+        self.assertEqual((document.state, document.progress, document.file_format), ("ready", 100, "md"))
+        self.assertGreaterEqual(document.chunk_count, 1)
+        store = PgVectorStore(self.env.cr)
+        self.assertEqual(
+            store.count(company_id=self.company.id, knowledge_base_id=base.id), document.chunk_count
+        )
+
+        self.agent.knowledge_base_ids = base
+        model = self.script(reply("Goods can be returned within 30 days [1]."))
+        session = self.new_session()
+        self.chat(session, "How long do customers have to return goods?")
+
+        opening = model.requests[0].messages[-1]
+        self.assertTrue(opening.content[0].text.startswith("<knowledge>"))
+        self.assertIn("within 30 days of delivery", opening.content[0].text)
+        self.assertEqual(opening.content[-1].text, "How long do customers have to return goods?")
+        answer = self.last_answer(session)
+        self.assertEqual(answer.citations[0]["document_id"], document.id)
+        self.assertEqual(answer.citations[0]["document_name"], "Returns policy")
+        self.assertEqual(answer.citations[0]["n"], 1)
+        self.assertEqual(session.chat_data()["messages"][-1]["citations"], answer.citations)
+        # The saved user message holds the user's words only.
+        user_message = session.message_ids_aia.filtered(lambda m: m.role == "user")
+        self.assertNotIn("<knowledge>", user_message.body)
+        # The done event pushed to the browser carries the citations.
+        # Notifications are written at commit: read what the turn queued.
+        notifications = self.env.cr.precommit.data.get("bus.bus.values", [])
+        done = [
+            event
+            for values in notifications
+            for event in json.loads(values["message"]).get("payload", {}).get("events", [])
+            if event["type"] == "done"
+        ]
+        self.assertEqual(done[-1]["citations"][0]["document_id"], document.id)
+        usage = self.env["aia.usage.event"].search(
+            [("session_id", "=", session.id), ("kind", "=", "kb_query")]
+        )
+        self.assertEqual(len(usage), 1)
+        self.assertEqual(
+            (usage.company_id, usage.model_name, usage.status), (self.company, "all-MiniLM-L6-v2", "ok")
+        )
+
+    def test_bad_files_fail_alone_and_empty_files_are_refused(self):
+        base = self.make_base()
+        good, corrupt, unsupported = self.indexed(
+            base,
+            ("returns.md", RETURNS, "good"),
+            ("scan.pdf", b"%PDF-1.4 garbage that is not a PDF", "corrupt"),
+            ("prices.xlsx", b"PK\x03\x04 spreadsheet", "unsupported"),
+        ).sorted("id")
+        self.assertEqual(good.state, "ready")
+        self.assertEqual(corrupt.state, "error")
+        self.assertIn("PDF file cannot be read", corrupt.error_message)
+        self.assertEqual(unsupported.state, "error")
+        self.assertIn("Unsupported file type .xlsx", unsupported.error_message)
+        with self.assertRaisesRegex(ValidationError, "is empty"):
+            self.upload(base, "empty.txt", b"")
+        blank = self.indexed(base, ("blank.txt", b"   \n\n  ", "blank"))
+        self.assertEqual(blank.state, "error")
+        self.assertIn("no text", blank.error_message)
+
+    def test_reindex_and_delete_replace_a_documents_vectors(self):
+        base = self.make_base()
+        document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
+        store = base._aia_store()
+        scope = {"company_id": self.company.id, "knowledge_base_id": base.id}
+        self.assertEqual(store.count(**scope, document_id=document.id), document.chunk_count)
+        with trap_jobs() as trap:
+            document.write({"file": base64.b64encode(b"Only one line now."), "file_name": "short.txt"})
+            trap.perform_enqueued_jobs()
+        self.assertEqual((document.state, document.chunk_count), ("ready", 1))
+        self.assertEqual(store.count(**scope), 1)
+        document.unlink()
+        self.assertEqual(store.count(**scope), 0)
+
+    def test_changing_the_embedding_model_reindexes_the_base(self):
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            from sentence_transformers.sentence_transformer.modules import Dense
+        except ImportError:  # sentence-transformers 5
+            from sentence_transformers.models import Dense
+
+        from ..ai_engine.rag import get_embedder
+
+        small = get_embedder("all-MiniLM-L6-v2").model
+        folder = tempfile.mkdtemp(prefix="aia-768-")
+        SentenceTransformer(modules=[*small, Dense(384, 768)], device="cpu").save(folder)
+        base = self.make_base()
+        document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
+        with trap_jobs() as trap:
+            base.embedding_model = folder
+            trap.assert_jobs_count(1, only=document._aia_job_index)
+            trap.perform_enqueued_jobs()
+        self.assertEqual(document.state, "ready")
+        found = base._aia_search("return goods", self.company.id)
+        self.assertTrue(found and found[0].document_id == document.id)
+        collections = {c.name for c in base._aia_store().client.get_collections().collections}
+        self.assertEqual(collections, {f"aia_c{self.company.id}_kb{base.id}_d768"})
+        with self.assertRaisesRegex(ValidationError, "not installed"):
+            base.embedding_model = "/nowhere/no-model"
+
+    # === ISOLATION AND ACCESS === #
+
+    def test_a_company_only_ever_gets_its_own_passages(self):
+        base_a = self.make_base()
+        base_b = self.make_base(company=self.other_company)
+        doc_a = self.indexed(base_a, ("returns.md", RETURNS, "Returns A"))
+        doc_b = self.indexed(base_b, ("refunds.txt", REFUSED, "Refunds B"))
+        self.agent.knowledge_base_ids = base_a | base_b
+        self.script(reply("30 days [1]."), reply("Never [1]."))
+        session_a = self.new_session()
+        self.chat(session_a, "Can customers get a refund?")
+        session_b = self.new_session(user=self.user_b, company_id=self.other_company.id)
+        self.chat(session_b, "Can customers get a refund?")
+        self.assertEqual({c["document_id"] for c in self.last_answer(session_a).citations}, {doc_a.id})
+        self.assertEqual({c["document_id"] for c in self.last_answer(session_b).citations}, {doc_b.id})
+        # Asking for another company's base returns nothing, at every level.
+        self.assertEqual(
+            (base_a | base_b)._aia_search("refund", self.other_company.id)[0].document_id, doc_b.id
+        )
+        self.assertFalse(base_a._aia_search("refund", self.other_company.id))
+        self.assertFalse(
+            base_a._aia_store().search(
+                [0.1] * 384, company_id=self.other_company.id, knowledge_base_ids=[base_a.id], top_k=5
+            )
+        )
+
+    def test_document_access_follows_companies_and_groups(self):
+        base_a = self.make_base()
+        base_b = self.make_base(company=self.other_company)
+        doc_a = self.indexed(base_a, ("returns.md", RETURNS, "Returns A"))
+        doc_b = self.indexed(base_b, ("refunds.txt", REFUSED, "Refunds B"))
+        Documents = self.env["aia.knowledge.document"]
+        self.assertEqual(Documents.with_user(self.user_b).search([]), doc_b)
+        self.assertEqual(Documents.with_user(self.user).search([]), doc_a)
+        with self.assertRaises(AccessError):
+            doc_a.with_user(self.user_b).read(["name"])
+        with self.assertRaises(AccessError):
+            self.upload(base_a.with_user(self.user), "x.txt", b"users cannot add documents")
+        with self.assertRaises(AccessError):
+            base_a.with_user(self.user).write({"top_k": 3})
+
+    # === ON DEMAND AND RECORDS === #
+
+    def test_kb_search_tool_retrieves_on_demand_and_is_metered(self):
+        base = self.make_base()
+        document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
+        self.agent.write({"knowledge_base_ids": [(6, 0, base.ids)], "knowledge_mode": "tool"})
+        model = self.script(
+            tool_calls(("kb_search", {"query": "how many days to return goods"})),
+            reply("Within 30 days [1]."),
+        )
+        session = self.new_session()
+        self.chat(session, "What is the return window?")
+        # No passage before the question: the agent asked for them.
+        self.assertEqual(model.requests[0].messages[-1].content[0].text, "What is the return window?")
+        self.assertIn("kb_search", [tool.name for tool in model.requests[0].tools])
+        execution = session.execution_ids
+        self.assertEqual((execution.tool_name, execution.status), ("kb.search", "ok"))
+        self.assertIn("within 30 days of delivery", execution.content)
+        self.assertEqual(self.last_answer(session).citations[0]["document_id"], document.id)
+        kb_queries = self.env["aia.usage.event"].search(
+            [("session_id", "=", session.id), ("kind", "=", "kb_query")]
+        )
+        self.assertEqual(len(kb_queries), 1)
+
+    def test_records_are_indexed_and_resynced_when_they_change(self):
+        partner = self.env["res.partner"].create(
+            {"name": "Knowledge Test Supplier", "comment": "<p>Delivers pallets on Tuesdays only.</p>"}
+        )
+        base = self.make_base()
+        with trap_jobs() as trap:
+            source = self.env["aia.knowledge.document"].create(
+                {
+                    "name": "Suppliers",
+                    "knowledge_base_id": base.id,
+                    "source_type": "records",
+                    "res_model_id": self.env.ref("base.model_res_partner").id,
+                    "record_domain": "[('name', 'ilike', 'Knowledge Test')]",
+                    "field_ids": [(6, 0, self.env.ref("base.field_res_partner__comment").ids)],
+                }
+            )
+            trap.perform_enqueued_jobs()
+        self.assertEqual((source.state, source.chunk_count), ("ready", 1))
+        found = base._aia_search("which day are pallets delivered", self.company.id)
+        self.assertIn("Delivers pallets on Tuesdays only.", found[0].text)
+        self.assertIn("Knowledge Test Supplier", found[0].text)
+        with trap_jobs() as trap:
+            self.env["aia.knowledge.document"]._cron_sync_record_sources()
+            trap.assert_jobs_count(0)
+            partner.comment = "<p>Delivers pallets on Fridays now.</p>"
+            partner.flush_recordset()
+            self.env.cr.execute(
+                "UPDATE res_partner SET write_date = now() + interval '1 minute' WHERE id = %s", [partner.id]
+            )
+            partner.invalidate_recordset()
+            self.env["aia.knowledge.document"]._cron_sync_record_sources()
+            trap.assert_jobs_count(1, only=source._aia_job_index)
+            trap.perform_enqueued_jobs()
+        found = base._aia_search("which day are pallets delivered", self.company.id)
+        self.assertIn("Fridays", found[0].text)
+
+    def test_store_warning_names_the_alternatives_with_workers(self):
+        base = self.make_base()
+        self.patch(aia_knowledge.config, "get", lambda key, default=None: 4 if key == "workers" else default)
+        base.invalidate_recordset(["store_warning"])
+        self.assertIn("pgvector", base.store_warning)
+        self.assertIn("Qdrant server", base.store_warning)
