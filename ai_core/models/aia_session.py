@@ -439,9 +439,10 @@ class _TurnRecorder:
         elif isinstance(event, Done):
             state = {"approval_required": "waiting_approval", "error": "error"}.get(event.stop_reason, "done")
             session.write({"state": state, "error_message": self.error or False})
-        self.flush([event.to_dict()])
         if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired)):
+            # Commit first: a browser reloading on this event must find what it announces.
             self.session._aia_checkpoint()
+        self.flush([event.to_dict()])
 
     def flush(self, extra=()):
         events = self.pending_deltas + list(extra)
