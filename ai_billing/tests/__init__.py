@@ -1,1 +1,1 @@
-from . import test_api, test_budget, test_invoice, test_security, test_statement
+from . import test_api, test_budget, test_invoice, test_security, test_statement, test_ui
