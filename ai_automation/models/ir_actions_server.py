@@ -11,6 +11,8 @@ from odoo.fields import Domain
 from odoo.tools.rendering_tools import parse_inline_template, render_inline_template, template_env_globals
 from odoo.tools.safe_eval import safe_eval, test_python_expr
 
+from odoo.addons.ai_core.ai_engine import Message
+
 from ..caps import CAP_PARAMS, DEFAULT_CAPS, Caps, stop_reason
 
 _logger = logging.getLogger(__name__)
@@ -396,11 +398,23 @@ class IrActionsServer(models.Model):
             tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
         ).create(vals_list)
         prompt = action.with_context(lang=user.lang).aia_prompt
-        for session, (group, last) in zip(sessions, kept, strict=True):
-            text = action._aia_render_prompt(session, prompt, group, last)
-            name = session.name
-            message = session._aia_save_user_message(text)
-            session.name = name
+        texts = [
+            action._aia_render_prompt(session, prompt, group, last)
+            for session, (group, last) in zip(sessions, kept, strict=True)
+        ]
+        # What aia.session._aia_save_user_message does for one session, for all of them at once
+        # (they were created running and named): one INSERT instead of one per session.
+        messages = (
+            self.env["aia.message"]
+            .sudo()
+            .create(
+                [
+                    {"session_id": session.id, "role": "user", "content": Message.user(text).to_dict()}
+                    for session, text in zip(sessions, texts, strict=True)
+                ]
+            )
+        )
+        for session, message in zip(sessions, messages, strict=True):
             session._aia_enqueue_turn(message)
         if run_as_note:
             for session in sessions:
@@ -470,6 +484,7 @@ class IrActionsServer(models.Model):
             "previous_session_id": last.id if last else False,
             "aia_chain_root_id": (last.aia_chain_root_id or last).id if last else False,
             "aia_action_id": self.id,
+            "state": "running",
         }
 
     def _aia_render_prompt(self, session, prompt, group, last):
