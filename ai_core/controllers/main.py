@@ -475,6 +475,8 @@ class AiaApi(http.Controller):
             "session_id": session.id,
             "state": session.state,
             "text": outcome.done.text,
+            # Knowledge passages the answer may cite as [n]: document, page, offsets.
+            "citations": list(outcome.done.citations),
             "events": outcome.events,
             "usage": outcome.usage(),
             "session_usage": {"total_tokens": session.total_tokens, "total_cost": session.total_cost},

@@ -1,3 +1,4 @@
+import dataclasses
 import io
 import logging
 import os
@@ -663,6 +664,8 @@ class AiaSession(models.Model):
                 cited = list(event.citations) + cited
                 if cited:
                     self._aia_save_citations(cited)
+                    # The API answers with this event: it names kb.search's passages too.
+                    event = dataclasses.replace(event, citations=tuple(cited))
             yield event
 
     # === BUSINESS METHODS === #

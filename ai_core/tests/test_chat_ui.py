@@ -12,7 +12,7 @@ from .common import AiaCase
 # The Hoot suite of ai_core/static/tests/chat_action.test.js, and how many tests it holds: the run
 # must report exactly these, so a filter that matches nothing cannot pass.
 HOOT_SUITE = "@ai_core/chat_action"
-HOOT_TESTS = 5
+HOOT_TESTS = 6
 
 
 def _hoot_id(name):

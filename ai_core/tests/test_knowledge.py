@@ -1,9 +1,10 @@
 import base64
 import json
 import tempfile
+from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tests import tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -24,8 +25,9 @@ Orders placed before noon ship the same working day from the Lyon warehouse.
 REFUSED = b"Refunds: goods are never taken back once delivered; every sale is final."
 
 
-@tagged("post_install", "-at_install")
-class TestKnowledge(AiaCase):
+class KnowledgeCase(AiaCase):
+    """Knowledge-base factories on top of the agent factories."""
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -80,6 +82,9 @@ class TestKnowledge(AiaCase):
     def last_answer(self, session):
         return session.message_ids_aia.filtered(lambda m: m.role == "assistant").sorted("id")[-1]
 
+
+@tagged("post_install", "-at_install")
+class TestKnowledge(KnowledgeCase):
     # === PIPELINE === #
 
     def test_upload_index_and_an_answer_cites_the_document(self):
@@ -296,3 +301,24 @@ class TestKnowledge(AiaCase):
         base.invalidate_recordset(["store_warning"])
         self.assertIn("pgvector", base.store_warning)
         self.assertIn("Qdrant server", base.store_warning)
+
+
+@tagged("post_install", "-at_install")
+class TestKnowledgeApi(KnowledgeCase, HttpCase):
+    def test_the_api_answer_carries_the_citations(self):
+        base = self.make_base()
+        document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
+        self.agent.knowledge_base_ids = base
+        self.script(reply("Within 30 days [1]."))
+        expiration = datetime.now() + timedelta(hours=1)
+        key = self.env["res.users.apikeys"].with_user(self.user)._generate("rpc", "kb test", expiration)
+        response = self.url_open(
+            "/aia/v1/agents/assistant/chat",
+            data=json.dumps({"message": "How long do customers have to return goods?"}),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        data = response.json()
+        self.assertEqual(data["citations"][0]["document_id"], document.id)
+        self.assertEqual(data["citations"][0]["document_name"], "Returns policy")
+        self.assertEqual(data["events"][-1]["citations"], data["citations"])

@@ -1,6 +1,6 @@
 import {defineMailModels} from "@mail/../tests/mail_test_helpers";
 import {describe, expect, test} from "@odoo/hoot";
-import {queryAllTexts, waitFor, waitForNone} from "@odoo/hoot-dom";
+import {queryAll, queryAllTexts, waitFor, waitForNone} from "@odoo/hoot-dom";
 import {
     contains,
     getService,
@@ -344,4 +344,34 @@ test("Stop cancels the running session", async () => {
     expect(".o_aia_session_state").toHaveText("Cancelled");
     expect(".o_aia_stop").toHaveCount(0);
     expect(".o_aia_session_item.active .badge").toHaveText("Cancelled");
+});
+
+test("an answer shows the knowledge passages it cites", async () => {
+    mockBootstrap([{id: 7, name: "Returns", state: "done", agent_name: "Finance", write_date: false}]);
+    onRpc("aia.session", "chat_data", () =>
+        chatData({
+            messages: [
+                {id: 1, role: "user", text: "How long for returns?", tool_calls: []},
+                {
+                    id: 2,
+                    role: "assistant",
+                    text: "Within 30 days [1].",
+                    tool_calls: [],
+                    citations: [
+                        {n: 1, document_id: 4, document_name: "Returns policy", page: 2, chunk_id: "4-0"},
+                        {n: 2, document_id: 5, document_name: "Shipping.md", page: null, chunk_id: "5-1"},
+                    ],
+                },
+            ],
+        })
+    );
+    await openChat();
+    await contains(".o_aia_session_item[data-session-id='7']").click();
+    await waitFor(".o_aia_citations");
+    expect(".o_aia_message_user .o_aia_citations").toHaveCount(0);
+    expect(queryAll(".o_aia_citation").map((el) => el.textContent)).toEqual([
+        "[1] Returns policy, p. 2",
+        "[2] Shipping.md",
+    ]);
+    expect(".o_aia_citation[data-document-id='4']").toHaveCount(1);
 });

@@ -188,6 +188,12 @@ export class AiaChatAction extends Component {
                 role: message.role,
                 text: message.text,
                 cards,
+                citations: (message.citations || []).map((citation) => ({
+                    ...citation,
+                    label:
+                        `[${citation.n}] ${citation.document_name}` +
+                        (citation.page ? `, p. ${citation.page}` : ""),
+                })),
                 date: message.create_date,
             });
         }
