@@ -4,6 +4,7 @@ import tempfile
 from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError, ValidationError
+from odoo.modules import neutralize
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -294,6 +295,14 @@ class TestKnowledge(KnowledgeCase):
             trap.perform_enqueued_jobs()
         found = base._aia_search("which day are pallets delivered", self.company.id)
         self.assertIn("Fridays", found[0].text)
+
+    def test_a_neutralized_copy_loses_the_qdrant_server_key(self):
+        base = self.make_base("qdrant_server", qdrant_url="http://127.0.0.1:1", qdrant_api_key="prod-key")
+        self.env.flush_all()
+        for query in neutralize.get_neutralization_queries(["ai_core"]):
+            self.env.cr.execute(query)
+        self.env.cr.execute("SELECT qdrant_api_key FROM aia_knowledge_base WHERE id = %s", [base.id])
+        self.assertIsNone(self.env.cr.fetchone()[0])
 
     def test_store_warning_names_the_alternatives_with_workers(self):
         base = self.make_base()
