@@ -1,0 +1,11 @@
+from . import (
+    test_agents,
+    test_campaign_metrics,
+    test_conversion_rates,
+    test_deal_velocity,
+    test_lead_scoring,
+    test_pipeline_overview,
+    test_pipeline_value,
+    test_top_customers,
+    test_upsell,
+)

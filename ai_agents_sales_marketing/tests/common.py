@@ -1,0 +1,266 @@
+import datetime as dt
+
+from odoo import Command
+from odoo.tests import new_test_user
+from odoo.tools import SQL
+
+from odoo.addons.ai_core.tests.common import AiaCase
+from odoo.addons.ai_core.tools import CATALOGUE, OdooToolContext
+
+
+class SalesMarketingCase(AiaCase):
+    """Two companies (A: ``cls.company``, B: ``cls.company_b``, both in USD), CRM stages, two sales
+    teams in A and one in B, the people below, and builders of the business data each test class
+    needs (``_build_*``), so that each class's figures follow from its own data only.
+
+    People (all AI users, time zone UTC):
+
+    ============  ================================================  ===================
+    login         rights                                            companies
+    ============  ================================================  ===================
+    sm_manager    Sales / Administrator (all leads and orders)      A (default) and B
+    sm_alice      Sales / User: own documents only                  A
+    sm_bob        Sales / User: own documents only                  A
+    sm_marketer   Sales / User: all documents, Email Marketing      A
+    aia_user      (ai_core's) internal user without Sales or CRM    A
+    ============  ================================================  ===================
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        env = cls.env
+        cls.company_a = cls.company
+        cls.company_b = cls.other_company
+        cls.usd = cls.company_a.currency_id
+        cls.stage_new = env.ref("crm.stage_lead1")
+        cls.stage_qualified = env.ref("crm.stage_lead2")
+        cls.stage_proposition = env.ref("crm.stage_lead3")
+        cls.stage_won = env.ref("crm.stage_lead4")
+        both = cls.company_a + cls.company_b
+
+        def user(login, name, groups, companies):
+            return new_test_user(
+                env,
+                login,
+                groups=f"{groups},ai_core.group_aia_user",
+                name=name,
+                tz="UTC",
+                company_id=companies[0].id,
+                company_ids=[Command.set(companies.ids)],
+            )
+
+        cls.manager = user("sm_manager", "Mia Manager", "sales_team.group_sale_manager", both)
+        cls.alice = user("sm_alice", "Alice Seller", "sales_team.group_sale_salesman", cls.company_a)
+        cls.bob = user("sm_bob", "Bob Seller", "sales_team.group_sale_salesman", cls.company_a)
+        cls.marketer = user(
+            "sm_marketer",
+            "Max Marketer",
+            "sales_team.group_sale_salesman_all_leads,mass_mailing.group_mass_mailing_user",
+            cls.company_a,
+        )
+        cls.user.tz = "UTC"
+        Team = env["crm.team"]
+        sellers = [Command.set((cls.alice + cls.bob).ids)]
+        cls.direct = Team.create({"name": "Direct", "company_id": cls.company_a.id, "member_ids": sellers})
+        cls.partners_team = Team.create(
+            {"name": "Partners", "company_id": cls.company_a.id, "member_ids": sellers, "sequence": 20}
+        )
+        cls.team_b = Team.create({"name": "Team B", "company_id": cls.company_b.id})
+
+        Partner = env["res.partner"]
+        cls.acme = Partner.create({"name": "Acme Corp", "is_company": True})
+        cls.john = Partner.create(
+            {
+                "name": "John Buyer",
+                "parent_id": cls.acme.id,
+                "email": "john@acme.example",
+                "phone": "+32 2 555 01",
+            }
+        )
+        cls.beta = Partner.create({"name": "Beta Ltd", "is_company": True})
+        cls.gamma = Partner.create({"name": "Gamma LLC", "is_company": True})
+        cls.delta = Partner.create({"name": "Delta Inc", "is_company": True})
+
+        cls.agent_sales = env.ref("ai_agents_sales_marketing.agent_sales")
+        cls.agent_marketing = env.ref("ai_agents_sales_marketing.agent_marketing")
+
+    # === HELPERS === #
+
+    def call(self, tool_name, arguments=None, *, user=None, company=None):
+        """Call a tool as a session would: its schema first, then the handler through ai_core's
+        tool context, as ``user`` with ``company`` first among the allowed companies."""
+        user = user or self.manager
+        company = company or user.company_id
+        spec = CATALOGUE.get(tool_name)
+        arguments = arguments or {}
+        self.assertIsNone(spec.input_error(arguments))
+        allowed = [company.id, *(cid for cid in user.company_ids.ids if cid != company.id)]
+        env = self.env(user=user, context=dict(self.env.context, allowed_company_ids=allowed))
+        return OdooToolContext(env).invoke(spec.handler, arguments, timeout=30)
+
+    @classmethod
+    def sql_write(cls, records, **columns):
+        """Write values Odoo computes or sets itself (create_date, date_closed, the predictive
+        probability...) straight in the table, as history would have left them."""
+        records.flush_recordset()
+        assignments = SQL(", ").join(
+            SQL("%s = %s", SQL.identifier(column), value) for column, value in columns.items()
+        )
+        cls.env.cr.execute(
+            SQL(
+                "UPDATE %s SET %s WHERE id IN %s",
+                SQL.identifier(records._table),
+                assignments,
+                tuple(records.ids),
+            )
+        )
+        records.invalidate_recordset()
+
+    @classmethod
+    def flush_tracking(cls):
+        """Write the pending chatter tracking now (Odoo does it when the transaction commits)."""
+        cls.env.flush_all()
+        cls.env.cr.precommit.run()
+
+    # === BUILDERS === #
+
+    @classmethod
+    def lead(cls, name, **values):
+        values.setdefault("type", "opportunity")
+        return cls.env["crm.lead"].create({"name": name, **values})
+
+    @classmethod
+    def _build_pipeline(cls):
+        """Company A's opportunities (probabilities set by hand, weighted = expected x probability):
+
+        ====  ========  =====  ===========  ========  ====  ========
+        name  team      user   stage        expected  prob  weighted
+        ====  ========  =====  ===========  ========  ====  ========
+        P1    Direct    alice  New          10 000    10    1 000
+        P2    Direct    alice  Qualified    20 000    30    6 000
+        P3    Direct    bob    Proposition   5 000    60    3 000
+        P4    Partners  bob    Qualified     8 000    25    2 000
+        P5    Partners  -      New           2 000    50    1 000
+        ====  ========  =====  ===========  ========  ====  ========
+
+        Not in the open pipeline: P6 won (Direct, alice, 7 000), P7 lost (Partners, bob, 4 000),
+        a lead (Direct, alice, 3 000), and company B's opportunity of 99 000.
+        """
+
+        def opportunity(name, team, user, stage, expected, probability, **values):
+            return cls.lead(
+                name,
+                team_id=team.id,
+                user_id=user.id if user else False,
+                stage_id=stage.id,
+                expected_revenue=expected,
+                probability=probability,
+                **values,
+            )
+
+        cls.p1 = opportunity("P1", cls.direct, cls.alice, cls.stage_new, 10000, 10)
+        cls.p2 = opportunity("P2", cls.direct, cls.alice, cls.stage_qualified, 20000, 30)
+        cls.p3 = opportunity("P3", cls.direct, cls.bob, cls.stage_proposition, 5000, 60)
+        cls.p4 = opportunity("P4", cls.partners_team, cls.bob, cls.stage_qualified, 8000, 25)
+        cls.p5 = opportunity("P5", cls.partners_team, None, cls.stage_new, 2000, 50)
+        cls.p6 = opportunity("P6", cls.direct, cls.alice, cls.stage_new, 7000, 40)
+        cls.p6.action_set_won()
+        cls.p7 = opportunity("P7", cls.partners_team, cls.bob, cls.stage_qualified, 4000, 20)
+        cls.p7.action_set_lost()
+        cls.pipeline_lead = opportunity("L", cls.direct, cls.alice, cls.stage_new, 3000, 10, type="lead")
+        cls.p_b = cls.lead(
+            "PB",
+            team_id=cls.team_b.id,
+            user_id=cls.manager.id,
+            company_id=cls.company_b.id,
+            expected_revenue=99000,
+            probability=50,
+        )
+
+    @classmethod
+    def _build_orders(cls):
+        """Confirmed sales orders of company A (untaxed amounts; EUR is worth 1.25 USD, rate 0.8):
+
+        ==========  ===========  =================================================  ==========
+        date        customer     lines                                              USD
+        ==========  ===========  =================================================  ==========
+        2025-03-05  Delta        Mouse 100                                          100
+        2025-03-10  Gamma        Screen 5 x 400                                     2 000
+        2025-03-15  Acme         Dock 1 000                                         1 000
+        2025-03-20  Delta        Mouse 100                                          100
+        2025-04-05  Beta (EUR)   Laptop 900 EUR, Mouse 100 EUR, Kit 0               1 250
+        2025-04-10  John (Acme)  Laptop 600, Mouse 200, Bag 200, Kit 0              1 000
+        2025-04-15  Gamma        Laptop 800                                         800
+        2025-04-20  Acme         Bag 500                                            500
+        ==========  ===========  =================================================  ==========
+
+        Not confirmed revenue: Delta's quotation of 5 000 and Gamma's cancelled order of 3 000 in
+        April; company B's order of 9 000 for Acme in April. Kit is not saleable (any more).
+        """
+        env = cls.env
+        cls.eur = env.ref("base.EUR")
+        cls.eur.active = True
+        env["res.currency.rate"].create(
+            {"name": "2025-01-01", "rate": 0.8, "currency_id": cls.eur.id, "company_id": cls.company_a.id}
+        )
+        cls.eur_pricelist = env["product.pricelist"].create(
+            {"name": "EUR prices", "currency_id": cls.eur.id, "company_id": cls.company_a.id}
+        )
+
+        def product(name):
+            return env["product.product"].create({"name": name, "type": "consu", "list_price": 1.0})
+
+        cls.laptop, cls.mouse, cls.bag = product("Laptop"), product("Mouse"), product("Bag")
+        cls.screen, cls.dock, cls.kit = product("Screen"), product("Dock"), product("Kit")
+
+        def order(partner, date, lines, state="sale", company=None, **values):
+            company = company or cls.company_a
+            record = (
+                env["sale.order"]
+                .with_company(company)
+                .create(
+                    {
+                        "partner_id": partner.id,
+                        "company_id": company.id,
+                        "order_line": [
+                            Command.create({"product_id": p.id, "product_uom_qty": qty, "price_unit": price})
+                            for p, qty, price in lines
+                        ],
+                        **values,
+                    }
+                )
+            )
+            if state == "sale":
+                record.action_confirm()
+            elif state == "cancel":
+                record.action_cancel()
+            record.date_order = date
+            return record
+
+        cls.order_d1 = order(cls.delta, "2025-03-05 09:00:00", [(cls.mouse, 1, 100)])
+        cls.order_g0 = order(cls.gamma, "2025-03-10 09:00:00", [(cls.screen, 5, 400)])
+        cls.order_a0 = order(cls.acme, "2025-03-15 09:00:00", [(cls.dock, 1, 1000)])
+        cls.order_d2 = order(cls.delta, "2025-03-20 09:00:00", [(cls.mouse, 1, 100)])
+        cls.order_b1 = order(
+            cls.beta,
+            "2025-04-05 09:00:00",
+            [(cls.laptop, 1, 900), (cls.mouse, 1, 100), (cls.kit, 1, 0)],
+            pricelist_id=cls.eur_pricelist.id,
+        )
+        cls.order_a1 = order(
+            cls.john,
+            "2025-04-10 09:00:00",
+            [(cls.laptop, 1, 600), (cls.mouse, 1, 200), (cls.bag, 1, 200), (cls.kit, 1, 0)],
+        )
+        cls.order_g1 = order(cls.gamma, "2025-04-15 09:00:00", [(cls.laptop, 1, 800)])
+        cls.order_a2 = order(cls.acme, "2025-04-20 09:00:00", [(cls.bag, 1, 500)])
+        cls.quotation = order(cls.delta, "2025-04-12 09:00:00", [(cls.laptop, 5, 1000)], state="draft")
+        cls.cancelled = order(cls.gamma, "2025-04-18 09:00:00", [(cls.screen, 1, 3000)], state="cancel")
+        cls.order_b = order(cls.acme, "2025-04-11 09:00:00", [(cls.laptop, 9, 1000)], company=cls.company_b)
+        cls.kit.sale_ok = False
+
+    @classmethod
+    def at(cls, days_ago):
+        """A datetime ``days_ago`` days before the transaction's now (the tools' now)."""
+        return cls.env.cr.now() - dt.timedelta(days=days_ago)

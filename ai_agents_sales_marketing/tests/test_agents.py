@@ -1,0 +1,131 @@
+import json
+
+from odoo.tests import tagged
+
+from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+
+from .common import SalesMarketingCase
+
+SALES_TOOLS = {
+    "sales.get_pipeline_value": "GetPipelineValue",
+    "sales.get_deal_velocity": "GetDealVelocity",
+    "sales.get_top_customers": "GetTopCustomers",
+    "sales.get_upsell_opportunities": "GetUpsellOpportunities",
+}
+MARKETING_TOOLS = {
+    "marketing.get_pipeline_overview": "GetPipelineOverview",
+    "marketing.get_lead_scoring": "GetLeadScoring",
+    "marketing.get_campaign_metrics": "GetCampaignMetrics",
+    "marketing.get_conversion_rates": "GetConversionRates",
+}
+
+
+@tagged("post_install", "-at_install")
+class TestSalesMarketingAgents(SalesMarketingCase):
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._build_pipeline()
+
+    def told(self, model, request=1):
+        """The tool result the model read in its ``request``-th request."""
+        [result] = model.requests[request].messages[-1].tool_results
+        return result
+
+    def test_two_agents_in_shadow_mode_with_their_four_read_tools_each(self):
+        for agent, tools, code in (
+            (self.agent_sales, SALES_TOOLS, "sales"),
+            (self.agent_marketing, MARKETING_TOOLS, "marketing"),
+        ):
+            with self.subTest(agent=code):
+                self.assertEqual(agent.code, code)
+                self.assertTrue(agent.shadow_mode)
+                self.assertFalse(agent.model_id)
+                self.assertEqual({tool.name: tool.label for tool in agent.tool_ids}, tools)
+                self.assertEqual(set(agent.tool_ids.mapped("mode")), {"read"})
+                self.assertTrue(all(agent.tool_ids.mapped("is_available")))
+                self.assertEqual({spec.name: spec.display_name for spec in agent._aia_tool_registry()}, tools)
+
+    def test_sales_agent_end_to_end_the_answer_carries_the_weighted_pipeline(self):
+        model = self.script(
+            tool_calls(("sales_get_pipeline_value", {})),
+            reply("The open pipeline is worth 45,000.00 USD, 13,000.00 USD weighted by probability."),
+        )
+        session = self.new_session(user=self.manager, agent=self.agent_sales)
+        self.chat(session, "What is our pipeline worth?")
+        model.assert_complete()
+        self.assertEqual(session.state, "done")
+        # The agent has no model of its own: the company's first active model answered.
+        self.assertEqual(model.requests[0].model, self.llm.name)
+        self.assertIn("sales assistant", model.requests[0].system)
+        self.assertIn("Weighted revenue is a forecast", model.requests[0].system)
+        self.assertEqual(
+            sorted(definition.name for definition in model.requests[0].tools),
+            sorted(name.replace(".", "_") for name in SALES_TOOLS),
+        )
+        [execution] = session.execution_ids
+        self.assertEqual((execution.tool_name, execution.status), ("sales.get_pipeline_value", "ok"))
+        told = self.told(model)
+        self.assertFalse(told.is_error)
+        content = json.loads(told.content)
+        self.assertEqual((content["currency"], content["totals"]["expected_revenue"]), ("USD", 45000.0))
+        self.assertEqual(content["totals"]["weighted_revenue"], 13000.0)
+        self.assertIn("13,000.00 USD", session.last_text)
+
+    def test_marketing_agent_end_to_end_the_answer_carries_the_counts(self):
+        model = self.script(
+            tool_calls(("marketing_get_pipeline_overview", {})),
+            reply("1 open lead and 5 open opportunities (45,000.00 USD); 1 won, 1 lost."),
+        )
+        session = self.new_session(user=self.marketer, agent=self.agent_marketing)
+        self.chat(session, "Where do we stand with leads?")
+        model.assert_complete()
+        self.assertIn("marketing assistant", model.requests[0].system)
+        self.assertEqual(
+            sorted(definition.name for definition in model.requests[0].tools),
+            sorted(name.replace(".", "_") for name in MARKETING_TOOLS),
+        )
+        [execution] = session.execution_ids
+        self.assertEqual((execution.tool_name, execution.status), ("marketing.get_pipeline_overview", "ok"))
+        content = json.loads(self.told(model).content)
+        self.assertEqual(
+            content["totals"],
+            {"leads": 1, "opportunities": 5, "expected_revenue": 45000.0, "won": 1, "lost": 1},
+        )
+        self.assertIn("5 open opportunities", session.last_text)
+
+    def test_a_company_b_session_never_sees_company_a_pipeline(self):
+        model = self.script(tool_calls(("sales_get_pipeline_value", {})), reply("99,000.00 USD"))
+        session = self.new_session(user=self.manager, agent=self.agent_sales, company_id=self.company_b.id)
+        self.chat(session, "Pipeline?")
+        content = json.loads(self.told(model).content)
+        self.assertEqual((content["company"], content["totals"]["expected_revenue"]), ("Company B", 99000.0))
+        self.assertNotIn("45000", self.told(model).content)
+
+    def test_a_user_without_crm_rights_gets_a_denied_result(self):
+        for agent, tool in (
+            (self.agent_sales, "sales_get_pipeline_value"),
+            (self.agent_marketing, "marketing_get_lead_scoring"),
+        ):
+            with self.subTest(tool=tool):
+                model = self.script(tool_calls((tool, {})), reply("You need CRM access for that."))
+                session = self.new_session(user=self.user, agent=agent)
+                self.chat(session, "Pipeline?")
+                [execution] = session.execution_ids
+                self.assertEqual(execution.status, "denied")
+                told = self.told(model)
+                self.assertTrue(told.is_error)
+                self.assertNotIn("45000", told.content)
+
+    def test_bad_input_comes_back_to_the_model_as_an_error_result(self):
+        model = self.script(
+            tool_calls(("sales_get_pipeline_value", {"stage": "Negotiation"})),
+            reply("There is no Negotiation stage; the stages are New, Qualified, Proposition and Won."),
+        )
+        session = self.new_session(user=self.manager, agent=self.agent_sales)
+        self.chat(session, "Pipeline in negotiation?")
+        [execution] = session.execution_ids
+        self.assertEqual(execution.status, "error")
+        told = self.told(model)
+        self.assertTrue(told.is_error)
+        self.assertIn("unknown stage 'Negotiation'; known: New, Qualified, Proposition, Won", told.content)
