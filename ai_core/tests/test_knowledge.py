@@ -1,7 +1,9 @@
 import base64
 import json
 import tempfile
+import threading
 from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.exceptions import AccessError, ValidationError
 from odoo.modules import neutralize
@@ -295,6 +297,48 @@ class TestKnowledge(KnowledgeCase):
             trap.perform_enqueued_jobs()
         found = base._aia_search("which day are pallets delivered", self.company.id)
         self.assertIn("Fridays", found[0].text)
+
+    def test_a_web_page_is_fetched_once_and_indexed(self):
+        page = (
+            b"<html><body><h1>Opening hours</h1><p>The showroom opens at 9:00 on Saturdays.</p></body></html>"
+        )
+        hits = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self):
+                hits.append(self.path)
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+
+            def log_message(self, *args):
+                pass
+
+        server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=server.serve_forever, daemon=True).start()
+        self.addCleanup(server.server_close)
+        self.addCleanup(server.shutdown)
+        base = self.make_base()
+        with trap_jobs() as trap:
+            document = self.env["aia.knowledge.document"].create(
+                {
+                    "name": "Showroom",
+                    "knowledge_base_id": base.id,
+                    "source_type": "url",
+                    "url": f"http://127.0.0.1:{server.server_port}/hours",
+                }
+            )
+            trap.perform_enqueued_jobs()
+            self.assertEqual((document.state, document.file_format), ("ready", "html"))
+            self.assertTrue(document.file)
+            document.action_reindex()
+            trap.perform_enqueued_jobs()
+        self.assertEqual(hits, ["/hours"])
+        found = base._aia_search("when does the showroom open on saturday", self.company.id)
+        self.assertIn("opens at 9:00 on Saturdays", found[0].text)
+        self.assertTrue(found[0].text.startswith("Opening hours"))
 
     def test_a_neutralized_copy_loses_the_qdrant_server_key(self):
         base = self.make_base("qdrant_server", qdrant_url="http://127.0.0.1:1", qdrant_api_key="prod-key")
