@@ -677,8 +677,9 @@ class AiaSession(models.Model):
             lambda base: base.active and base.company_id == self.company_id
         )
 
-    def _aia_kb_retrieve(self, query, bases, top_k=None):
-        """Search ``bases`` for the session's company and write a ``kb_query`` ledger row."""
+    def _aia_kb_retrieve(self, query, bases, top_k=None, tool_name=None):
+        """Search ``bases`` for the session's company and write a ``kb_query`` ledger row
+        (``tool_name``: the tool that asked, None for the search before each answer)."""
         self.ensure_one()
         started = time.monotonic()
         status = "ok"
@@ -696,7 +697,7 @@ class AiaSession(models.Model):
                     "user_id": self.user_id.id,
                     "company_id": self.company_id.id,
                     "model_name": ", ".join(sorted(set(bases.mapped("embedding_model")))),
-                    "tool_name": "kb.search",
+                    "tool_name": tool_name,
                     "latency_ms": round((time.monotonic() - started) * 1000),
                     "status": status,
                 }

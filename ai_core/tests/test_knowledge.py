@@ -136,6 +136,7 @@ class TestKnowledge(KnowledgeCase):
         self.assertEqual(
             (usage.company_id, usage.model_name, usage.status), (self.company, "all-MiniLM-L6-v2", "ok")
         )
+        self.assertFalse(usage.tool_name)
 
     def test_bad_files_fail_alone_and_empty_files_are_refused(self):
         base = self.make_base()
@@ -260,7 +261,7 @@ class TestKnowledge(KnowledgeCase):
         kb_queries = self.env["aia.usage.event"].search(
             [("session_id", "=", session.id), ("kind", "=", "kb_query")]
         )
-        self.assertEqual(len(kb_queries), 1)
+        self.assertEqual(kb_queries.tool_name, "kb.search")
 
     def test_records_are_indexed_and_resynced_when_they_change(self):
         partner = self.env["res.partner"].create(

@@ -29,7 +29,7 @@ def kb_search(ctx, args):
     bases = session._aia_knowledge_bases()
     if not bases:
         return {"knowledge": "", "citations": [], "note": "This agent has no knowledge base in this company."}
-    chunks = session._aia_kb_retrieve(args["query"], bases, top_k=args.get("top_k"))
+    chunks = session._aia_kb_retrieve(args["query"], bases, top_k=args.get("top_k"), tool_name="kb.search")
     # Numbers go on across the calls of one turn, so every [n] of the answer is unambiguous.
     start = getattr(ctx, "aia_kb_cited", 0) + 1
     ctx.aia_kb_cited = start - 1 + len(chunks)
