@@ -16,6 +16,8 @@ VERSIONED_FIELDS = (
     "fallback_model_id",
     "tool_ids",
     "allowed_model_ids",
+    "knowledge_base_ids",
+    "knowledge_mode",
     "memory_window",
     "shadow_mode",
     "read_only",
