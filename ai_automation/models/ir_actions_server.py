@@ -54,6 +54,8 @@ class IrActionsServer(models.Model):
     _inherit = "ir.actions.server"
 
     state = fields.Selection(selection_add=[("ai_agent", "Run AI Agent")], ondelete={"ai_agent": "cascade"})
+    # Not required in the database, only in the form: modules loaded before this one (ai_core's
+    # scheduled actions on an upgrade) create server actions that know nothing of these columns.
     aia_agent_id = fields.Many2one("aia.agent", string="Agent", ondelete="restrict", index="btree_not_null")
     aia_prompt = fields.Text(
         string="Prompt",
@@ -65,13 +67,11 @@ class IrActionsServer(models.Model):
         [("single", "One session for all records"), ("per_record", "One session per record")],
         string="Dispatch",
         default="single",
-        required=True,
     )
     aia_record_source = fields.Selection(
         [("domain", "Domain"), ("code", "Python code")],
         string="Records",
         default="domain",
-        required=True,
         help="Where the records come from when the action is not run on records (a scheduled action): "
         "records selected in a list, or the record of an automation rule, always come first.",
     )
@@ -87,7 +87,6 @@ class IrActionsServer(models.Model):
         [("none", "None"), ("per_record", "Per record")],
         string="Chaining",
         default="none",
-        required=True,
         help="Per record: each new session continues from the last session this action started for the "
         "same record (previous_session in the prompt); the caps then apply to the whole chain.",
     )
@@ -379,7 +378,7 @@ class IrActionsServer(models.Model):
         action = self.sudo()
         user, run_as_note = action._aia_run_as()
         groups = [records[index : index + 1] for index in range(len(records))]
-        if action.aia_dispatch == "single":
+        if action.aia_dispatch != "per_record":
             groups = [records]
         previous = action._aia_previous_sessions(records, groups)
         blocked = action._aia_blocked_chains(previous)

@@ -265,3 +265,21 @@ class TestFire(AutomationCase):
         self.assertEqual(self.partners[0].email, "ok@y.z")
         # The write ran as the session's user, the action's creator.
         self.assertEqual(self.partners[0].write_uid, self.manager)
+
+    def test_server_actions_created_without_this_module_loaded_still_insert(self):
+        # On an upgrade, modules loaded before this one (ai_core's scheduled actions) insert server
+        # actions with no value for these columns: they must not be NOT NULL in the database.
+        self.env.cr.execute(
+            """
+            SELECT column_name FROM information_schema.columns
+             WHERE table_name = 'ir_act_server' AND column_name LIKE 'aia\\_%' AND is_nullable = 'NO'
+            """
+        )
+        self.assertEqual(self.env.cr.fetchall(), [])
+        self.env.cr.execute(
+            "INSERT INTO ir_act_server (name, type, usage, model_id, state, binding_type) "
+            "VALUES ('{\"en_US\": \"raw\"}', 'ir.actions.server', 'ir_actions_server', %s, 'code', 'action') "
+            "RETURNING id",
+            [self.partner_model.id],
+        )
+        self.assertTrue(self.env.cr.fetchone())
