@@ -90,6 +90,9 @@ class AiaCase(TransactionCase):
         with trap_jobs() as trap:
             session.post_message(text)
             trap.assert_jobs_count(1)
-            trap.perform_enqueued_jobs()
+            # A turn job may commit, so queue_job runs it on a cursor of its own: in registry test
+            # mode that cursor joins the test transaction and sees the test's records.
+            with self.enter_registry_test_mode():
+                trap.perform_enqueued_jobs()
         session.invalidate_recordset()
         return trap
