@@ -1,6 +1,4 @@
-import logging
 import os
-import re
 from unittest.mock import patch
 
 from odoo.tests import HttpCase, TransactionCase, tagged
@@ -8,28 +6,12 @@ from odoo.tools import mute_logger
 
 from ..ai_engine.testing import reply, tool_calls
 from .common import AiaCase
+from .hoot import run_hoot_suite
 
 # The Hoot suite of ai_core/static/tests/chat_action.test.js, and how many tests it holds: the run
 # must report exactly these, so a filter that matches nothing cannot pass.
 HOOT_SUITE = "@ai_core/chat_action"
 HOOT_TESTS = 6
-
-
-def _hoot_id(name):
-    """Hoot's job id of a suite or test: the hash its runner uses in ``?id=`` URLs."""
-    value = 0
-    for char in name:
-        value = ((value << 5) - value + ord(char)) & 0xFFFFFFFF
-    return f"{value:08x}"
-
-
-class _Collect(logging.Handler):
-    def __init__(self):
-        super().__init__()
-        self.messages = []
-
-    def emit(self, record):
-        self.messages.append(record.getMessage())
 
 
 @tagged("post_install", "-at_install")
@@ -82,22 +64,7 @@ class TestChatJobs(TransactionCase):
 class TestChatUi(HttpCase):
     def test_hoot_chat_action(self):
         """Runs the chat client action's Hoot suite in Chromium (mocked server, simulated bus)."""
-        collector = _Collect()
-        browser_logger = self._logger.getChild("browser")
-        browser_logger.addHandler(collector)
-        self.addCleanup(browser_logger.removeHandler, collector)
-        self.browser_js(
-            f"/web/tests?headless&loglevel=2&timeout=30000&id={_hoot_id(HOOT_SUITE)}",
-            "",
-            "",
-            login="admin",
-            timeout=300,
-            success_signal="[HOOT] Test suite succeeded",
-            error_checker=lambda message: "[HOOT]" not in message,
-        )
-        passed = [re.search(r"Passed (\d+) tests", message) for message in collector.messages]
-        counts = [int(match.group(1)) for match in passed if match]
-        self.assertEqual(counts, [HOOT_TESTS], "the Hoot suite did not run all its tests")
+        run_hoot_suite(self, HOOT_SUITE, HOOT_TESTS)
 
 
 @tagged("post_install", "-at_install")
