@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
@@ -54,6 +55,7 @@ ECHO_SCHEMA = {
     "additionalProperties": False,
 }
 NOTE_SCHEMA = {"type": "object", "properties": {"body": {"type": "string"}}, "required": ["body"]}
+WAIT_SCHEMA = {"type": "object", "properties": {"seconds": {"type": "number"}}, "required": ["seconds"]}
 
 
 class Notebook:
@@ -135,6 +137,12 @@ def registry(clock, notebook):
     )
     def burst(ctx, args):
         return "ok"
+
+    @registry.tool("demo.wait", description="Takes a while.", input_schema=WAIT_SCHEMA)
+    def wait(ctx, args):
+        notebook.calls.append(args)
+        clock.advance(args["seconds"])
+        return "waited"
 
     return registry
 
@@ -309,6 +317,29 @@ def test_daily_call_budget_is_counted_by_the_ledger(registry, clock):
     assert [result.status for result in of_type(events, ToolResult)] == ["ok"]
 
 
+def test_monthly_call_budget_counts_this_months_calls_only():
+    """Calls earlier in the month count against the monthly budget; last month's do not."""
+    clock = FakeClock(datetime(2026, 1, 31, 12, 0, tzinfo=timezone.utc))
+    registry = ToolRegistry()
+    registry.tool(
+        "demo.monthly", description="Two a month.", input_schema={"type": "object"}, monthly_budget=2
+    )(lambda ctx, args: "ok")
+    ledger = MemoryCallLedger()
+
+    def statuses(*calls):
+        model = ScriptedModel([tool_calls(*calls), reply("ok")])
+        _, events = run(make_runner(model, registry, clock, ledger=ledger))
+        return [result.status for result in of_type(events, ToolResult)], events
+
+    assert statuses(("demo_monthly", {}))[0] == ["ok"]  # 31 January
+    clock.advance(24 * 3600)
+    assert statuses(("demo_monthly", {}))[0] == ["ok"]  # 1 February: January's call is not counted
+    clock.advance(24 * 3600)
+    found, events = statuses(("demo_monthly", {}), ("demo_monthly", {}))  # 2 February
+    assert found == ["ok", "denied"]
+    assert "monthly budget of 2 calls" in of_type(events, ToolResult)[1].content
+
+
 # === SHADOW, APPROVAL, READ-ONLY === #
 
 
@@ -451,11 +482,24 @@ def test_loop_iterations_are_capped(registry, clock):
     assert len(model.requests) == 3
 
 
-def test_the_turn_deadline_is_checked_before_each_request(registry, clock):
-    model = ScriptedModel([slow(tool_calls(("demo_echo", {"text": "x"})), 61)], clock=clock)
+def test_the_turn_deadline_is_checked_before_each_request(registry, clock, notebook):
+    """A tool that overruns the deadline ends the turn before the next model request."""
+    model = ScriptedModel([tool_calls(("demo_wait", {"seconds": 61})), reply("too late")])
     turn, events = run(make_runner(model, registry, clock))
+    assert of_type(events, ToolResult)[0].status == "ok" and len(notebook.calls) == 1
+    assert len(model.requests) == 1 and model.remaining == 1
     assert_budget_stop(turn, events, "budget_deadline")
-    assert len(model.requests) == 1
+
+
+def test_the_turn_deadline_is_checked_before_each_tool_call(registry, clock, notebook):
+    """A tool that overruns the deadline keeps the next tool of the same response from running."""
+    model = ScriptedModel([tool_calls(("demo_wait", {"seconds": 61}), ("demo_wait", {"seconds": 1}))])
+    turn, events = run(make_runner(model, registry, clock))
+    assert notebook.calls == [{"seconds": 61}]
+    assert len(of_type(events, ToolResult)) == 1
+    skipped = [m for m in turn.messages if m.role == "tool"][-1].tool_results[0]
+    assert skipped.is_error and skipped.content.startswith("Not executed: The turn reached its time limit")
+    assert_budget_stop(turn, events, "budget_deadline")
 
 
 def test_the_deadline_stops_a_stream_that_runs_too_long(registry, clock):
@@ -490,6 +534,16 @@ def test_turn_tokens_are_capped_and_output_tokens_shrink_to_what_is_left(registr
     assert model.requests[1].max_tokens == 300
     assert_budget_stop(turn, events, "budget_turn_tokens")
     assert turn.usage.total == 1400
+
+
+def test_output_tokens_shrink_to_what_is_left_of_the_session_budget(registry, clock):
+    """max_tokens is the smallest room left: here the session's, which earlier turns used up."""
+    usage = TokenUsage(input_tokens=250, output_tokens=50)
+    model = ScriptedModel([tool_calls(("demo_echo", {"text": "x"}), usage=usage), reply("ok")])
+    limits = Limits(max_output_tokens=4096, max_turn_tokens=2000, max_session_tokens=5000)
+    runner = make_runner(model, registry, clock, session_usage=SessionUsage(tokens=4000), limits=limits)
+    run(runner)
+    assert [request.max_tokens for request in model.requests] == [1000, 700]
 
 
 def test_session_cost_budget_counts_earlier_turns(registry, clock):
