@@ -3,7 +3,9 @@
 # addons (including the community addons directory beside the odoo package) and this directory.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-"${ODOO_PYTHON:-python3}" - "$(pwd)" <<'PY'
+python=python3
+[ -x .venv/bin/python ] && python=.venv/bin/python
+"${ODOO_PYTHON:-$python}" - "$(pwd)" <<'PY'
 import configparser, os, sys
 import odoo.addons
 
@@ -19,6 +21,9 @@ for path in odoo.addons.__path__:
     community = os.path.join(os.path.dirname(os.path.dirname(path)), "addons")
     if os.path.isdir(os.path.join(community, "mail")):
         paths.append(community)
+# Placeholders that scripts/setup.sh made for what a trimmed Odoo source lacks.
+if os.path.isdir(os.path.join(here, ".odoo", "placeholders")):
+    paths.append(os.path.join(here, ".odoo", "placeholders"))
 paths.append(here)
 seen = []
 for path in paths:
