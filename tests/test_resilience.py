@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ai_engine import (
+    AgentConfig,
     AuthenticationError,
     CircuitBreaker,
     FallbackChain,
@@ -16,8 +17,11 @@ from ai_engine import (
     ServerError,
     StreamInterrupted,
     StreamText,
+    ThreadedToolContext,
+    ToolRegistry,
+    TurnRunner,
 )
-from ai_engine.testing import FakeClock, ScriptedModel, chunked, failure, interrupted, reply
+from ai_engine.testing import FakeClock, ScriptedModel, chunked, failure, interrupted, reply, slow
 
 REQUEST = ModelRequest(model="primary-model", system="", messages=(Message.user("hi"),))
 
@@ -122,3 +126,70 @@ def test_auth_errors_fall_back_but_do_not_open_the_breaker():
     consume(chain)
     consume(chain)
     assert chain.links[0].breaker.state == "closed"
+
+
+def open_primary(clock):
+    """A chain whose primary breaker opened on one failure and whose cool-down has passed."""
+    chain, primary, fallback = make_chain([failure(ServerError("down", status=500))], [reply("b1")], 1, clock)
+    consume(chain)
+    clock.advance(30)
+    assert chain.links[0].breaker.state == "half_open"
+    return chain, primary, fallback
+
+
+def test_a_half_open_trial_closed_mid_stream_lets_the_next_call_be_a_new_trial():
+    clock = FakeClock()
+    chain, primary, fallback = open_primary(clock)
+    primary.then(chunked(reply("a long trial answer"), 4), reply("second trial"))
+    stream = chain.stream(REQUEST)
+    assert isinstance(next(stream), StreamText)  # the trial is streaming...
+    stream.close()  # ...and the user pressed Stop
+    breaker = chain.links[0].breaker
+    assert breaker.state == "half_open"  # no verdict: still half-open, the cool-down not restarted
+    response = consume(chain)[-1]
+    assert response.message.text == "second trial" and response.provider == "anthropic"
+    assert breaker.state == "closed"
+    assert len(primary.requests) == 3 and len(fallback.requests) == 1
+
+
+def test_a_half_open_trial_failing_with_an_unexpected_exception_is_released():
+    clock = FakeClock()
+    chain, primary, _ = open_primary(clock)  # the primary has no step left: the trial raises
+    with pytest.raises(AssertionError):  # UnexpectedModelCall, not a provider error
+        consume(chain)
+    assert chain.links[0].breaker.state == "half_open"
+    primary.then(reply("back"))
+    assert consume(chain)[-1].message.text == "back"
+    assert chain.links[0].breaker.state == "closed"
+
+
+def test_a_call_admitted_while_closed_cannot_release_a_later_trial():
+    clock = FakeClock()
+    breaker = CircuitBreaker(failure_threshold=1, cooldown=30, clock=clock)
+    straggler = breaker.permit()
+    assert straggler is not None and not straggler.trial
+    breaker.record_failure()
+    clock.advance(30)
+    trial = breaker.permit()
+    assert trial is not None and trial.trial
+    breaker.release(straggler)  # the straggler was cancelled: the trial is still running
+    assert breaker.permit() is None
+    breaker.release(trial)
+    assert breaker.permit() is not None
+
+
+def test_a_half_open_trial_stopped_by_the_turn_deadline_mid_stream_is_released():
+    clock = FakeClock()
+    primary = ScriptedModel([failure(ServerError("down", status=500))], provider="anthropic", clock=clock)
+    breaker = CircuitBreaker(1, 30, clock)
+    chain = FallbackChain([Link(primary, "claude-sonnet-4-6", breaker)])
+    runner = TurnRunner(AgentConfig(model="m"), chain, ToolRegistry(), ThreadedToolContext(), clock=clock)
+    assert runner.run([], Message.user("hi")).collect()[-1].stop_reason == "error"
+    clock.advance(30)
+    # The trial streams its first fragment only after 61 s: past the turn's 60 s deadline.
+    primary.then(slow(chunked(reply("a slow trial answer"), 4), 61), reply("fast again"))
+    turn = runner.run([], Message.user("hi"))
+    assert turn.collect()[-1].stop_reason == "budget_exceeded"
+    assert breaker.state == "half_open"
+    assert runner.run([], Message.user("hi")).collect()[-1].text == "fast again"
+    assert breaker.state == "closed"

@@ -41,7 +41,7 @@ from .messages import (
 )
 from .pricing import ModelPrice, PriceTable
 from .redaction import redact
-from .resilience import CircuitBreaker, FallbackChain, Link
+from .resilience import CircuitBreaker, FallbackChain, Link, Permit
 from .runner import AgentConfig, ApprovalDecision, Turn, TurnRunner
 from .tools import (
     MemoryCallLedger,
@@ -73,6 +73,7 @@ __all__ = [
     "ModelPrice",
     "ModelRequest",
     "ModelResponse",
+    "Permit",
     "PriceTable",
     "ProviderError",
     "ProviderUnavailable",

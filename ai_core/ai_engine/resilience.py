@@ -18,16 +18,29 @@ from .errors import ProviderError, ProviderUnavailable
 from .messages import ModelRequest
 from .ports import Clock, ModelAdapter, ModelStreamItem
 
-__all__ = ["CircuitBreaker", "FallbackChain", "Link"]
+__all__ = ["CircuitBreaker", "FallbackChain", "Link", "Permit"]
 
 _logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, eq=False)
+class Permit:
+    """Leave for one call through a :class:`CircuitBreaker`, compared by identity.
+
+    Attributes:
+        trial: Whether this call is the half-open trial: its verdict closes or reopens the breaker.
+    """
+
+    trial: bool = False
 
 
 class CircuitBreaker:
     """Opens after ``failure_threshold`` consecutive availability failures.
 
     While open, calls are refused for ``cooldown`` seconds; then one trial call is let through
-    (half-open): its success closes the breaker, its failure opens it again.
+    (half-open): its success closes the breaker, its failure opens it again. A trial that ends
+    with no verdict (cancelled, stopped by a deadline, an unexpected exception) must be given
+    back with :meth:`release`: the breaker stays half-open and the next call is a new trial.
     """
 
     def __init__(
@@ -38,7 +51,7 @@ class CircuitBreaker:
         self._clock = clock or SystemClock()
         self._failures = 0
         self._opened_at: float | None = None
-        self._trial_running = False
+        self._trial: Permit | None = None
         self._lock = threading.Lock()
 
     @property
@@ -54,27 +67,52 @@ class CircuitBreaker:
             return 0.0
         return max(0.0, self._opened_at + self.cooldown - self._clock.monotonic())
 
-    def acquire(self) -> bool:
-        """Whether a call may go through now; in half-open state only one at a time."""
+    def permit(self) -> Permit | None:
+        """Leave for a call now, or None when refused; in half-open state one trial at a time.
+
+        The caller must end every permit it got with :meth:`record_success`,
+        :meth:`record_failure` or :meth:`release`, whatever way the call ends.
+        """
         with self._lock:
             if self._opened_at is None:
-                return True
-            if self.retry_after() > 0 or self._trial_running:
-                return False
-            self._trial_running = True
-            return True
+                return Permit()
+            if self.retry_after() > 0 or self._trial is not None:
+                return None
+            self._trial = Permit(trial=True)
+            return self._trial
 
-    def record_success(self) -> None:
+    def acquire(self) -> bool:
+        """Whether a call may go through now (see :meth:`permit`, which callers should prefer)."""
+        return self.permit() is not None
+
+    def record_success(self, permit: Permit | None = None) -> None:
+        """The provider answered: the breaker closes.
+
+        Args:
+            permit: The call's permit; any success closes the breaker and ends a running trial.
+        """
         with self._lock:
-            self._failures, self._opened_at, self._trial_running = 0, None, False
+            self._failures, self._opened_at, self._trial = 0, None, None
 
-    def record_failure(self) -> None:
+    def record_failure(self, permit: Permit | None = None) -> None:
+        """The provider is unavailable: one more consecutive failure; a failed trial reopens.
+
+        Args:
+            permit: The call's permit; without one, a running trial is taken as the failed call.
+        """
         with self._lock:
             self._failures += 1
-            half_open_trial = self._trial_running
-            self._trial_running = False
-            if half_open_trial or self._failures >= self.failure_threshold:
+            trial = self._trial is not None and (permit is None or permit is self._trial)
+            if trial:
+                self._trial = None
+            if trial or self._failures >= self.failure_threshold:
                 self._opened_at = self._clock.monotonic()
+
+    def release(self, permit: Permit) -> None:
+        """End a call with no verdict on the provider; a trial's slot goes to the next call."""
+        with self._lock:
+            if permit is self._trial:
+                self._trial = None
 
 
 @dataclass(frozen=True)
@@ -92,6 +130,9 @@ class FallbackChain:
     A link is skipped while its breaker is open. A failure before the first streamed item moves
     on to the next link; a failure after it is raised as is, since the user already saw part of
     that answer. When every link failed or is open, :class:`ProviderUnavailable` says when to retry.
+    A call that ends with no verdict on its provider (the caller closed the stream, the turn
+    deadline stopped it, an exception that is not a :class:`ProviderError`) releases its permit,
+    so a half-open breaker lets the next call be a new trial.
     """
 
     def __init__(self, links: Sequence[Link]) -> None:
@@ -103,19 +144,21 @@ class FallbackChain:
     def stream(self, request: ModelRequest) -> Iterator[ModelStreamItem]:
         errors: list[ProviderError] = []
         for link in self.links:
-            if not link.breaker.acquire():
+            permit = link.breaker.permit()
+            if permit is None:
                 continue
-            started = False
+            started = settled = False
             try:
                 for item in link.adapter.stream(replace(request, model=link.model)):
                     started = True
                     yield item
             except ProviderError as exc:
+                settled = True
                 if exc.availability:
-                    link.breaker.record_failure()
+                    link.breaker.record_failure(permit)
                 else:
                     # A bad key or request still proves the provider answers.
-                    link.breaker.record_success()
+                    link.breaker.record_success(permit)
                 if started:
                     raise
                 _logger.warning(
@@ -123,8 +166,15 @@ class FallbackChain:
                 )
                 errors.append(exc)
                 continue
-            link.breaker.record_success()
-            return
+            else:
+                settled = True
+                link.breaker.record_success(permit)
+                return
+            finally:
+                # Closed by the caller (Stop, the turn deadline) or an unexpected exception: no
+                # verdict on the provider, but a half-open trial must not hold its slot forever.
+                if not settled:
+                    link.breaker.release(permit)
         waits = [link.breaker.retry_after() for link in self.links if link.breaker.retry_after() > 0]
         retry_after = min(waits) if waits and len(waits) == len(self.links) else None
         reasons = (
