@@ -57,7 +57,8 @@ class ToolResult(_Event):
     """The outcome of a tool call, with what the audit log stores.
 
     Attributes:
-        content: What the model reads.
+        content: What the model reads; each request wraps it as untrusted data
+            (:func:`~ai_engine.untrusted.wrap_tool_result`).
         arguments: Redacted arguments.
         output: Redacted raw output (None when the tool did not run).
         result_size: Characters of the serialised output before truncation.

@@ -30,12 +30,22 @@ from .events import (
     Usage,
     WouldExecute,
 )
-from .messages import Message, ModelRequest, ModelResponse, StreamText, TextBlock, TokenUsage, ToolUseBlock
+from .messages import (
+    Message,
+    ModelRequest,
+    ModelResponse,
+    StreamText,
+    TextBlock,
+    TokenUsage,
+    ToolResultBlock,
+    ToolUseBlock,
+)
 from .ports import CallLedger, Clock, MessageSink, ModelAdapter, RetrievedChunk, ToolContext
 from .pricing import PriceTable
 from .rag.retriever import citations, wrap_passages
 from .redaction import redact
 from .tools import ToolDenied, ToolInputError, ToolRegistry, ToolSpec, ToolTimeout, serialize, truncate
+from .untrusted import wrap_tool_result
 
 __all__ = [
     "AgentConfig",
@@ -278,7 +288,9 @@ class TurnRunner:
                 stop = budget.check_request()
                 if stop:
                     raise _Stopped(stop)
-                messages = window + transcript[turn_start:]
+                # Tool results are wrapped as untrusted data in the request only: the transcript
+                # keeps them as the tools gave them, so a result is never wrapped twice.
+                messages = [_for_model(message) for message in window + transcript[turn_start:]]
                 if knowledge is not None:
                     # The passages precede the user's message in every request of this turn.
                     opening = messages[len(window)]
@@ -558,6 +570,21 @@ def _unresolved_calls(transcript: Sequence[Message]) -> list[ToolUseBlock]:
         if message.role == "user":
             return []
     return []
+
+
+def _for_model(message: Message) -> Message:
+    """``message`` as sent to the model: tool results wrapped as untrusted data."""
+    if message.role != "tool":
+        return message
+    blocks = tuple(
+        ToolResultBlock(
+            block.tool_use_id, wrap_tool_result(block.content, is_error=block.is_error), block.is_error
+        )
+        if isinstance(block, ToolResultBlock)
+        else block
+        for block in message.content
+    )
+    return Message(message.role, blocks)
 
 
 def _not_executed(call: ToolUseBlock, why: str) -> Message:

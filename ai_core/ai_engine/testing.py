@@ -3,6 +3,7 @@ kill switch. Shipped with the engine so the Odoo tier and other projects use the
 
 from __future__ import annotations
 
+import html
 import ipaddress
 import itertools
 import socket
@@ -24,6 +25,7 @@ from .messages import (
     ToolUseBlock,
 )
 from .ports import ModelStreamItem
+from .untrusted import TOOL_OUTPUT_TAG
 
 __all__ = [
     "FakeClock",
@@ -37,6 +39,7 @@ __all__ = [
     "reply",
     "slow",
     "tool_calls",
+    "unwrap_tool_result",
 ]
 
 _call_ids = itertools.count(1)
@@ -157,6 +160,20 @@ def slow(step: _Step, seconds: float) -> _Step:
 def interrupted(step: _Step, error: ProviderError) -> _Step:
     """The same step, failing with ``error`` once its text was streamed."""
     return replace(step, interruption=error)
+
+
+def unwrap_tool_result(content: str) -> str:
+    """The tool's own text inside a result as the model received it (the inverse of
+    :func:`~ai_engine.untrusted.wrap_tool_result`), for assertions on what the model was told.
+
+    Raises:
+        ValueError: ``content`` is not one wrapped tool result.
+    """
+    head, _, rest = content.partition("\n")
+    body, _, tail = rest.partition("\n")[2].rpartition("\n")
+    if not head.startswith(f"<{TOOL_OUTPUT_TAG} ") or tail != f"</{TOOL_OUTPUT_TAG}>":
+        raise ValueError("not a wrapped tool result")
+    return html.unescape(body)
 
 
 class FakeClock:

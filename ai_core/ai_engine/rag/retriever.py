@@ -1,18 +1,19 @@
 """Retrieval scoped to a company and knowledge bases, and the wrapping of what it found.
 
 Retrieved passages are data written by whoever wrote the documents, not instructions: they reach
-the model inside a ``<knowledge>`` element whose preamble says so, with ``<`` and ``>`` of the text
-escaped so a passage cannot close the element, and each passage numbered for citations.
+the model inside a ``<knowledge>`` element whose preamble says so, each passage a ``<passage>``
+element numbered for citations and escaped by :func:`~ai_engine.untrusted.wrap_untrusted` (the
+wrapping tool results share), so a passage cannot close its element or forge another.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from html import escape
 from typing import Any
 
 from ..ports import Embedder, RetrievedChunk, VectorStore, check_scope
+from ..untrusted import wrap_untrusted
 
 __all__ = ["KnowledgeRetriever", "citations", "wrap_passages"]
 
@@ -69,13 +70,14 @@ def wrap_passages(chunks: Sequence[RetrievedChunk], *, start: int = 1) -> str:
         return ""
     parts = [f"<knowledge>\n{_PREAMBLE}"]
     for number, chunk in enumerate(chunks, start):
-        where = f' page="{chunk.page}"' if chunk.page else ""
         headings = chunk.metadata.get("headings") or ()
-        section = f' section="{escape(" > ".join(headings))}"' if headings else ""
-        parts.append(
-            f'<passage n="{number}" document="{escape(chunk.document_name)}"{where}{section}>\n'
-            f"{escape(chunk.text, quote=False)}\n</passage>"
-        )
+        attributes = {
+            "n": number,
+            "document": chunk.document_name,
+            "page": chunk.page or None,
+            "section": " > ".join(headings),
+        }
+        parts.append(wrap_untrusted("passage", chunk.text, attributes=attributes))
     parts.append("</knowledge>")
     return "\n".join(parts)
 
