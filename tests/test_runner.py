@@ -742,3 +742,62 @@ def test_an_error_result_stays_an_error_to_the_model_and_is_wrapped_too(clock):
     assert block.is_error is True
     assert block.content.startswith('<tool_output status="error">\nThe tool call did not succeed')
     assert block.content.count("</tool_output>") == 1 and "Invalid input: Totals: 42." in block.content
+
+
+# === WHAT IS STORED AND SERVED IS REDACTED === #
+
+LEAKED_KEY = "sk-" + "A1b2C3d4E5f6G7h8J9k0L1m2N3p4Q5r6S7t8"
+LEAKY_OUTPUT = {"note": f"use {LEAKED_KEY} with Authorization: Bearer x9y8z7w6v5u4", "password": "pw", "n": 1}
+
+
+def leaking_registry():
+    registry = ToolRegistry()
+
+    @registry.tool("demo.config", description="Reads a configuration.", input_schema={"type": "object"})
+    def config(ctx, args):
+        return LEAKY_OUTPUT
+
+    @registry.tool("demo.crash", description="Fails quoting a key.", input_schema={"type": "object"})
+    def crash(ctx, args):
+        raise RuntimeError(f"401 Unauthorized for key {LEAKED_KEY}")
+
+    return registry
+
+
+def test_a_tool_result_event_and_the_stored_transcript_carry_redacted_content(clock):
+    sink = ListSink()
+    model = ScriptedModel([tool_calls(("demo_config", {}), ("demo_crash", {})), reply("ok")])
+    turn, events = run(make_runner(model, leaking_registry(), clock, sink=sink))
+    ok, failed = of_type(events, ToolResult)
+    assert json.loads(ok.content) == {
+        "note": f"use {REDACTED} with Authorization: Bearer {REDACTED}",
+        "password": REDACTED,
+        "n": 1,
+    }
+    assert ok.result_size == len(json.dumps(LEAKY_OUTPUT))  # measured before redaction
+    assert failed.status == "error"
+    assert failed.content == f"The tool failed: RuntimeError: 401 Unauthorized for key {REDACTED}"
+    served = json.dumps([event.to_dict() for event in events], default=str)
+    stored = json.dumps([message.to_dict() for message in sink.messages])
+    for text in (served, stored, json.dumps([message.to_dict() for message in turn.messages])):
+        assert LEAKED_KEY not in text and "x9y8z7w6v5u4" not in text and '"pw"' not in text
+    assert [m.tool_results[0].content for m in sink.messages if m.role == "tool"] == [
+        ok.content,
+        failed.content,
+    ]
+    # The model still reads the tools' own output, as before.
+    told = [
+        unwrap_tool_result(message.tool_results[0].content)
+        for message in model.requests[1].messages
+        if message.role == "tool"
+    ]
+    assert json.loads(told[0]) == LEAKY_OUTPUT and LEAKED_KEY in told[1]
+
+
+def test_a_write_preview_is_redacted_before_it_is_stored(registry, clock):
+    model = ScriptedModel([tool_calls(("demo_add_note", {"body": f"key {LEAKED_KEY}"})), reply("ok")])
+    _, events = run(make_runner(model, registry, clock))
+    [would] = of_type(events, WouldExecute)
+    assert would.preview == f"Add the note 'key {REDACTED}'" and would.arguments == {
+        "body": f"key {REDACTED}"
+    }

@@ -40,7 +40,7 @@ from .messages import (
     ToolUseBlock,
 )
 from .pricing import ModelPrice, PriceTable
-from .redaction import redact
+from .redaction import CappedText, cap_text, redact, redact_text
 from .resilience import CircuitBreaker, FallbackChain, Link, Permit
 from .runner import AgentConfig, ApprovalDecision, Turn, TurnRunner
 from .tools import (
@@ -61,6 +61,7 @@ __all__ = [
     "AuthenticationError",
     "BadRequestError",
     "BudgetStop",
+    "CappedText",
     "CircuitBreaker",
     "ConnectionFailed",
     "Done",
@@ -103,5 +104,7 @@ __all__ = [
     "TurnRunner",
     "Usage",
     "WouldExecute",
+    "cap_text",
     "redact",
+    "redact_text",
 ]

@@ -56,12 +56,16 @@ class ToolCall(_Event):
 class ToolResult(_Event):
     """The outcome of a tool call, with what the audit log stores.
 
+    Every field is safe to store and serve: the model reads the tool's own text, which this
+    event never carries (the runner keeps it in the transcript of the running turn only).
+
     Attributes:
-        content: What the model reads; each request wraps it as untrusted data
-            (:func:`~ai_engine.untrusted.wrap_tool_result`).
+        content: The text the model was given, redacted (:func:`~ai_engine.redaction.redact`
+            with the tool's keys, then secrets found in the text) and truncated to the turn's
+            ``max_result_chars``; not wrapped. The tool message the sink receives has the same.
         arguments: Redacted arguments.
         output: Redacted raw output (None when the tool did not run).
-        result_size: Characters of the serialised output before truncation.
+        result_size: Characters of the serialised output before redaction and truncation.
     """
 
     type: ClassVar[str] = "tool_result"

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Generator, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal, Protocol
@@ -43,7 +43,7 @@ from .messages import (
 from .ports import CallLedger, Clock, MessageSink, ModelAdapter, RetrievedChunk, ToolContext
 from .pricing import PriceTable
 from .rag.retriever import citations, wrap_passages
-from .redaction import redact
+from .redaction import redact, redact_text
 from .tools import ToolDenied, ToolInputError, ToolRegistry, ToolSpec, ToolTimeout, serialize, truncate
 from .untrusted import wrap_tool_result
 
@@ -169,6 +169,21 @@ class Turn:
             if message.role == "assistant" and message.text:
                 return message.text
         return ""
+
+
+@dataclass(frozen=True)
+class _Outcome:
+    """Internal: a finished tool call.
+
+    Attributes:
+        result: The event, whose content is redacted (it is stored and served).
+        told: What the model reads: the tool's own text, truncated, not redacted.
+        would_execute: In shadow mode, the preview event of the write tool.
+    """
+
+    result: ToolResult
+    told: str
+    would_execute: WouldExecute | None = None
 
 
 class _Stopped(Exception):
@@ -392,13 +407,18 @@ class TurnRunner:
                 yield outcome
                 yield self._done(turn, "approval_required")
                 return
-            result, would_execute = outcome
-            if would_execute is not None:
-                yield would_execute
+            result = outcome.result
+            if outcome.would_execute is not None:
+                yield outcome.would_execute
             budget.add_tool_call(result.cost)
             turn.cost = budget.cost
+            is_error = result.status != "ok"
+            # The model reads the tool's own text; what is stored (sink, turn) is the redacted one.
             self._append(
-                turn, transcript, Message.tool_result(call.id, result.content, is_error=result.status != "ok")
+                turn,
+                transcript,
+                Message.tool_result(call.id, outcome.told, is_error=is_error),
+                stored=Message.tool_result(call.id, result.content, is_error=is_error),
             )
             yield result
 
@@ -408,49 +428,52 @@ class TurnRunner:
         spec: ToolSpec | None,
         arguments: dict[str, Any],
         decision: ApprovalDecision | None,
-    ) -> tuple[ToolResult, WouldExecute | None] | ApprovalRequired:
+    ) -> _Outcome | ApprovalRequired:
         """Run one call through every check.
 
         Returns:
-            The result with, in shadow mode, the ``would_execute`` event; or the approval the call
-            must wait for.
+            The outcome (with, in shadow mode, the ``would_execute`` event); or the approval the
+            call must wait for.
         """
 
-        def result(status: ToolStatus, content: str, **extra: Any) -> ToolResult:
+        def result(status: ToolStatus, content: str, *, stored: str | None = None, **extra: Any) -> _Outcome:
+            """``content`` for the model; ``stored`` (default: ``content`` redacted) for the event."""
             name = spec.name if spec else call.name
-            return ToolResult(call.id, name, status, content, arguments=arguments, **extra)
+            redacted = redact_text(content) if stored is None else stored
+            return _Outcome(
+                ToolResult(call.id, name, status, redacted, arguments=arguments, **extra), content
+            )
 
         if spec is None:
             offered = ", ".join(tool.wire_name for tool in self.registry) or "none"
-            return result("error", f"Unknown tool {call.name!r}. Tools you may call: {offered}."), None
+            return result("error", f"Unknown tool {call.name!r}. Tools you may call: {offered}.")
         if call.input_error:
-            return result("error", f"The arguments are not a valid JSON object: {call.input_error}"), None
+            return result("error", f"The arguments are not a valid JSON object: {call.input_error}")
         invalid = spec.input_error(call.input)
         if invalid:
-            return result("error", f"Invalid arguments: {invalid}. Fix them and call the tool again."), None
+            return result("error", f"Invalid arguments: {invalid}. Fix them and call the tool again.")
         if decision is not None and not decision.approved:
             reason = f" Reason: {decision.reason}" if decision.reason else ""
-            return result("denied", f"The user rejected this action; it was not executed.{reason}"), None
+            return result("denied", f"The user rejected this action; it was not executed.{reason}")
         if self.registry.rate_limiter and not self.registry.rate_limiter.allow(spec.name, spec.rate_limit):
-            return result(
-                "denied", f"Rate limit of {spec.rate_limit:g} calls per second reached; try later."
-            ), None
+            return result("denied", f"Rate limit of {spec.rate_limit:g} calls per second reached; try later.")
         over_budget = self._call_budget_error(spec)
         if over_budget:
-            return result("denied", over_budget), None
+            return result("denied", over_budget)
         if spec.mode == "write" and decision is None:
             if self.config.read_only:
-                return result("denied", "This agent is read-only: write tools are not available."), None
+                return result("denied", "This agent is read-only: write tools are not available.")
             # Shadow mode wins over approval mode: nothing runs, so there is nothing to approve.
             if self.config.shadow_mode:
                 preview = self._preview(spec, call.input)
                 content = serialize({"shadow_mode": True, "executed": False, "would_have": preview})
-                return result("shadowed", content), WouldExecute(call.id, spec.name, arguments, preview)
+                shadowed = result("shadowed", content)
+                return replace(shadowed, would_execute=WouldExecute(call.id, spec.name, arguments, preview))
             if self.config.approval_mode == "write":
                 return ApprovalRequired(call.id, spec.name, arguments, self._preview(spec, call.input))
-        return self._invoke(spec, call, result), None
+        return self._invoke(spec, call, result)
 
-    def _invoke(self, spec: ToolSpec, call: ToolUseBlock, result: Any) -> ToolResult:
+    def _invoke(self, spec: ToolSpec, call: ToolUseBlock, result: Any) -> _Outcome:
         started = self.clock.monotonic()
         if self.ledger is not None:
             self.ledger.record_call(spec.name, self.clock.now())
@@ -480,10 +503,13 @@ class TurnRunner:
                 cost=spec.cost,
             )
         text = serialize(output)
+        redacted = redact(output, spec.redact_keys)
+        max_chars = self.config.limits.max_result_chars
         return result(
             "ok",
-            truncate(text, self.config.limits.max_result_chars),
-            output=redact(output, spec.redact_keys),
+            truncate(text, max_chars),
+            stored=truncate(serialize(redacted), max_chars),
+            output=redacted,
             result_size=len(text),
             latency_ms=elapsed(),
             cost=spec.cost,
@@ -503,13 +529,14 @@ class TurnRunner:
         return None
 
     def _preview(self, spec: ToolSpec, arguments: dict[str, Any]) -> str:
+        """What a person reads of a write call before it runs; redacted, as it is stored."""
         if spec.preview is None:
             shown = truncate(serialize(redact(arguments, spec.redact_keys)), 2000)
             return f"{spec.display_name or spec.name} with {shown}"
         try:
-            return spec.preview(self.context, dict(arguments))
+            return redact_text(spec.preview(self.context, dict(arguments)))
         except Exception as exc:  # noqa: BLE001 - a broken preview must not break the turn
-            return f"{spec.name} (no preview: {type(exc).__name__}: {exc})"
+            return redact_text(f"{spec.name} (no preview: {type(exc).__name__}: {exc})")
 
     def _retrieve(self, turn: Turn, user_message: Message) -> TextBlock | None:
         if self.knowledge is None or not user_message.text.strip():
@@ -539,11 +566,16 @@ class TurnRunner:
         yield Error(stop.code, stop.message)
         yield self._done(turn, "budget_exceeded")
 
-    def _append(self, turn: Turn, transcript: list[Message], message: Message) -> None:
+    def _append(
+        self, turn: Turn, transcript: list[Message], message: Message, *, stored: Message | None = None
+    ) -> None:
+        """Add ``message`` to the transcript the model reads; the turn and the sink get ``stored``
+        (the same message with its content redacted) when given."""
         transcript.append(message)
-        turn.messages.append(message)
+        stored = stored or message
+        turn.messages.append(stored)
         if self.sink is not None:
-            self.sink.append(message)
+            self.sink.append(stored)
 
     def _done(self, turn: Turn, stop_reason: str) -> Done:
         turn.stop_reason = stop_reason
