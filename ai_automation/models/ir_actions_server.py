@@ -192,47 +192,114 @@ class IrActionsServer(models.Model):
     # === RUNNERS === #
 
     def _run(self, records, eval_context):
-        # A broken record source selects no record and says so as a warning; it must not stop the
-        # action from running on the records it is given (a contextual action, an automation rule).
-        if self.state == "ai_agent" and self.warning and not self._aia_blocking_warnings():
-            runner, _multi = self._get_runner()
-            return (
-                runner(self.with_context(**eval_context["env"].context), eval_context=eval_context) or False
-            )
-        return super()._run(records, eval_context)
+        if self.state != "ai_agent":
+            return super()._run(records, eval_context)
+        # Odoo refuses to run an action with warnings by raising, which would undo the business
+        # operation that triggered it (a record saved under an automation rule, a scheduled action).
+        # An AI run never blocks it: the run is skipped and says why. A broken record source only
+        # selects no record: the action still runs on the records it is given.
+        blockers = self._aia_run_blockers()
+        if blockers:
+            return self._aia_skip_run(records, blockers)
+        runner, _multi = self._get_runner()
+        return runner(self.with_context(**eval_context["env"].context), eval_context=eval_context) or False
 
     def _run_action_ai_agent_multi(self, eval_context=None):
-        """Start the agent's sessions, one per record or one for all, each in its own queue job."""
+        """Start the agent's sessions, one per record or one for all, each in its own queue job.
+
+        Returns a notification for whoever fired the action: how many sessions started, and why
+        some or all did not.
+        """
         eval_context = eval_context or {}
         if not self.aia_agent_id or self._is_recompute():
             return False
         if not self.env["aia.session"]._aia_enabled():
             _logger.warning("server action %s: AI agents are disabled, no session started", self.id)
-            return False
+            return self._aia_notification(
+                self.env._("AI agents are temporarily unavailable: no AI session started."), "warning"
+            )
         model = self.env[self.model_id.model]
         records = eval_context.get("records") or eval_context.get("record") or model
-        if not records:
+        from_source = not records
+        if from_source:
             records = self._aia_source_records(eval_context)
         if self.aia_max_records:
             records = records[: self.aia_max_records]
         if not records:
-            return False
-        sessions = self._aia_fire(records)
-        return {
-            "type": "ir.actions.client",
-            "tag": "display_notification",
-            "params": {
-                "type": "info",
-                "message": self.env._(
-                    "%(count)s AI sessions started: they run in the background.", count=len(sessions)
-                ),
-            },
-        }
+            if from_source and self.aia_source_error:
+                message = self.env._(
+                    "No AI session started: the record source failed: %(error)s", error=self.aia_source_error
+                )
+            else:
+                message = self.env._("No AI session started: the record source selected no record.")
+            return self._aia_notification(message, "warning")
+        sessions, stopped = self._aia_fire(records)
+        if not stopped:
+            return self._aia_notification(
+                self.env._("%(count)s AI sessions started: they run in the background.", count=len(sessions))
+            )
+        reasons = list(dict.fromkeys(stopped.values()))
+        reasons = " ".join(reasons[:3]) + (" …" if len(reasons) > 3 else "")
+        if not sessions:
+            message = self.env._(
+                "No AI session started: the action did not continue the chains at their caps. %(reasons)s",
+                reasons=reasons,
+            )
+        else:
+            message = self.env._(
+                "%(count)s AI sessions started: they run in the background. %(stopped)s not started, "
+                "their chains are at their caps: %(reasons)s",
+                count=len(sessions),
+                stopped=len(stopped),
+                reasons=reasons,
+            )
+        return self._aia_notification(message, "warning")
 
     # === BUSINESS METHODS === #
 
+    def _aia_run_blockers(self):
+        """The action's warnings that keep it from running: all of them but the record source's."""
+        self.ensure_one()
+        source = set(self._aia_source_warnings())
+        return [warning for warning in self._get_warning_messages() if warning not in source]
+
+    def _aia_skip_run(self, records, reasons):
+        """Skip a run the action's warnings forbid, without failing what triggered it.
+
+        The records it was given get a note saying why in their chatter; whoever fired the action
+        by hand gets the same in a notification. The warnings stay on the action for its
+        administrator.
+        """
+        self.ensure_one()
+        if self._is_recompute():
+            return False
+        # Only saved records (an onchange gives new ones), and no more than a run would take.
+        records = records.filtered(lambda record: isinstance(record.id, int))
+        if self.aia_max_records > 0:
+            records = records[: self.aia_max_records]
+        _logger.warning(
+            "server action %s has warnings: AI run skipped on %s record(s) of %s",
+            self.id,
+            len(records),
+            self.model_id.model,
+        )
+        head = self.env._("AI run skipped: %(action)s has warnings to fix first.", action=self.name)
+        if records and hasattr(records, "_message_log_batch"):
+            body = Markup("%s<br/>%s") % (head, Markup("<br/>").join(reasons))
+            records.sudo()._message_log_batch(
+                dict.fromkeys(records.ids, body), author_id=self.env.ref("base.partner_root").id
+            )
+        return self._aia_notification(f"{head} {' '.join(reasons)}", "warning")
+
+    def _aia_notification(self, message, kind="info"):
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": kind, "message": message},
+        }
+
     def _aia_blocking_warnings(self):
-        """Configuration problems that keep the action from running."""
+        """Configuration problems of this action that keep it from running."""
         self.ensure_one()
         warnings = []
         if not self.aia_agent_id:
@@ -369,10 +436,14 @@ class IrActionsServer(models.Model):
         )
 
     def _aia_fire(self, records):
-        """Start the sessions of one run on ``records`` (not empty); returns them.
+        """Start the sessions of one run on ``records`` (not empty).
 
         Everything happens in this transaction but the turns: each session's first turn is a queue
         job on ``root.aia.automation``, so no provider is called before this transaction commits.
+
+        Returns:
+            (sessions, stopped): the sessions started, and {latest session of a chain not
+            continued: why} for the chains at their caps.
         """
         self.ensure_one()
         action = self.sudo()
@@ -383,16 +454,17 @@ class IrActionsServer(models.Model):
         previous = action._aia_previous_sessions(records, groups)
         blocked = action._aia_blocked_chains(previous)
         Session = self.env["aia.session"].sudo()
-        vals_list, kept = [], []
+        vals_list, kept, stopped = [], [], {}
         for group in groups:
             last = previous.get(_chain_key(group))
             if last and last.id in blocked:
                 action._aia_record_stop(last, blocked[last.id])
+                stopped[last] = blocked[last.id]
                 continue
             kept.append((group, last))
             vals_list.append(action._aia_session_values(group, last, user))
         if not vals_list:
-            return Session
+            return Session, stopped
         sessions = Session.with_context(
             tracking_disable=True, mail_create_nolog=True, mail_create_nosubscribe=True
         ).create(vals_list)
@@ -419,7 +491,7 @@ class IrActionsServer(models.Model):
             for session in sessions:
                 session._message_log(body=run_as_note)
         action._aia_post_record_notes(sessions)
-        return sessions
+        return sessions, stopped
 
     def _aia_previous_sessions(self, records, groups):
         """The latest session of each chain these groups continue: {chain key: session}."""

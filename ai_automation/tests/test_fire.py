@@ -1,7 +1,6 @@
 from odoo.tests import Form, tagged
 
 from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
-from odoo.addons.base.models.ir_actions import ServerActionWithWarningsError
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import AutomationCase
@@ -128,9 +127,11 @@ class TestFire(AutomationCase):
         action = self.new_action(aia_agent_id=False, aia_prompt=False)
         self.assertIn("Choose the agent", action.warning)
         self.assertIn("Write the prompt", action.warning)
-        # As for Odoo's own actions, an action with such warnings does not run.
-        with self.assertRaises(ServerActionWithWarningsError):
-            action.with_context(active_model="res.partner", active_ids=self.partners.ids).run()
+        # As for Odoo's own actions, an action with such warnings does not run; it does not fail
+        # either (an AI run never blocks what fired it): it says why.
+        result = action.with_context(active_model="res.partner", active_ids=self.partners.ids).run()
+        self.assertEqual(result["params"]["type"], "warning")
+        self.assertIn("Choose the agent", result["params"]["message"])
         action.write({"aia_agent_id": self.agent.id, "aia_prompt": "hi", "aia_max_cost": -1})
         self.assertIn("cannot be negative", action.warning)
         action.write({"aia_max_cost": 5})
