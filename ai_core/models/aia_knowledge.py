@@ -6,8 +6,6 @@ import re
 import threading
 import time
 
-import requests
-
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.modules import module as odoo_module
@@ -32,6 +30,7 @@ from ..ai_engine.rag import (
     model_available,
     pgvector_status,
 )
+from ..safe_fetch import Allowlist, FetchError, fetch
 from ..tools import CATALOGUE
 
 _logger = logging.getLogger(__name__)
@@ -45,7 +44,9 @@ VECTOR_STORES = [
 QDRANT_PATH_PARAM = "aia.qdrant_local_path"
 HNSW_PARAM = "aia.pgvector_hnsw"
 URL_MAX_BYTES = 50 * 1024 * 1024
-URL_TIMEOUT = 30
+# Seconds for the whole download of a web page, redirects included.
+URL_TIMEOUT = 120
+URL_MAX_REDIRECTS = 5
 RECORD_BATCH = 200
 # Progress is written (and committed) at most this often while a document is indexed (seconds).
 PROGRESS_INTERVAL = 2.0
@@ -420,6 +421,9 @@ class AiaKnowledgeDocument(models.Model):
                 document._aia_checkpoint()
 
         try:
+            if document.source_type == "url" and not document.file:
+                # The URL is the user's input: fetched with the job's user, under the fetch rules.
+                self._aia_fetch_url()
             blocks, reader = document._aia_blocks()
             try:
                 stats = index_blocks(
@@ -441,9 +445,11 @@ class AiaKnowledgeDocument(models.Model):
             EmbeddingModelError,
             VectorStoreError,
             UserError,
-            requests.RequestException,
         ) as exc:
             document._aia_index_failed(str(exc))
+            return
+        except FetchError as exc:
+            document._aia_index_failed(self.env._("The web page was not fetched: %(reason)s", reason=exc))
             return
         except Exception as exc:
             if _in_test():
@@ -485,8 +491,6 @@ class AiaKnowledgeDocument(models.Model):
         self.ensure_one()
         if self.source_type == "records":
             return self._aia_record_blocks(), None
-        if self.source_type == "url" and not self.file:
-            self._aia_fetch_url()
         attachment = (
             self.env["ir.attachment"]
             .sudo()
@@ -516,17 +520,23 @@ class AiaKnowledgeDocument(models.Model):
         return extract(io.BufferedReader(reader), fmt), reader
 
     def _aia_fetch_url(self):
-        """Download the page once into the document's file (streamed, size-capped)."""
-        with requests.get(self.url, stream=True, timeout=URL_TIMEOUT) as response:
-            response.raise_for_status()
-            chunks, size = [], 0
-            for chunk in response.iter_content(65536):
-                size += len(chunk)
-                if size > URL_MAX_BYTES:
-                    raise ExtractionError(self.env._("The page is larger than 50 MB."))
-                chunks.append(chunk)
-            mimetype = response.headers.get("Content-Type", "").split(";")[0].strip()
-        content = b"".join(chunks)
+        """Download the page once into the document's file, through the suite's one outbound fetch
+        (addresses checked on every redirect, time and size capped).
+
+        Raises:
+            FetchError: the address is refused or the download failed.
+        """
+        self.ensure_one()
+        response = fetch(
+            self.url,
+            allowlist=Allowlist.from_env(self.env),
+            timeout=URL_TIMEOUT,
+            max_bytes=URL_MAX_BYTES,
+            max_redirects=URL_MAX_REDIRECTS,
+        )
+        if response.status >= 300:
+            raise ExtractionError(self.env._("The page answered HTTP %(status)s.", status=response.status))
+        content, mimetype = response.content, response.content_type
         if not content.strip():
             raise ExtractionError(self.env._("The page is empty."))
         fmt = (

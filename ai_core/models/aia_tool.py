@@ -3,6 +3,7 @@ from odoo.exceptions import ValidationError
 
 from .. import secret_box
 from ..ai_engine import ToolSpec
+from ..safe_fetch import Allowlist
 from ..tools import CATALOGUE
 from ..tools.http_tools import make_http_handler
 
@@ -93,6 +94,7 @@ class AiaTool(models.Model):
                 allowed_domains=[d for d in (self.http_allowed_domains or "").split(",") if d.strip()],
                 timeout=self.http_timeout,
                 max_bytes=self.http_max_bytes,
+                allowlist=Allowlist.from_env(self.env),
             ),
             mode=self.mode,
             timeout=float(self.http_timeout),

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from .. import secret_box
+from ..safe_fetch import ALLOWED_HOSTS_PARAM
 from .aia_session import ENABLED_PARAM
 from .res_company import (
     ANOMALY_FACTOR_PARAM,
@@ -32,6 +33,13 @@ class ResConfigSettings(models.TransientModel):
         config_parameter=ANOMALY_MIN_CALLS_PARAM,
         default=DEFAULT_ANOMALY_MIN_CALLS,
         help="No alert below this many tool calls in an hour.",
+    )
+    aia_fetch_allowed_hosts = fields.Char(
+        "Hosts open to fetches",
+        config_parameter=ALLOWED_HOSTS_PARAM,
+        help="Web pages of knowledge bases and HTTP tools may reach these host names, addresses or "
+        "networks (e.g. intranet.example.com, 10.1.2.3, 10.20.0.0/16) although they are loopback, "
+        "private or link-local. Separated by commas.",
     )
     aia_secrets_encrypted = fields.Boolean(
         "Secrets encrypted",

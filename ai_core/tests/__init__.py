@@ -5,6 +5,7 @@ from . import (
     test_knowledge,
     test_operations,
     test_provider,
+    test_safe_fetch,
     test_security,
     test_turn,
 )

@@ -5,10 +5,11 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
-from odoo.tests import tagged
+from odoo.exceptions import AccessError
+from odoo.tests import new_test_user, tagged
 from odoo.tools import config
 
-from .. import secret_box
+from .. import safe_fetch, secret_box
 from ..ai_engine.testing import block_network, reply, tool_calls
 from ..logging_filter import REDACTED
 from .common import AiaCase
@@ -102,6 +103,8 @@ class TestHttpTools(AiaCase):
         # Encrypted at rest: the handler gets the header through the choke point's decryption.
         self.enterContext(patch.dict(config._runtime_options, {secret_box.CONFIG_KEY: "http-tools-test-key"}))
         self.enterContext(block_network())
+        # The test server listens on loopback, which an administrator has to open to fetches.
+        self.env["ir.config_parameter"].sudo().set_param(safe_fetch.ALLOWED_HOSTS_PARAM, "127.0.0.1")
 
     def http_tool(self, path, **values):
         tool = self.env["aia.tool"].create(
@@ -227,3 +230,45 @@ class TestHttpTools(AiaCase):
         self.assertIn("HTTP 401", execution.content)
         self.assertIn(f"bad key {REDACTED}", execution.content)
         self.assert_never_shown(execution)
+
+    def test_an_ai_manager_cannot_point_a_tool_at_loopback_unless_an_administrator_allows_it(self):
+        self.env["ir.config_parameter"].sudo().set_param(safe_fetch.ALLOWED_HOSTS_PARAM, False)
+        manager = new_test_user(
+            self.env, "aia_tool_manager", groups="base.group_user,ai_core.group_aia_manager"
+        )
+        self.assertFalse(manager.has_group("base.group_system"))
+        port = self.server.server_address[1]
+        # The same loopback server under the spellings an attacker would try.
+        urls = {
+            "127.0.0.1": f"http://127.0.0.1:{port}/items/{{item_id}}",
+            "localhost": f"http://localhost:{port}/items/{{item_id}}",
+            "::ffff:127.0.0.1": f"http://[::ffff:127.0.0.1]:{port}/items/{{item_id}}",
+        }
+        for host, url in urls.items():
+            with self.subTest(host=host):
+                tool = (
+                    self.env["aia.tool"]
+                    .with_user(manager)
+                    .create(
+                        {
+                            "name": "shop.get_item",
+                            "kind": "http",
+                            "http_url": url,
+                            "http_allowed_domains": host,
+                            "input_schema": {"type": "object", "properties": {"item_id": {"type": "string"}}},
+                        }
+                    )
+                )
+                self.agent.tool_ids = [(4, tool.id)]
+                execution, _model = self.call({"item_id": "42"})
+                self.assertEqual(execution.status, "error")
+                self.assertIn("is a loopback address: the request was refused", execution.content)
+                self.assertIn(safe_fetch.ALLOWED_HOSTS_PARAM, execution.content)
+                self.assertEqual(self.server.received, [])
+                self.agent.tool_ids = [(3, tool.id)]
+                tool.with_user(manager).unlink()
+        # Opening an address is an administrator's decision, not the manager's.
+        with self.assertRaises(AccessError):
+            self.env["ir.config_parameter"].with_user(manager).set_param(
+                safe_fetch.ALLOWED_HOSTS_PARAM, "127.0.0.1"
+            )

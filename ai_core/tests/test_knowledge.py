@@ -11,6 +11,7 @@ from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from .. import safe_fetch
 from ..ai_engine.rag import PgVectorStore, pgvector_status
 from ..ai_engine.testing import reply, tool_calls
 from ..models import aia_knowledge
@@ -321,6 +322,8 @@ class TestKnowledge(KnowledgeCase):
         threading.Thread(target=server.serve_forever, daemon=True).start()
         self.addCleanup(server.server_close)
         self.addCleanup(server.shutdown)
+        # Loopback is refused to fetches unless the administrator opens it.
+        self.env["ir.config_parameter"].sudo().set_param(safe_fetch.ALLOWED_HOSTS_PARAM, "127.0.0.1")
         base = self.make_base()
         with trap_jobs() as trap:
             document = self.env["aia.knowledge.document"].create(

@@ -1,0 +1,457 @@
+"""The one outbound fetch for every URL the suite fetches on someone's behalf.
+
+Web pages of knowledge documents and HTTP tools are URLs typed by AI managers (and, for tool
+arguments, partly chosen by a model): left alone, they reach whatever the Odoo server reaches, its
+own database manager on loopback, the services of the private network, the cloud's metadata
+endpoint. Following OWASP's SSRF prevention rules, :func:`fetch`:
+
+- resolves the host once, refuses the request when any of its addresses is loopback, private,
+  link-local, multicast, reserved, unspecified, shared (carrier-grade NAT) or a cloud metadata
+  address (IPv4 and IPv6, IPv6 forms that embed an IPv4 address judged by that address), unless
+  the system parameter ``aia.fetch_allowed_hosts`` lists the host name, the address or a network
+  holding it (metadata addresses: the address itself or the host name, never a network);
+- connects to the very addresses it checked: the host name is not looked up a second time, so a
+  DNS answer that changes between the check and the connection (DNS rebinding) changes nothing;
+- checks every redirect the same way before following it (or follows none, as the caller asks);
+- bounds the whole exchange, connection and download included, by one timeout, and the body by a
+  size cap;
+- fails with :class:`FetchError` only, whose text is fit for a user or a model.
+
+Provider base URLs are set by administrators and reached by the SDKs, not through here: a local
+model server is normal.
+"""
+
+import contextlib
+import ipaddress
+import logging
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urljoin
+
+import requests
+from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NewConnectionError
+from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import TimeoutError as Urllib3Timeout
+from urllib3.util import parse_url
+
+__all__ = [
+    "ALLOWED_HOSTS_PARAM",
+    "Allowlist",
+    "FetchError",
+    "FetchResponse",
+    "fetch",
+    "host_of",
+    "refusal",
+]
+
+_logger = logging.getLogger(__name__)
+
+ALLOWED_HOSTS_PARAM = "aia.fetch_allowed_hosts"
+SCHEMES = {"http": 80, "https": 443}
+REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+CHUNK_SIZE = 8192
+USER_AGENT = "Odoo-AI-Agents"
+# Instance metadata services (AWS, GCP, Azure, OpenStack, ECS task role, Alibaba, Oracle).
+METADATA_ADDRESSES = frozenset(
+    ipaddress.ip_address(address)
+    for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192")
+)
+# NAT64's well-known prefix maps the whole IPv4 space (RFC 6052).
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+
+
+class FetchError(Exception):
+    """A fetch refused or failed; ``str(error)`` may be shown to a user or a model.
+
+    Attributes:
+        kind: ``refused`` (the address rules), ``timeout``, ``too_large`` or ``failed``.
+    """
+
+    def __init__(self, message, kind="failed"):
+        super().__init__(message)
+        self.kind = kind
+
+
+@dataclass(frozen=True)
+class FetchResponse:
+    """The answer of the last request (a redirect's, when redirects are not followed)."""
+
+    url: str
+    status: int
+    headers: dict = field(repr=False)
+    content: bytes = field(repr=False)
+
+    @property
+    def content_type(self):
+        """The media type, lower case, without parameters (``""`` when not given)."""
+        return self.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+
+    @property
+    def charset(self):
+        """The charset the server declared, or None."""
+        for parameter in self.headers.get("content-type", "").split(";")[1:]:
+            name, _sep, value = parameter.partition("=")
+            if name.strip().lower() == "charset" and value.strip().strip('"'):
+                return value.strip().strip('"')
+        return None
+
+
+@dataclass(frozen=True)
+class Allowlist:
+    """The host names, addresses and networks an administrator opened to fetches.
+
+    Build it with :meth:`parse` (the system parameter's text) or :meth:`from_env`.
+    """
+
+    hosts: frozenset = frozenset()
+    networks: tuple = ()
+
+    @classmethod
+    def parse(cls, text):
+        """Entries separated by commas, spaces or new lines: ``intranet.example.com``, ``10.1.2.3``,
+        ``10.0.0.0/8``, ``fd12::/16``. Host names match exactly (no subdomains)."""
+        hosts, networks = set(), []
+        for entry in (text or "").replace(",", " ").split():
+            entry = entry.strip().lower().strip("[]").rstrip(".")
+            if not entry:
+                continue
+            try:
+                networks.append(ipaddress.ip_network(entry, strict=False))
+            except ValueError:
+                hosts.add(entry)
+        return cls(frozenset(hosts), tuple(networks))
+
+    @classmethod
+    def from_env(cls, env):
+        """The allowlist of the system parameter (administrators set it; anyone's fetch reads it)."""
+        return cls.parse(env["ir.config_parameter"].sudo().get_param(ALLOWED_HOSTS_PARAM, ""))
+
+    def allows(self, host, address):
+        """Whether ``address``, one of ``host``'s, was opened by an administrator."""
+        if host.lower().rstrip(".") in self.hosts:
+            return True
+        candidates = {address, _embedded_ipv4(address)} - {None}
+        if address in METADATA_ADDRESSES or _embedded_ipv4(address) in METADATA_ADDRESSES:
+            # A network as wide as 169.254.0.0/16 does not open the metadata service by accident.
+            return any(net.num_addresses == 1 and net.network_address in candidates for net in self.networks)
+        return any(
+            candidate in net
+            for candidate in candidates
+            for net in self.networks
+            if net.version == candidate.version
+        )
+
+
+def refusal(address):
+    """Why ``address`` is refused by default, e.g. ``"a loopback address"``; None for a public one.
+
+    Args:
+        address: An ``ipaddress`` address or its text.
+    """
+    address = ipaddress.ip_address(address) if isinstance(address, str) else address
+    embedded = _embedded_ipv4(address)
+    if embedded is not None:
+        return refusal(embedded)
+    if address in METADATA_ADDRESSES:
+        return "a cloud metadata address"
+    checks = (
+        ("is_loopback", "a loopback address"),
+        ("is_link_local", "a link-local address"),
+        ("is_multicast", "a multicast address"),
+        ("is_unspecified", "an unspecified address"),
+        ("is_reserved", "a reserved address"),
+        ("is_private", "a private address"),
+    )
+    for attribute, reason in checks:
+        if getattr(address, attribute):
+            return reason
+    if not address.is_global:
+        return "not a public address"
+    return None
+
+
+def host_of(url):
+    """The host of ``url`` as the fetch reads it (lower case, no brackets), or ``""``.
+
+    Host checks of callers (an HTTP tool's allowed domains) use this parser, so that they judge
+    the host the fetch connects to.
+    """
+    try:
+        host = parse_url(url).host or ""
+    except LocationParseError:
+        return ""
+    return host.strip("[]").lower().rstrip(".")
+
+
+def fetch(
+    url,
+    *,
+    allowlist,
+    method="GET",
+    params=None,
+    json=None,
+    headers=None,
+    timeout=30,
+    max_bytes=10 * 1024 * 1024,
+    max_redirects=0,
+):
+    """Send one request (and follow up to ``max_redirects`` redirects) under the rules above.
+
+    Args:
+        url: An http or https URL.
+        allowlist: The :class:`Allowlist` of the administrator (usually ``Allowlist.from_env``).
+        method: The HTTP method.
+        params: Query arguments, encoded as ``requests`` does.
+        json: A JSON body.
+        headers: Request headers; not sent again after a redirect to another host.
+        timeout: Seconds for the whole exchange, name lookups, connections, redirects and
+            download included.
+        max_bytes: The largest body accepted (after decompression).
+        max_redirects: 0 returns a redirect as it is; more follows that many at most.
+
+    Returns:
+        FetchResponse: the last answer, whatever its status.
+
+    Raises:
+        FetchError: refused, too slow, too large, too many redirects, or the request failed.
+    """
+    try:
+        request = requests.Request(method, url, params=params, json=json, headers=headers).prepare()
+    except (requests.RequestException, ValueError):
+        raise FetchError("the URL is not valid", kind="refused") from None
+    deadline = time.monotonic() + timeout
+    sockets = []
+    outcome = {}
+
+    def run():
+        try:
+            outcome["response"] = _exchange(request, allowlist, deadline, max_bytes, max_redirects, sockets)
+        except Exception as exc:  # noqa: BLE001 - handed over to the caller's thread
+            outcome["error"] = exc
+
+    worker = threading.Thread(target=run, name="aia-fetch", daemon=True)
+    worker.start()
+    worker.join(timeout)
+    if worker.is_alive():
+        # Wake a read (or a connection) the worker is blocked in; it then ends on its own.
+        for sock in list(sockets):
+            with contextlib.suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+        raise FetchError(f"no complete answer within {timeout:g} s", kind="timeout")
+    if "error" in outcome:
+        raise outcome["error"]
+    return outcome["response"]
+
+
+# === INTERNALS === #
+
+
+def _embedded_ipv4(address):
+    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64), else None."""
+    if address.version != 6:
+        return None
+    if address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    if address.sixtofour is not None:
+        return address.sixtofour
+    if address in _NAT64:
+        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    return None
+
+
+def _exchange(request, allowlist, deadline, max_bytes, max_redirects, sockets):
+    """The requests of one fetch: the first one, then each redirect followed."""
+    method, url, body = request.method, request.url, request.body
+    headers = {"User-Agent": USER_AGENT, **request.headers}
+    for _hop in range(max_redirects + 1):
+        response = _send(method, url, body, headers, allowlist, deadline, max_bytes, sockets)
+        location = response.headers.get("location")
+        if not (max_redirects and response.status in REDIRECT_STATUSES and location):
+            return response
+        target = requests.utils.requote_uri(urljoin(url, location))
+        if response.status not in (307, 308) and method != "HEAD":
+            method, body = "GET", None
+            headers = {
+                name: value
+                for name, value in headers.items()
+                if name.lower() not in ("content-type", "content-length")
+            }
+        if _origin(target) != _origin(url):
+            # What was meant for one server (keys in headers) does not follow to another.
+            headers = {"User-Agent": USER_AGENT}
+            if body is not None and "Content-Type" in request.headers:
+                headers["Content-Type"] = request.headers["Content-Type"]
+        url = target
+    raise FetchError(f"more than {max_redirects} redirects")
+
+
+def _origin(url):
+    parsed = parse_url(url)
+    return (parsed.scheme, host_of(url), parsed.port or SCHEMES.get(parsed.scheme or ""))
+
+
+def _send(method, url, body, headers, allowlist, deadline, max_bytes, sockets):
+    """One request to the checked addresses of ``url``'s host."""
+    try:
+        parsed = parse_url(url)
+    except LocationParseError:
+        raise FetchError("the URL is not valid", kind="refused") from None
+    scheme = (parsed.scheme or "").lower()
+    host = host_of(url)
+    if scheme not in SCHEMES or not host:
+        raise FetchError("only http and https URLs with a host are fetched", kind="refused")
+    if parsed.auth:
+        raise FetchError("URLs with a user name or password are not fetched", kind="refused")
+    port = parsed.port or SCHEMES[scheme]
+    addresses = _checked_addresses(host, port, allowlist)
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        raise FetchError("no answer in time", kind="timeout")
+    options = {
+        "timeout": Timeout(connect=remaining, read=remaining),
+        "maxsize": 1,
+        "retries": False,
+        "aia_addresses": addresses,
+        "aia_sockets": sockets,
+    }
+    if scheme == "https":
+        pool = _PinnedHTTPSPool(
+            parsed.host, port, cert_reqs="CERT_REQUIRED", ca_certs=requests.certs.where(), **options
+        )
+    else:
+        pool = _PinnedHTTPPool(parsed.host, port, **options)
+    try:
+        with pool:
+            response = pool.urlopen(
+                method,
+                parsed.request_uri,
+                body=body,
+                headers=headers,
+                redirect=False,
+                retries=False,
+                preload_content=False,
+                assert_same_host=False,
+            )
+            try:
+                content = _read(response, max_bytes, deadline)
+            finally:
+                response.release_conn()
+    except FetchError:
+        raise
+    except NewConnectionError:
+        raise FetchError(f"the connection to {host} failed") from None
+    except (Urllib3Timeout, TimeoutError):
+        raise FetchError("no answer in time", kind="timeout") from None
+    except (Urllib3Error, OSError) as exc:
+        # Its text may quote the request: its kind only.
+        raise FetchError(f"the request failed ({type(exc).__name__})") from None
+    return FetchResponse(
+        url=url,
+        status=response.status,
+        headers={name.lower(): value for name, value in response.headers.items()},
+        content=content,
+    )
+
+
+def _checked_addresses(host, port, allowlist):
+    """The addresses of ``host`` (one lookup), when every one of them may be fetched."""
+    try:
+        literal = ipaddress.ip_address(host)
+    except ValueError:
+        literal = None
+    if literal is not None:
+        # An address needs no lookup (shorthands such as 127.1 or 2130706433 get one below).
+        family, sockaddr = (
+            (socket.AF_INET, (host, port)) if literal.version == 4 else (socket.AF_INET6, (host, port, 0, 0))
+        )
+        infos = [(family, socket.SOCK_STREAM, 0, "", sockaddr)]
+    else:
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except (socket.gaierror, UnicodeError):
+            raise FetchError(f"the host {host} could not be resolved") from None
+    addresses = []
+    for family, _type, _proto, _name, sockaddr in infos:
+        if family not in (socket.AF_INET, socket.AF_INET6) or (family, sockaddr) in addresses:
+            continue
+        address = ipaddress.ip_address(sockaddr[0].split("%", 1)[0])
+        reason = refusal(address)
+        if reason and not allowlist.allows(host, address):
+            _logger.info("outbound fetch refused: %s resolves to %s (%s)", host, address, reason)
+            shown = host if literal is not None else f"{host} ({address})"
+            raise FetchError(
+                f"{shown} is {reason}: the request was refused. An administrator may allow it in the "
+                f"system parameter {ALLOWED_HOSTS_PARAM}.",
+                kind="refused",
+            )
+        addresses.append((family, sockaddr))
+    if not addresses:
+        raise FetchError(f"the host {host} has no address")
+    return tuple(addresses)
+
+
+def _read(response, max_bytes, deadline):
+    """The body, refused as soon as it is larger than ``max_bytes`` or late."""
+    length = response.headers.get("Content-Length", "")
+    if length.isdigit() and int(length) > max_bytes:
+        raise FetchError(f"the response is larger than {max_bytes} bytes", kind="too_large")
+    content = bytearray()
+    for chunk in response.stream(CHUNK_SIZE, decode_content=True):
+        content += chunk
+        if len(content) > max_bytes:
+            raise FetchError(f"the response is larger than {max_bytes} bytes", kind="too_large")
+        if time.monotonic() > deadline:
+            raise FetchError("no complete answer in time", kind="timeout")
+    return bytes(content)
+
+
+class _PinnedConnection:
+    """Connects to the addresses checked before the request, never to a new lookup of the host.
+
+    The host name still names the server in the ``Host`` header, for SNI and for the certificate
+    check. Each socket is recorded so that the caller can wake it when the time is up.
+    """
+
+    def __init__(self, *args, aia_addresses, aia_sockets, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._aia_addresses = aia_addresses
+        self._aia_sockets = aia_sockets
+
+    def _new_conn(self):
+        error = None
+        for family, sockaddr in self._aia_addresses:
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            self._aia_sockets.append(sock)
+            try:
+                for option in self.socket_options or ():
+                    sock.setsockopt(*option)
+                sock.settimeout(self.timeout)
+                sock.connect(sockaddr)
+                return sock
+            except TimeoutError:
+                sock.close()
+                raise ConnectTimeoutError(self, f"connection to {self.host} timed out") from None
+            except OSError as exc:
+                sock.close()
+                error = exc
+        raise NewConnectionError(self, f"Failed to establish a new connection: {error}")
+
+
+class _PinnedHTTPConnection(_PinnedConnection, HTTPConnection):
+    pass
+
+
+class _PinnedHTTPSConnection(_PinnedConnection, HTTPSConnection):
+    pass
+
+
+class _PinnedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _PinnedHTTPConnection
+
+
+class _PinnedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _PinnedHTTPSConnection

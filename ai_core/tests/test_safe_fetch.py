@@ -1,0 +1,213 @@
+import ipaddress
+import socket
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from odoo.tests import TransactionCase, new_test_user, tagged
+from odoo.tools import config
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .. import safe_fetch
+from ..ai_engine.testing import block_network
+from .test_knowledge import KnowledgeCase
+
+PAGE = b"<html><body><h1>Opening hours</h1><p>The showroom opens at 9:00 on Saturdays.</p></body></html>"
+METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
+
+
+@tagged("post_install", "-at_install")
+class TestAddressRules(TransactionCase):
+    """Which addresses a fetch refuses by default, and what the administrator's list opens."""
+
+    def test_internal_addresses_are_refused_and_public_ones_pass(self):
+        refused = {
+            "127.0.0.1": "loopback",
+            "127.3.2.1": "loopback",
+            "::1": "loopback",
+            "10.1.2.3": "private",
+            "172.16.0.1": "private",
+            "192.168.1.10": "private",
+            "fc00::1": "private",
+            "169.254.1.1": "link-local",
+            "fe80::1": "link-local",
+            "169.254.169.254": "cloud metadata",
+            "fd00:ec2::254": "cloud metadata",
+            "100.100.100.200": "cloud metadata",
+            "224.0.0.1": "multicast",
+            "ff02::1": "multicast",
+            "0.0.0.0": "unspecified",
+            "::": "unspecified",
+            "240.0.0.1": "reserved",
+            "100.64.0.1": "not a public address",
+            # IPv6 forms carrying an IPv4 address are judged by that address.
+            "::ffff:127.0.0.1": "loopback",
+            "::ffff:169.254.169.254": "cloud metadata",
+            "::ffff:10.0.0.1": "private",
+            "2002:7f00:1::": "loopback",
+            "64:ff9b::a9fe:a9fe": "cloud metadata",
+        }
+        for address, reason in refused.items():
+            with self.subTest(address=address):
+                self.assertIn(reason, safe_fetch.refusal(address) or "public")
+        for address in ("93.184.215.14", "8.8.8.8", "2606:4700:4700::1111", "::ffff:8.8.8.8"):
+            with self.subTest(address=address):
+                self.assertIsNone(safe_fetch.refusal(address))
+
+    def test_the_allowlist_opens_host_names_addresses_and_networks(self):
+        allowlist = safe_fetch.Allowlist.parse("Intranet.Example.com., 10.1.2.3\n172.16.0.0/12  [fd12::1]")
+        ip = ipaddress.ip_address
+        self.assertTrue(allowlist.allows("intranet.example.com", ip("10.9.9.9")))
+        self.assertFalse(allowlist.allows("sub.intranet.example.com", ip("10.9.9.9")))
+        self.assertTrue(allowlist.allows("other.example.com", ip("10.1.2.3")))
+        self.assertTrue(allowlist.allows("other.example.com", ip("::ffff:10.1.2.3")))
+        self.assertFalse(allowlist.allows("other.example.com", ip("10.1.2.4")))
+        self.assertTrue(allowlist.allows("other.example.com", ip("172.20.1.1")))
+        self.assertTrue(allowlist.allows("other.example.com", ip("fd12::1")))
+        # A network never opens the metadata service by accident; naming its address does.
+        wide = safe_fetch.Allowlist.parse("169.254.0.0/16")
+        self.assertTrue(wide.allows("printer.local", ip("169.254.7.7")))
+        self.assertFalse(wide.allows("evil.example", ip("169.254.169.254")))
+        self.assertTrue(safe_fetch.Allowlist.parse("169.254.169.254").allows("x", ip("169.254.169.254")))
+
+
+class _Pages(BaseHTTPRequestHandler):
+    """A web page, and redirects from it to internal addresses."""
+
+    def log_message(self, fmt, *args):
+        """Keep the test output clean."""
+
+    def do_GET(self):
+        self.server.hits.append(self.path)
+        port = self.server.server_address[1]
+        redirects = {
+            "/to-loopback": f"http://127.0.0.1:{port}/page",
+            "/to-mapped-loopback": f"http://[::ffff:127.0.0.1]:{port}/page",
+            "/to-metadata": METADATA_URL,
+        }
+        if self.path in redirects:
+            self.send_response(302)
+            self.send_header("Location", redirects[self.path])
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(PAGE)))
+        self.end_headers()
+        self.wfile.write(PAGE)
+
+
+@tagged("post_install", "-at_install")
+class TestWebPageAddresses(KnowledgeCase):
+    """Web-page documents added by an AI manager who is not an administrator."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
+        server.daemon_threads = True
+        server.hits = []
+        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+        thread.start()
+        cls.server = server
+        cls.port = server.server_address[1]
+
+        def stop():
+            server.shutdown()
+            server.server_close()
+            thread.join(5)
+
+        cls.addClassCleanup(stop)
+        cls.manager = new_test_user(
+            cls.env,
+            "aia_kb_manager",
+            groups="base.group_user,ai_core.group_aia_manager",
+            company_id=cls.company.id,
+            company_ids=[(6, 0, cls.company.ids)],
+        )
+
+    def setUp(self):
+        super().setUp()
+        self.server.hits.clear()
+        self.enterContext(block_network())
+        self.base = self.make_base()
+
+    def allow(self, hosts):
+        self.env["ir.config_parameter"].sudo().set_param(safe_fetch.ALLOWED_HOSTS_PARAM, hosts)
+
+    def web_page(self, url):
+        """The manager adds ``url`` as a document; its indexing job runs as the manager."""
+        self.assertFalse(self.manager.has_group("base.group_system"))
+        with trap_jobs() as trap:
+            document = (
+                self.env["aia.knowledge.document"]
+                .with_user(self.manager)
+                .create(
+                    {"name": "Showroom", "knowledge_base_id": self.base.id, "source_type": "url", "url": url}
+                )
+            )
+            trap.assert_jobs_count(1)
+            with self.enter_registry_test_mode():
+                trap.perform_enqueued_jobs()
+        document.invalidate_recordset()
+        return document.sudo()
+
+    def test_loopback_and_the_odoo_database_manager_are_refused_by_default(self):
+        urls = [
+            f"http://127.0.0.1:{self.port}/page",
+            f"http://localhost:{self.port}/page",
+            f"http://[::ffff:127.0.0.1]:{self.port}/page",
+            f"http://127.0.0.1:{config['http_port']}/web/database/manager",
+        ]
+        for url in urls:
+            with self.subTest(url=url):
+                document = self.web_page(url)
+                self.assertEqual(document.state, "error")
+                self.assertIn("is a loopback address: the request was refused", document.error_message)
+                self.assertIn(safe_fetch.ALLOWED_HOSTS_PARAM, document.error_message)
+                self.assertFalse(document.file)
+                self.assertEqual(self.server.hits, [])
+
+    def test_the_metadata_service_is_refused(self):
+        document = self.web_page(METADATA_URL)
+        self.assertEqual(document.state, "error")
+        self.assertIn("169.254.169.254 is a cloud metadata address", document.error_message)
+
+    def test_a_redirect_from_an_allowed_host_to_an_internal_address_is_refused(self):
+        # The administrator opened the host name localhost, not the address 127.0.0.1.
+        self.allow("localhost")
+        document = self.web_page(f"http://localhost:{self.port}/page")
+        self.assertEqual(document.state, "ready")
+        self.assertEqual(self.server.hits, ["/page"])
+        refusals = {
+            "/to-loopback": "127.0.0.1 is a loopback address",
+            "/to-mapped-loopback": "is a loopback address",
+            "/to-metadata": "169.254.169.254 is a cloud metadata address",
+        }
+        for path, reason in refusals.items():
+            with self.subTest(path=path):
+                self.server.hits.clear()
+                document = self.web_page(f"http://localhost:{self.port}{path}")
+                self.assertEqual(document.state, "error")
+                self.assertIn(reason, document.error_message)
+                self.assertEqual(self.server.hits, [path])
+
+    def test_the_address_checked_is_the_address_connected(self):
+        # DNS rebinding: the name answers an allowed address to the check, then the metadata
+        # service. The fetch looks the name up once and connects to what it checked.
+        self.allow("127.0.0.1")
+        lookups = []
+        resolve = socket.getaddrinfo
+
+        def rebinding(host, port, *args, **kwargs):
+            if host != "rebind.example":
+                return resolve(host, port, *args, **kwargs)
+            lookups.append(host)
+            address = "127.0.0.1" if len(lookups) == 1 else "169.254.169.254"
+            return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", (address, port))]
+
+        self.patch(socket, "getaddrinfo", rebinding)
+        document = self.web_page(f"http://rebind.example:{self.port}/page")
+        self.assertEqual((document.state, document.file_format), ("ready", "html"), document.error_message)
+        self.assertEqual(lookups, ["rebind.example"])
+        self.assertEqual(self.server.hits, ["/page"])
