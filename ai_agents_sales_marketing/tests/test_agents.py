@@ -2,7 +2,7 @@ import json
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
 
 from .common import SalesMarketingCase
 
@@ -31,6 +31,36 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         """The tool result the model read in its ``request``-th request."""
         [result] = model.requests[request].messages[-1].tool_results
         return result
+
+    def crm(self, user):
+        """crm.lead as ``user`` sees it in company A, to read Odoo's own figures."""
+        return self.env(user=user, context=dict(self.env.context, allowed_company_ids=self.company_a.ids))[
+            "crm.lead"
+        ]
+
+    def assertPersisted(self, session, model, execution, wire_name):
+        """One tool call, kept as the model read it: in the transcript under its call id, in the
+        execution, and in the usage ledger with both provider calls."""
+        told = self.told(model)
+        self.assertFalse(told.is_error)
+        self.assertEqual(unwrap_tool_result(told.content), execution.content)
+        self.assertEqual(json.loads(execution.content), execution.output)
+        messages = session.message_ids_aia.sorted("id")
+        self.assertEqual(messages.mapped("role"), ["user", "assistant", "tool", "assistant"])
+        [call] = messages[1]._aia_engine_message().tool_uses
+        [stored] = messages[2]._aia_engine_message().tool_results
+        self.assertEqual((call.id, call.name), (execution.call_id, wire_name))
+        self.assertEqual(
+            (stored.tool_use_id, stored.content, stored.is_error),
+            (execution.call_id, execution.content, False),
+        )
+        self.assertEqual(session.last_text, messages[3].body)
+        ledger = self.env["aia.usage.event"].search([("session_id", "=", session.id)], order="id")
+        self.assertEqual(ledger.mapped("kind"), ["provider_call", "tool_call", "provider_call"])
+        self.assertEqual(ledger.mapped("total_tokens"), [15, 0, 10 + len(messages[3].body.split())])
+        self.assertEqual((ledger[1].tool_name, ledger[1].status), (execution.tool_name, "ok"))
+        self.assertEqual(ledger.mapped("user_id"), session.user_id)
+        self.assertEqual(session.total_tokens, sum(ledger.mapped("total_tokens")))
 
     def test_two_agents_in_shadow_mode_with_their_four_read_tools_each(self):
         for agent, tools, code in (
@@ -65,11 +95,40 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         )
         [execution] = session.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("sales.get_pipeline_value", "ok"))
-        told = self.told(model)
-        self.assertFalse(told.is_error)
-        content = json.loads(told.content)
-        self.assertEqual((content["currency"], content["totals"]["expected_revenue"]), ("USD", 45000.0))
-        self.assertEqual(content["totals"]["weighted_revenue"], 13000.0)
+
+        # The figures are Odoo's own: its CRM grouped by stage, as the manager sees company A's open
+        # opportunities (neither won nor lost), with Odoo's prorated revenue as the weighted one.
+        leads = self.crm(self.manager)
+        open_opportunities = [("type", "=", "opportunity"), ("won_status", "=", "pending")]
+        [(count, expected, weighted)] = leads._read_group(
+            open_opportunities, [], ["__count", "expected_revenue:sum", "prorated_revenue:sum"]
+        )
+        self.assertEqual((count, expected, weighted), (5, 45000.0, 13000.0), "the pipeline of the class doc")
+        output = execution.output
+        self.assertEqual((output["company"], output["currency"]), (self.company_a.name, self.usd.name))
+        self.assertEqual(
+            output["totals"],
+            {
+                "opportunities": count,
+                "expected_revenue": expected,
+                "weighted_revenue": weighted,
+                "weighted_pct_of_expected": round(100 * weighted / expected, 1),
+            },
+        )
+        by_stage = leads._read_group(
+            open_opportunities, ["stage_id"], ["__count", "expected_revenue:sum", "prorated_revenue:sum"]
+        )
+        self.assertEqual(
+            {
+                row["stage"]: (row["opportunities"], row["expected_revenue"], row["weighted_revenue"])
+                for row in output["by_stage"]
+            },
+            {
+                stage.display_name: (n, stage_expected, stage_weighted)
+                for stage, n, stage_expected, stage_weighted in by_stage
+            },
+        )
+        self.assertPersisted(session, model, execution, "sales_get_pipeline_value")
         self.assertIn("13,000.00 USD", session.last_text)
 
     def test_marketing_agent_end_to_end_the_answer_carries_the_counts(self):
@@ -87,18 +146,44 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         )
         [execution] = session.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("marketing.get_pipeline_overview", "ok"))
-        content = json.loads(self.told(model).content)
-        self.assertEqual(
-            content["totals"],
-            {"leads": 1, "opportunities": 5, "expected_revenue": 45000.0, "won": 1, "lost": 1},
+
+        # The counts are Odoo's own, as the marketer sees them: open leads and opportunities by
+        # type, and Odoo's Won / Lost status (lost leads are archived).
+        leads = self.crm(self.marketer)
+        open_by_type = {
+            lead_type: (count, expected)
+            for lead_type, count, expected in leads._read_group(
+                [("won_status", "=", "pending")], ["type"], ["__count", "expected_revenue:sum"]
+            )
+        }
+        closed = dict(
+            leads.with_context(active_test=False)._read_group(
+                [("won_status", "in", ["won", "lost"])], ["won_status"], ["__count"]
+            )
         )
+        self.assertEqual(
+            (open_by_type, closed),
+            ({"lead": (1, 3000.0), "opportunity": (5, 45000.0)}, {"won": 1, "lost": 1}),
+            "the pipeline of the class doc",
+        )
+        self.assertEqual(
+            execution.output["totals"],
+            {
+                "leads": open_by_type["lead"][0],
+                "opportunities": open_by_type["opportunity"][0],
+                "expected_revenue": open_by_type["opportunity"][1],
+                "won": closed["won"],
+                "lost": closed["lost"],
+            },
+        )
+        self.assertPersisted(session, model, execution, "marketing_get_pipeline_overview")
         self.assertIn("5 open opportunities", session.last_text)
 
     def test_a_company_b_session_never_sees_company_a_pipeline(self):
         model = self.script(tool_calls(("sales_get_pipeline_value", {})), reply("99,000.00 USD"))
         session = self.new_session(user=self.manager, agent=self.agent_sales, company_id=self.company_b.id)
         self.chat(session, "Pipeline?")
-        content = json.loads(self.told(model).content)
+        content = json.loads(unwrap_tool_result(self.told(model).content))
         self.assertEqual((content["company"], content["totals"]["expected_revenue"]), ("Company B", 99000.0))
         self.assertNotIn("45000", self.told(model).content)
 

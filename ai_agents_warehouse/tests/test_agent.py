@@ -1,8 +1,9 @@
 import json
+from datetime import timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
 
 from .common import WarehouseCase
 
@@ -45,16 +46,91 @@ class TestWarehouseAgent(WarehouseCase):
             sorted(definition.name for definition in model.requests[0].tools),
             sorted(name.replace(".", "_") for name in TOOLS),
         )
+
+        # The tool ran once, as the keeper, and its figures are Odoo's own for the same question,
+        # read as the keeper in the session's company: the products Odoo has in stock (its
+        # qty_available), less those a Delivery operation took out in the last 30 days, each valued
+        # at its cost.
         [execution] = session.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("warehouse.get_slow_moving_stock", "ok"))
-        self.assertEqual(execution.output["totals"]["value"], 1030.0)
-        # What the model read is the tool's result, with the exact figures.
+        self.assertEqual(execution.arguments, {"days": 30})
+        env = self.env(
+            user=self.keeper, context=dict(self.env.context, allowed_company_ids=self.company_a.ids)
+        )
+        delivered = dict(
+            env["stock.move"]._read_group(
+                [("state", "=", "done"), ("picking_type_id.code", "=", "outgoing")],
+                ["product_id"],
+                ["date:max"],
+            )
+        )
+        since = self.now - timedelta(days=30)
+        in_stock = env["product.product"].search([("qty_available", ">", 0)])
+        slow = in_stock.filtered(lambda product: not (product in delivered and delivered[product] >= since))
+        currency = self.company_a.currency_id
+        expected = {
+            product.display_name: {
+                "on_hand": product.qty_available,
+                "unit_cost": product.standard_price,
+                "value": currency.round(product.qty_available * product.standard_price),
+            }
+            for product in slow
+        }
+        self.assertEqual(
+            {name: row["value"] for name, row in expected.items()},
+            {"[BLT] Bolt": 625.0, "[GAD] Gadget": 320.0, "[SER] Serum": 85.0},
+            "the stock of the class doc",
+        )
+        output = execution.output
+        self.assertEqual(
+            {
+                row["product"]: {key: row[key] for key in ("on_hand", "unit_cost", "value")}
+                for row in output["rows"]
+            },
+            expected,
+        )
+        self.assertEqual(output["totals"]["products"], len(slow))
+        self.assertEqual(
+            output["totals"]["value"], currency.round(sum(row["value"] for row in expected.values()))
+        )
+        self.assertEqual(
+            {row["product"]: row["last_outgoing"] for row in output["rows"] if row["last_outgoing"]},
+            {
+                product.display_name: delivered[product].strftime("%Y-%m-%d %H:%M:%S")
+                for product in slow
+                if product in delivered
+            },
+        )
+        # What the model read (inside its untrusted-data wrapper) is what the execution recorded,
+        # the exact figures.
         told = model.requests[1].messages[-1].tool_results[0]
         self.assertFalse(told.is_error)
-        content = json.loads(told.content)
-        self.assertEqual(content["totals"]["value"], 1030.0)
-        self.assertEqual([row["value"] for row in content["rows"]], [625.0, 320.0, 85.0])
-        self.assertEqual(session.last_text, "Slow movers (30 days): 3 products worth 1030.00 at cost.")
+        self.assertEqual(unwrap_tool_result(told.content), execution.content)
+        self.assertEqual(json.loads(execution.content), output)
+
+        # The transcript keeps the call and its result under the same call id.
+        messages = session.message_ids_aia.sorted("id")
+        self.assertEqual(messages.mapped("role"), ["user", "assistant", "tool", "assistant"])
+        [call] = messages[1]._aia_engine_message().tool_uses
+        [stored] = messages[2]._aia_engine_message().tool_results
+        self.assertEqual(
+            (call.id, call.name, call.input),
+            (execution.call_id, "warehouse_get_slow_moving_stock", {"days": 30}),
+        )
+        self.assertEqual(
+            (stored.tool_use_id, stored.content, stored.is_error),
+            (execution.call_id, execution.content, False),
+        )
+        self.assertEqual(messages[3].body, "Slow movers (30 days): 3 products worth 1030.00 at cost.")
+        self.assertEqual(session.last_text, messages[3].body)
+
+        # The usage ledger: both provider calls with their tokens, the tool call, all the keeper's.
+        ledger = self.env["aia.usage.event"].search([("session_id", "=", session.id)], order="id")
+        self.assertEqual(ledger.mapped("kind"), ["provider_call", "tool_call", "provider_call"])
+        self.assertEqual(ledger.mapped("total_tokens"), [15, 0, 10 + len(messages[3].body.split())])
+        self.assertEqual((ledger[1].tool_name, ledger[1].status), ("warehouse.get_slow_moving_stock", "ok"))
+        self.assertEqual(ledger.mapped("user_id"), self.keeper)
+        self.assertEqual(session.total_tokens, sum(ledger.mapped("total_tokens")))
 
     def test_a_user_without_inventory_rights_gets_a_denied_result(self):
         model = self.script(
