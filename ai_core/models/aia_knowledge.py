@@ -1,4 +1,5 @@
 import dataclasses
+import hashlib
 import io
 import logging
 import os
@@ -12,6 +13,7 @@ from odoo.modules import module as odoo_module
 from odoo.tools import config, html2plaintext, str2bool
 from odoo.tools.safe_eval import safe_eval
 
+from .. import secret_box
 from ..ai_engine import Done, ToolResult
 from ..ai_engine.rag import (
     DEFAULT_MODEL,
@@ -124,7 +126,12 @@ class AiaKnowledgeBase(models.Model):
     )
     vector_store = fields.Selection(VECTOR_STORES, required=True, default="qdrant_local")
     qdrant_url = fields.Char("Qdrant URL", help="e.g. http://qdrant:6333")
-    qdrant_api_key = fields.Char("Qdrant API key", groups="base.group_system")
+    qdrant_api_key = fields.Char(
+        "Qdrant API key",
+        groups="base.group_system",
+        copy=False,
+        help="Encrypted when the server has an aia_secret_key.",
+    )
     chunk_size = fields.Integer("Chunk size (tokens)", default=800, required=True)
     chunk_overlap = fields.Integer("Chunk overlap (tokens)", default=120, required=True)
     top_k = fields.Integer("Passages per question", default=5, required=True)
@@ -207,7 +214,12 @@ class AiaKnowledgeBase(models.Model):
 
     # === CRUD === #
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
+
     def write(self, vals):
+        vals = self._aia_encrypt_vals(vals)
         moved = {"embedding_model", "vector_store", "qdrant_url", "chunk_size", "chunk_overlap"} & set(vals)
         old_stores = {}
         if moved:
@@ -232,6 +244,13 @@ class AiaKnowledgeBase(models.Model):
                 _logger.warning("knowledge base %s: vectors not deleted", base.id, exc_info=True)
         return super().unlink()
 
+    @api.model
+    def _aia_encrypt_vals(self, vals):
+        """The Qdrant key is encrypted before it reaches the column (when the server has a key)."""
+        if "qdrant_api_key" not in vals:
+            return vals
+        return {**vals, "qdrant_api_key": secret_box.encrypt(vals["qdrant_api_key"])}
+
     # === ACTIONS === #
 
     def action_reindex(self):
@@ -246,15 +265,20 @@ class AiaKnowledgeBase(models.Model):
         if self.vector_store == "pgvector":
             hnsw = str2bool(self.env["ir.config_parameter"].sudo().get_param(HNSW_PARAM, "False"))
             return PgVectorStore(self.env.cr, hnsw=hnsw)
+        api_key = None
         if self.vector_store == "qdrant_server":
-            key = ("server", self.qdrant_url, self.sudo().qdrant_api_key or "", self._aia_store_prefix())
+            # The only place the key is decrypted: the store's client is built here.
+            stored = self.sudo().qdrant_api_key
+            api_key = secret_box.decrypt(stored, self.env) if stored else None
+            fingerprint = hashlib.sha256((api_key or "").encode()).hexdigest()
+            key = ("server", self.qdrant_url, fingerprint, self._aia_store_prefix())
         else:
             key = ("local", self._aia_qdrant_path(), "", "aia")
         with _stores_lock:
             if key not in _stores:
-                kind, location, api_key, prefix = key
+                kind, location, _fingerprint, prefix = key
                 if kind == "server":
-                    _stores[key] = QdrantStore(url=location, api_key=api_key or None, prefix=prefix)
+                    _stores[key] = QdrantStore(url=location, api_key=api_key, prefix=prefix)
                 else:
                     if location != ":memory:":
                         os.makedirs(location, exist_ok=True)
@@ -268,6 +292,14 @@ class AiaKnowledgeBase(models.Model):
     def _aia_qdrant_path(self):
         path = self.env["ir.config_parameter"].sudo().get_param(QDRANT_PATH_PARAM)
         return path or os.path.join(config.filestore(self.env.cr.dbname), "aia_qdrant")
+
+    @api.model
+    def _aia_encrypt_stored_secrets(self):
+        """Encrypt plain Qdrant keys, and those of older keys, with the first configured key."""
+        bases = self.sudo().with_context(active_test=False).search([("qdrant_api_key", "!=", False)])
+        for base in bases:
+            base.qdrant_api_key = secret_box.reencrypt(base.qdrant_api_key)
+        return len(bases)
 
     def _aia_store_prefix(self):
         # One Qdrant server may serve several databases: each gets its own collections.

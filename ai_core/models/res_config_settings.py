@@ -68,12 +68,15 @@ class ResConfigSettings(models.TransientModel):
         count = (
             self.env["aia.provider"]._aia_encrypt_stored_secrets()
             + self.env["aia.tool"]._aia_encrypt_stored_secrets()
+            + self.env["aia.knowledge.base"]._aia_encrypt_stored_secrets()
         )
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._("Secrets of %(count)s providers and tools encrypted.", count=count),
+                "message": self.env._(
+                    "Secrets of %(count)s providers, tools and knowledge bases encrypted.", count=count
+                ),
             },
         }
