@@ -3,6 +3,7 @@ from . import (
     test_chat_ui,
     test_http_tools,
     test_knowledge,
+    test_limits,
     test_operations,
     test_provider,
     test_safe_fetch,

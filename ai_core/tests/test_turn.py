@@ -1,5 +1,3 @@
-import dataclasses
-
 from odoo.exceptions import UserError
 from odoo.tests import tagged
 
@@ -183,16 +181,22 @@ class TestTurn(AiaCase):
 
     def test_the_sessions_limits_bound_its_turn(self):
         # aia.session._aia_limits() is the extension point automation narrows to what is left of
-        # its caps: by default the agent's, and whatever it returns is what the engine enforces.
+        # its caps: by default the agent's fields, and what it returns is what the engine enforces.
         session = self.new_session()
         self.assertEqual(session._aia_limits(), self.agent._aia_limits())
         model = self.script(
             tool_calls(("orm_count", {"model": "res.partner"})), reply("never sent: over budget")
         )
-        tight = dataclasses.replace(self.agent._aia_limits(), max_session_tokens=10)
-        self.patch(type(session), "_aia_limits", lambda session: tight)
+        self.agent.max_session_tokens = 10
         self.chat(session, "Count the contacts")
-        # The first request used 15 tokens: the second one is refused before it is sent.
+        self.assertEqual(model.requests[0].max_tokens, 10)
+        # The first request used 15 tokens: the tool call and the second request are refused.
+        self.assertFalse(session.execution_ids)
+        self.assertEqual(session.message_ids_aia.mapped("role"), ["user", "assistant", "tool", "assistant"])
+        self.assertEqual(
+            session.message_ids_aia.filtered(lambda m: m.role == "tool").body,
+            "Not executed: The session used its budget of 10 tokens.",
+        )
         self.assertEqual(len(model.requests), 1)
         self.assertEqual(model.remaining, 1)
         self.assertIn("budget of 10 tokens", session.last_text)
