@@ -3,7 +3,8 @@ import json
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine import ToolDenied
-from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
+from odoo.addons.ai_core.ai_engine.untrusted import TOOL_OUTPUT_TAG
 
 from .common import FinanceCase
 
@@ -42,10 +43,13 @@ class TestFinanceAgent(FinanceCase):
         model.assert_complete()
         execution = session.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("finance.get_gl_balance", "ok"))
-        # What the model read before answering is the ledger's figure.
+        # What the model read before answering is the ledger's figure, inside the wrapper that
+        # marks it as untrusted data.
         [result] = model.requests[1].messages[-1].tool_results
         self.assertFalse(result.is_error)
-        totals = json.loads(result.content)["totals"]
+        self.assertTrue(result.content.startswith(f'<{TOOL_OUTPUT_TAG} status="ok">\n'), result.content)
+        self.assertEqual(unwrap_tool_result(result.content), execution.content)
+        totals = json.loads(unwrap_tool_result(result.content))["totals"]
         self.assertEqual(totals, {"debit": 1950.0, "credit": 500.0, "balance": 1450.0})
         self.assertIn("1,450.00 USD", session.last_text)
         # The agent's accounting prompt and rules are what the model was given.
@@ -58,13 +62,13 @@ class TestFinanceAgent(FinanceCase):
         # Same user, two companies: each session reads the books of its own company.
         session_b = self.new_session(user=self.accountant, company_id=self.company_b.id)
         self.chat(session_b, "Receivables?")
-        output_b = json.loads(model.requests[1].messages[-1].tool_results[0].content)
+        output_b = json.loads(unwrap_tool_result(model.requests[1].messages[-1].tool_results[0].content))
         self.assertEqual((output_b["company"], output_b["totals"]["balance"]), ("Company B", 7000.0))
 
         model = self.script(tool_calls(("finance_get_gl_balance", args)), reply("1,450.00"))
         session_a = self.new_session(user=self.accountant)
         self.chat(session_a, "Receivables?")
-        output_a = json.loads(model.requests[1].messages[-1].tool_results[0].content)
+        output_a = json.loads(unwrap_tool_result(model.requests[1].messages[-1].tool_results[0].content))
         self.assertEqual((output_a["company"], output_a["totals"]["balance"]), (self.company_a.name, 1450.0))
 
     def test_a_user_without_accounting_rights_gets_a_denied_result(self):

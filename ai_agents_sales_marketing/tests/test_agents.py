@@ -213,4 +213,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         self.assertEqual(execution.status, "error")
         told = self.told(model)
         self.assertTrue(told.is_error)
-        self.assertIn("unknown stage 'Negotiation'; known: New, Qualified, Proposition, Won", told.content)
+        self.assertIn(
+            "unknown stage 'Negotiation'; known: New, Qualified, Proposition, Won",
+            unwrap_tool_result(told.content),
+        )

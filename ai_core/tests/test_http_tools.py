@@ -10,7 +10,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools import config
 
 from .. import safe_fetch, secret_box
-from ..ai_engine.testing import block_network, reply, tool_calls
+from ..ai_engine.testing import block_network, reply, tool_calls, unwrap_tool_result
 from ..logging_filter import REDACTED
 from .common import AiaCase
 
@@ -148,7 +148,7 @@ class TestHttpTools(AiaCase):
         self.assertEqual(received["path"], "/items/42?verbose=True")
         self.assertEqual(received["headers"]["X-Api-Key"], SECRET)
         tool_message = model.requests[1].messages[-1]
-        self.assertIn('"name": "Oak chair"', tool_message.tool_results[0].content)
+        self.assertEqual(json.loads(unwrap_tool_result(tool_message.tool_results[0].content)), ITEMS["42"])
         self.assertEqual(execution.session_id.last_text, "Item 42 is an oak chair.")
         self.assert_never_shown(execution)
 
@@ -216,7 +216,8 @@ class TestHttpTools(AiaCase):
         self.assertEqual(execution.status, "ok")
         # The server echoed it: masked in what the model read and in the audit.
         self.assertEqual(execution.output["you_sent"]["X-Api-Key"], REDACTED)
-        self.assertIn(REDACTED, model.requests[1].messages[-1].tool_results[0].content)
+        told = json.loads(unwrap_tool_result(model.requests[1].messages[-1].tool_results[0].content))
+        self.assertEqual(told["you_sent"]["X-Api-Key"], REDACTED)
         self.assertNotIn(SECRET, str(model.requests[1].messages))
         self.assertEqual(execution.arguments["X-Api-Key"], REDACTED)
         self.assert_never_shown(execution)

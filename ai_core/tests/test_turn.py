@@ -4,7 +4,7 @@ from odoo.tests import tagged
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine import ServerError
-from ..ai_engine.testing import failure, reply, tool_calls
+from ..ai_engine.testing import failure, reply, tool_calls, unwrap_tool_result
 from .common import AiaCase
 
 
@@ -108,7 +108,7 @@ class TestTurn(AiaCase):
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Nope Ltd")]))
         told = model.requests[-1].messages[-1].tool_results[0]
         self.assertTrue(told.is_error)
-        self.assertIn("not needed", told.content)
+        self.assertIn("not needed", unwrap_tool_result(told.content))
         self.assertEqual(session.execution_ids.status, "denied")
 
     def test_a_provider_failure_keeps_the_users_message_and_shows_the_error(self):
