@@ -59,7 +59,8 @@ class AiaAgent(models.Model):
         "ir.model",
         string="Models the ORM tools may touch",
         domain=[("transient", "=", False)],
-        help="Generic ORM tools refuse any other model. Access rights of the user still apply.",
+        help="Generic ORM tools refuse any other model, and refuse configuration, security and "
+        "credential models whatever this list holds. Access rights of the user still apply.",
     )
     memory_window = fields.Integer(default=20, help="Earlier messages sent with each request.")
     shadow_mode = fields.Boolean(default=True, help="Write tools are previewed, never executed.")

@@ -1,13 +1,14 @@
 """Generic ORM tools: read, aggregate, count, create and write on the models an agent allows.
 
 Every call runs as the session's user through :class:`OdooToolContext`, so access rights and
-record rules decide what is visible; results are capped so they fit a model's context.
+record rules decide what is visible, and asks :class:`OrmPolicy` first: configuration, security and
+secret data stay out of reach whatever the agent's allowlist, and field paths stay inside it.
+Results are capped so they fit a model's context.
 """
-
-from odoo.fields import Domain
 
 from ..ai_engine import ToolInputError
 from .catalogue import tool
+from .orm_policy import OrmPolicy
 
 MAX_ROWS = 200
 DEFAULT_ROWS = 20
@@ -23,32 +24,16 @@ _DOMAIN = {
 }
 
 
-def _model(ctx, name):
-    if name not in ctx.allowed_models:
-        allowed = ", ".join(sorted(ctx.allowed_models)) or "none"
-        raise ToolInputError(f"model {name!r} is not allowed for this agent (allowed: {allowed})")
-    if name not in ctx.env:
-        raise ToolInputError(f"model {name!r} does not exist")
-    return ctx.env[name]
+def _policy(ctx):
+    return OrmPolicy(ctx.env, ctx.allowed_models)
 
 
-def _domain(model, domain):
-    try:
-        parsed = Domain(domain or [])
-        parsed.validate(model)
-        return parsed
-    except (ValueError, TypeError, KeyError) as exc:
-        raise ToolInputError(f"invalid domain {domain!r}: {exc}") from None
-
-
-def _fields(model, names):
+def _fields(policy, model, names):
     if not names:
         return ["display_name"]
     if len(names) > MAX_FIELDS:
         raise ToolInputError(f"at most {MAX_FIELDS} fields per call")
-    unknown = [name for name in names if name not in model._fields]
-    if unknown:
-        raise ToolInputError(f"unknown fields on {model._name}: {', '.join(unknown)}")
+    policy.fields(model, names)
     skipped = [name for name in names if model._fields[name].type in SKIPPED_TYPES]
     if skipped:
         raise ToolInputError(f"binary fields cannot be read by agents: {', '.join(skipped)}")
@@ -78,9 +63,11 @@ def _limit(value):
     },
 )
 def search_read(ctx, args):
-    model = _model(ctx, args["model"])
-    domain = _domain(model, args.get("domain"))
-    names = _fields(model, args.get("fields"))
+    policy = _policy(ctx)
+    model = policy.model(args["model"])
+    domain = policy.domain(model, args.get("domain"))
+    names = _fields(policy, model, args.get("fields"))
+    policy.order(model, args.get("order"))
     limit = _limit(args.get("limit"))
     try:
         records = model.search(domain, limit=limit, order=args.get("order") or None)
@@ -117,10 +104,14 @@ def search_read(ctx, args):
     },
 )
 def read_group(ctx, args):
-    model = _model(ctx, args["model"])
-    domain = _domain(model, args.get("domain"))
+    policy = _policy(ctx)
+    model = policy.model(args["model"])
+    domain = policy.domain(model, args.get("domain"))
     groupby = list(args["groupby"])
     aggregates = list(args.get("aggregates") or ["__count"])
+    policy.groupby(model, groupby)
+    policy.aggregates(model, aggregates)
+    policy.order(model, args.get("order"))
     limit = _limit(args.get("limit"))
     try:
         rows = model._read_group(
@@ -155,15 +146,9 @@ def _plain(value):
     },
 )
 def count(ctx, args):
-    model = _model(ctx, args["model"])
-    return {"model": model._name, "count": model.search_count(_domain(model, args.get("domain")))}
-
-
-def _values(model, values):
-    unknown = [name for name in values if name not in model._fields]
-    if unknown:
-        raise ToolInputError(f"unknown fields on {model._name}: {', '.join(unknown)}")
-    return values
+    policy = _policy(ctx)
+    model = policy.model(args["model"])
+    return {"model": model._name, "count": model.search_count(policy.domain(model, args.get("domain")))}
 
 
 def _preview_create(ctx, args):
@@ -171,8 +156,9 @@ def _preview_create(ctx, args):
 
 
 def _preview_write(ctx, args):
-    model = _model(ctx, args["model"])
-    records = model.browse(args["ids"]).exists()
+    policy = _policy(ctx)
+    model = policy.model(args["model"])
+    records = policy.records(model, args["ids"])
     names = ", ".join(records.mapped("display_name")[:10])
     return f"Update {len(records)} {args['model']} record(s) ({names}) with {args['values']}"
 
@@ -191,8 +177,10 @@ def _preview_write(ctx, args):
     },
 )
 def create(ctx, args):
-    model = _model(ctx, args["model"])
-    record = model.create(_values(model, args["values"]))
+    policy = _policy(ctx)
+    model = policy.model(args["model"])
+    policy.values(model, args["values"], create=True)
+    record = model.create(args["values"])
     return {"model": model._name, "id": record.id, "display_name": record.display_name}
 
 
@@ -214,10 +202,12 @@ def create(ctx, args):
     },
 )
 def write(ctx, args):
-    model = _model(ctx, args["model"])
-    records = model.browse(args["ids"]).exists()
+    policy = _policy(ctx)
+    model = policy.model(args["model"])
+    policy.values(model, args["values"])
+    records = policy.records(model, args["ids"])
     missing = sorted(set(args["ids"]) - set(records.ids))
     if missing:
         raise ToolInputError(f"no {model._name} records with ids {missing}")
-    records.write(_values(model, args["values"]))
+    records.write(args["values"])
     return {"model": model._name, "updated": records.ids}
