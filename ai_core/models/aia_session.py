@@ -319,12 +319,9 @@ class AiaSession(models.Model):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
         # superuser; only the tools run with the session user's rights, through tool_env.
         agent = self.agent_id.sudo()
-        # The session's company first, then the user's other companies (ormcached, no query).
-        company_ids = [
-            self.company_id.id,
-            *(cid for cid in self.user_id._get_company_ids() if cid != self.company_id.id),
-        ]
-        tool_env = self.env(context=dict(self.env.context, allowed_company_ids=company_ids))
+        # The session's company only: record rules then hide the user's other companies' records
+        # (an injected instruction cannot reach them), and company-aware tools read one company.
+        tool_env = self.env(context=dict(self.env.context, allowed_company_ids=[self.company_id.id]))
         return TurnRunner(
             agent._aia_config(limits=self._aia_limits()),
             agent._aia_model_adapter(),

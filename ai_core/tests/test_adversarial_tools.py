@@ -284,3 +284,31 @@ class TestAdversarialTools(AiaCase):
             models["records"], [{"id": self.keyed_model.id, "name": "zq-model", "price_input": 0.0}]
         )
         self.assertEqual(attachments["records"][0]["res_model"], "res.partner")
+
+    # === 3. THE SESSION'S COMPANY === #
+
+    def test_tools_run_in_the_sessions_company_only(self):
+        both = new_test_user(
+            self.env,
+            "aia_zq_both",
+            groups="base.group_user,base.group_partner_manager,ai_core.group_aia_user",
+            company_id=self.company.id,
+            company_ids=[Command.set((self.company | self.other_company).ids)],
+        )
+        Partner = self.env["res.partner"]
+        Partner.create({"name": "Zq Co A", "company_id": self.company.id})
+        Partner.create({"name": "Zq Co B", "company_id": self.other_company.id, "comment": "B's customer"})
+        domain = [["name", "=like", "Zq Co %"]]
+        session, obeyed, told = self.attack(
+            ("orm_search_read", {"model": "res.partner", "domain": domain, "fields": ["name", "company_id"]}),
+            ("orm_count", {"model": "res.partner", "domain": [["company_id", "=", self.other_company.id]]}),
+            ("orm_read_group", {"model": "res.partner", "domain": domain, "groupby": ["company_id"]}),
+            user=both,
+            agent=self.agent,
+        )
+        self.assertEqual(session.company_id, self.company)
+        listed, counted, grouped = (execution.output for execution in obeyed)
+        self.assertEqual([row["name"] for row in listed["records"]], ["Zq Co A"])
+        self.assertEqual(counted["count"], 0)
+        self.assertEqual([group["company_id"][0] for group in grouped["groups"]], self.company.ids)
+        self.assertNotIn("Zq Co B", told)
