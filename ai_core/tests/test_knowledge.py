@@ -13,7 +13,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import safe_fetch
 from ..ai_engine.rag import PgVectorStore, pgvector_status
-from ..ai_engine.testing import reply, tool_calls
+from ..ai_engine.testing import reply, tool_calls, unwrap_tool_result
 from ..models import aia_knowledge
 from .common import AiaCase
 
@@ -258,11 +258,49 @@ class TestKnowledge(KnowledgeCase):
         execution = session.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("kb.search", "ok"))
         self.assertIn("within 30 days of delivery", execution.content)
-        self.assertEqual(self.last_answer(session).citations[0]["document_id"], document.id)
+        # The passages reach the model as plain data inside the one untrusted-data wrapper of tool
+        # results: escaped once, not wrapped a second time as <knowledge> markup.
+        [told] = model.requests[1].messages[-1].tool_results
+        self.assertFalse(told.is_error)
+        self.assertEqual(told.content.count("<tool_output "), 1)
+        self.assertNotIn("&lt;", told.content)
+        output = json.loads(unwrap_tool_result(told.content))
+        passages = output["passages"]
+        self.assertEqual([passage["n"] for passage in passages], list(range(1, len(passages) + 1)))
+        self.assertEqual({passage["document"] for passage in passages}, {"Returns policy"})
+        self.assertIn("within 30 days of delivery", " ".join(passage["text"] for passage in passages))
+        self.assertNotIn("<passage", unwrap_tool_result(told.content))
+        # The citations come back with the passages, numbered alike, and are kept on the answer.
+        self.assertEqual([citation["n"] for citation in output["citations"]], [p["n"] for p in passages])
+        self.assertEqual({citation["document_id"] for citation in output["citations"]}, {document.id})
+        self.assertEqual(self.last_answer(session).citations, output["citations"])
         kb_queries = self.env["aia.usage.event"].search(
             [("session_id", "=", session.id), ("kind", "=", "kb_query")]
         )
         self.assertEqual(kb_queries.tool_name, "kb.search")
+
+    def test_kb_search_numbers_go_on_across_the_calls_of_a_turn(self):
+        base = self.make_base()
+        document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
+        self.agent.write({"knowledge_base_ids": [(6, 0, base.ids)], "knowledge_mode": "tool"})
+        model = self.script(
+            tool_calls(("kb_search", {"query": "how many days to return goods", "top_k": 1})),
+            tool_calls(("kb_search", {"query": "when do orders ship", "top_k": 1})),
+            reply("Within 30 days [1]; same day before noon [2]."),
+        )
+        session = self.new_session()
+        self.chat(session, "Returns and shipping?")
+        model.assert_complete()
+        told = [
+            json.loads(unwrap_tool_result(request.messages[-1].tool_results[0].content))
+            for request in model.requests[1:]
+        ]
+        self.assertEqual([[p["n"] for p in output["passages"]] for output in told], [[1], [2]])
+        self.assertEqual([[c["n"] for c in output["citations"]] for output in told], [[1], [2]])
+        # The answer keeps both calls' citations, as [1] and [2] cite them.
+        cited = self.last_answer(session).citations
+        self.assertEqual([citation["n"] for citation in cited], [1, 2])
+        self.assertEqual({citation["document_id"] for citation in cited}, {document.id})
 
     def test_records_are_indexed_and_resynced_when_they_change(self):
         partner = self.env["res.partner"].create(
