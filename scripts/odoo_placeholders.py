@@ -18,7 +18,7 @@ import sys
 REF = re.compile(r"""(?:ref=["']|ref\(["']|,)base\.module_([a-z0-9_]+)""")
 DEFINED = re.compile(r"""id=["'](?:base\.)?([a-z0-9_]+)["']""")
 FILE = re.compile(r"""file=["']([a-z0-9_]+)/([^"']+)["']""")
-IMPORT = re.compile(r"^from odoo\.addons\.([a-z0-9_]+)((?:\.[a-z0-9_]+)*) import ([\w, ]+)$", re.M)
+IMPORT = re.compile(r"^\s*from odoo\.addons\.([a-z0-9_]+)((?:\.[a-z0-9_]+)*) import ([\w, ]+)$", re.M)
 
 
 def addon_roots(source):
@@ -48,7 +48,7 @@ def main(source, output):
             categories.update(slug("/".join(parts[: i + 1])) for i in range(len(parts)))
             for folder, _dirs, files in os.walk(os.path.join(root, name)):
                 for file_name in files:
-                    if file_name.endswith(".py") and "tests" not in folder.split(os.sep):
+                    if file_name.endswith(".py"):
                         with open(os.path.join(folder, file_name), encoding="utf-8", errors="replace") as f:
                             for module, path, names in IMPORT.findall(f.read()):
                                 imports.update((module, path, n.strip()) for n in names.split(","))
@@ -65,7 +65,8 @@ def main(source, output):
                 with open(os.path.join(folder, file_name), encoding="utf-8") as f:
                     defined.update(DEFINED.findall(f.read()))
     # Python imports of a missing addon by an addon that is there (Odoo 19: account imports
-    # base_vat's table of VAT examples): a package whose names are empty mappings.
+    # base_vat's table of VAT examples, and its tests, which Odoo imports with --test-enable,
+    # import data of Odoo's own test addons): a package whose names are empty mappings.
     referenced.update(module for module, _path, _name in imports if module not in addons)
     for ref in sorted(referenced):
         if f"module_{ref}" in defined:

@@ -52,6 +52,7 @@ apt_install() {
 pip() { "$python" -m pip --quiet "$@"; }
 
 command -v python3 >/dev/null || die "python3 (3.10 or later) is needed."
+[ -z "$odoo_src" ] || [ -e "$odoo_src" ] || die "no Odoo source at $odoo_src."
 if [ ! -x "$python" ]; then
     say "virtualenv $venv"
     python3 -m venv "$venv" || die "'python3 -m venv' failed: install the venv module (apt-get install python3-venv)."
@@ -60,7 +61,6 @@ pip install --upgrade pip
 
 # --- Odoo 19 from the source the user names --------------------------------------------------------
 if [ -n "$odoo_src" ]; then
-    [ -e "$odoo_src" ] || die "no Odoo source at $odoo_src."
     odoo_src=$(cd "$(dirname "$odoo_src")" && pwd)/$(basename "$odoo_src")
     if [ -f "$odoo_src" ]; then
         # An archive: unpacked once under .odoo/, again only when the archive changes.

@@ -63,9 +63,11 @@ fi
 suites=$(for module in ${modules//,/ }; do cat "$module"/tests/*.py 2>/dev/null; done)
 hoot_expected=$(grep -c "run_hoot_suite(self" <<<"$suites" || true)
 tour_expected=$(grep -c "self.start_tour(" <<<"$suites" || true)
-hoot_passed=$(grep -c "\[HOOT\] Passed [0-9]* tests" "$log" || true)
-tour_passed=$(grep -c "tour succeeded" "$log" || true)
-grep -E "\[HOOT\] Passed [0-9]+ tests|tour succeeded" "$log" | sed -E 's/^.*(\[HOOT\]|tour succeeded)/browser: \1/' || true
+# What the browser itself printed (a traceback quoting "tour succeeded" does not count).
+browser_lines=$(grep -E "\.browser: (\[HOOT\] Passed [0-9]+ tests|tour succeeded)" "$log" || true)
+hoot_passed=$(grep -c "\[HOOT\] Passed" <<<"$browser_lines" || true)
+tour_passed=$(grep -c "tour succeeded" <<<"$browser_lines" || true)
+[ -z "$browser_lines" ] || sed -E 's/^.* ([^ ]+)\.browser: /browser: \1: /' <<<"$browser_lines"
 echo "browser suites: Hoot $hoot_passed of $hoot_expected passed, tours $tour_passed of $tour_expected succeeded"
 skipped=$(grep -E "odoo\.tests\.result: skipped | skipped .* : " "$log" || true)
 if [ "${AIA_REQUIRE_ODOO:-}" = 1 ]; then

@@ -7,10 +7,12 @@
 #   scripts/test_quick.sh ai_core/tests/test_turn.py
 #   scripts/test_quick.sh ai_core/tests/test_turn.py -k approval
 #   scripts/test_quick.sh --update ai_billing/tests
+#   scripts/test_quick.sh ai_core/tests/test_api.py --odoo-http      (HttpCase tests)
 #
 #   AIA_QUICK_DB   the database (default: aia_quick)
 #   ODOO_PYTHON    interpreter that imports odoo (default: .venv's python)
-# Browser tests (HttpCase) need pytest-odoo's --odoo-http and a free port: use scripts/test_odoo.sh.
+# HttpCase tests (JSON-2, REST) run with --odoo-http; the browser suites (Hoot, tours) run in
+# scripts/test_odoo.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 default_python=python3
@@ -45,7 +47,8 @@ fi
 # are the pure tier's (importlib mode, tests/), so they are replaced here.
 rc=$(mktemp)
 trap 'rm -f "$rc"' EXIT
-printf '[options]\ndb_host = %s\ndb_user = %s\naddons_path = %s\n' \
-    "${PGHOST:-127.0.0.1}" "${PGUSER:-$(id -un)}" "$addons_path" >"$rc"
+port=$("$ODOO_PYTHON" -c "import socket; s = socket.socket(); s.bind(('127.0.0.1', 0)); print(s.getsockname()[1])")
+printf '[options]\ndb_host = %s\ndb_user = %s\naddons_path = %s\nhttp_port = %s\n' \
+    "${PGHOST:-127.0.0.1}" "${PGUSER:-$(id -un)}" "$addons_path" "$port" >"$rc"
 exec "$ODOO_PYTHON" -m pytest -p odoo -p no:cacheprovider -o addopts= -o pythonpath= -o testpaths= \
     --odoo-config "$rc" --odoo-database "$db" "$@"

@@ -298,7 +298,8 @@ def _open_turn(call, code):
                 409, "session_busy", env._("The agent is still working on this session: wait or stop it.")
             )
     else:
-        session = env["aia.session"].create({"agent_id": agent.id, "channel": "api"})
+        session = env["aia.session"].create({"agent_id": agent.id})
+        session.sudo().channel = "api"
     call.session_id = session.id
     try:
         message = session._aia_accept_message(text)
