@@ -25,6 +25,7 @@
         "views/aia_tool_views.xml",
         "views/aia_agent_views.xml",
         "views/aia_session_views.xml",
+        "views/aia_approval_views.xml",
         "views/aia_usage_views.xml",
         "views/aia_chat_views.xml",
         "views/aia_menus.xml",

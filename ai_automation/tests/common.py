@@ -1,6 +1,6 @@
 from odoo.tests import new_test_user
 
-from odoo.addons.ai_core.tests.common import AiaCase
+from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
@@ -50,7 +50,7 @@ class AutomationCase(AiaCase):
         with trap_jobs() as trap:
             action.with_context(**context).run()
             if perform:
-                trap.perform_enqueued_jobs()
+                perform_jobs(self, trap)
         self.env.invalidate_all()
         self.started = self.env["aia.session"].search([("id", "not in", before)], order="id")
         return trap

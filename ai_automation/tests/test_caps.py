@@ -4,6 +4,7 @@ from decimal import Decimal
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import AutomationCase
@@ -125,7 +126,7 @@ class TestChainsAndCaps(AutomationCase):
             session = self.env["aia.session"].search([("aia_action_id", "=", action.id)])
             # The chain used its tokens while this turn waited in the queue.
             session.total_tokens = 1000
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual(model.requests, [])
         self.assertEqual(session.state, "error")
         self.assertIn("used 1000 tokens", session.error_message)
@@ -142,7 +143,7 @@ class TestChainsAndCaps(AutomationCase):
         model.then(reply("done"))
         with trap_jobs() as trap:
             first.approval_ids.with_user(self.manager).action_approve()
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual(first.state, "done")
         # One resume used by the approval: the chain is at its cap.
         self.fire(action, self.partners[0])

@@ -1,6 +1,7 @@
 from odoo.tests import Form, tagged
 
 from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import AutomationCase
@@ -26,7 +27,7 @@ class TestFire(AutomationCase):
         self.assertEqual(self.user_text(sessions[1]), f"Check {self.partners[1].name}")
         self.assertEqual(trap.jobs_count(), 3)
         self.assertEqual({call.properties["channel"] for call in trap.calls}, {"root.aia.automation"})
-        trap.perform_enqueued_jobs()
+        perform_jobs(self, trap)
         self.assertEqual(len(model.requests), 3)
         sessions.invalidate_recordset()
         self.assertEqual(set(sessions.mapped("state")), {"done"})
@@ -253,14 +254,14 @@ class TestFire(AutomationCase):
         session = self.started
         self.assertEqual(session.state, "waiting_approval")
         approval = session.approval_ids
-        self.assertEqual(approval.activity_id.user_id, self.operator)
+        self.assertEqual(approval.with_user(self.operator).activity_ids.user_id, self.operator)
         self.assertEqual(self.partners[0].email, "zq0@example.com")
         model.then(reply("Email fixed."))
         with trap_jobs() as trap:
             approval.with_user(self.operator).action_approve()
             trap.assert_jobs_count(1, only=session._aia_job_resume)
             self.assertEqual(trap.calls[0].properties["channel"], "root.aia.automation")
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session.invalidate_recordset()
         self.assertEqual(session.state, "done")
         self.assertEqual(self.partners[0].email, "ok@y.z")

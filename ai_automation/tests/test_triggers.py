@@ -5,6 +5,7 @@ from odoo.tests import new_test_user, tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.ai_core.ai_engine.testing import reply
+from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import AutomationCase
@@ -38,7 +39,7 @@ class TestTriggers(AutomationCase):
             # A user with no AI rights fires it: the session runs as the action's creator.
             partner = self.env["res.partner"].with_user(clerk).create({"name": "Zq Created"})
             self.assertEqual(trap.jobs_count(), 1)
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session = self.env["aia.session"].search(
             [("res_model", "=", "res.partner"), ("res_id", "=", partner.id)]
         )
@@ -68,7 +69,7 @@ class TestTriggers(AutomationCase):
         partner = self.env["res.partner"].create({"name": "Zq Leaving"})
         with trap_jobs() as trap:
             partner.unlink()
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session = self.env["aia.session"].search(
             [("res_id", "=", partner.id), ("channel", "=", "automation")]
         )
@@ -111,7 +112,7 @@ class TestTriggers(AutomationCase):
         # What ir.cron._callback does, as the scheduler user (it commits, tests may not).
         with trap_jobs() as trap:
             self.env["ir.actions.server"].with_user(cron.user_id).browse(cron.ir_actions_server_id.id).run()
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session = self.env["aia.session"].search([("aia_action_id", "=", cron.ir_actions_server_id.id)])
         self.assertEqual(self.user_text(session), "Review 3 contacts")
         self.assertEqual((session.user_id, session.state), (self.manager, "done"))

@@ -5,6 +5,7 @@ from odoo.tests import freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ai_core.ai_engine.testing import reply
+from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import BillingCase, at
@@ -65,7 +66,7 @@ class TestBudget(BillingCase):
         with trap_jobs() as trap:
             session.post_message("Hello")
             self.spend(5)
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual(model.requests, [])
         session.invalidate_recordset()
         self.assertEqual(session.state, "error")

@@ -2,6 +2,7 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 
+from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import MARCH, BillingCase, at
@@ -136,7 +137,7 @@ class TestStatement(BillingCase):
             inline.action_compute()
             trap.assert_jobs_count(1, only=inline._aia_job_compute)
             self.assertFalse(inline.line_ids)
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual(self.lines(inline), expected)
         self.assertEqual((inline.compute_progress, inline.amount_total), (100, 7.96))
 

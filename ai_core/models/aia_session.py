@@ -6,7 +6,6 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.modules import module as odoo_module
 from odoo.tools import str2bool
 
 from .. import metrics
@@ -24,6 +23,7 @@ from ..ai_engine import (
     WouldExecute,
 )
 from ..tools import OdooToolContext
+from .guard import check_user_writable
 
 _logger = logging.getLogger(__name__)
 
@@ -31,10 +31,19 @@ ENABLED_PARAM = "aia.agents_enabled"
 BUS_TYPE = "aia.session/events"
 # Text deltas are sent to the browser in batches at most this often (seconds).
 DELTA_FLUSH_INTERVAL = 0.05
-
-
-def _in_test():
-    return bool(odoo_module.current_test)
+# What a user may set on their own session (over RPC too). Everything else (state, owner,
+# company, totals, errors, links to automations) is written by the suite's own methods only.
+USER_CREATE_FIELDS = {"name", "agent_id", "company_id", "res_model", "res_id", "previous_session_id"}
+USER_WRITE_FIELDS = {"name"}
+# Session totals: each the sum of a column of the session's usage ledger rows.
+TOTALS = {
+    "input_tokens": "input_tokens",
+    "output_tokens": "output_tokens",
+    "cache_read_tokens": "cache_read_tokens",
+    "cache_write_tokens": "cache_write_tokens",
+    "total_tokens": "total_tokens",
+    "total_cost": "cost",
+}
 
 
 class AiaSession(models.Model):
@@ -75,14 +84,48 @@ class AiaSession(models.Model):
     execution_ids = fields.One2many("aia.tool.execution", "session_id", string="Tool executions")
     approval_ids = fields.One2many("aia.approval", "session_id", string="Approvals")
     usage_event_ids = fields.One2many("aia.usage.event", "session_id", string="Usage")
-    input_tokens = fields.Integer(readonly=True)
-    output_tokens = fields.Integer(readonly=True)
-    cache_read_tokens = fields.Integer(readonly=True)
-    cache_write_tokens = fields.Integer(readonly=True)
-    total_tokens = fields.Integer(readonly=True)
-    total_cost = fields.Float(digits=(16, 6), readonly=True)
+    # Totals of the append-only usage ledger (provider calls, priced tools, knowledge queries).
+    input_tokens = fields.Integer(compute="_compute_totals", store=True)
+    output_tokens = fields.Integer(compute="_compute_totals", store=True)
+    cache_read_tokens = fields.Integer(compute="_compute_totals", store=True)
+    cache_write_tokens = fields.Integer(compute="_compute_totals", store=True)
+    total_tokens = fields.Integer(compute="_compute_totals", store=True)
+    total_cost = fields.Float(digits=(16, 6), compute="_compute_totals", store=True)
     error_message = fields.Text(readonly=True)
     last_text = fields.Text(readonly=True, help="The last answer of the agent.")
+
+    # === COMPUTES === #
+
+    @api.depends("usage_event_ids")
+    def _compute_totals(self):
+        """Sums of the session's ledger rows: the one source of the session's totals and caps."""
+        sums = {
+            session.id: values
+            for session, *values in self.env["aia.usage.event"]
+            .sudo()
+            ._read_group(
+                [("session_id", "in", self.ids)],
+                ["session_id"],
+                [f"{column}:sum" for column in TOTALS.values()],
+            )
+        }
+        for session in self:
+            values = sums.get(session.id) or [0] * len(TOTALS)
+            session.update(dict(zip(TOTALS, (value or 0 for value in values), strict=True)))
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                self._aia_check_user_values(vals, USER_CREATE_FIELDS)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            self._aia_check_user_values(vals, USER_WRITE_FIELDS)
+        return super().write(vals)
 
     # === PUBLIC API (chat UI and JSON-2) === #
 
@@ -96,14 +139,11 @@ class AiaSession(models.Model):
         agent = self.env["aia.agent"].search([("code", "=", agent_code)], limit=1)
         if not agent:
             raise UserError(self.env._("No agent with code %(code)s.", code=agent_code))
-        session = self.create(
-            {
-                "agent_id": agent.id,
-                "res_model": res_model,
-                "res_id": res_id,
-                "channel": self._aia_request_channel(),
-            }
-        )
+        values = {"agent_id": agent.id}
+        if res_model or res_id:
+            values.update(res_model=res_model, res_id=res_id)
+        session = self.create(values)
+        session.sudo().channel = self._aia_request_channel()
         session.post_message(message)
         return session.id
 
@@ -188,6 +228,8 @@ class AiaSession(models.Model):
                     "arguments": approval.arguments,
                     "preview": approval.preview,
                     "state": approval.state,
+                    "approver": approval.approver_id.name or "",
+                    "can_decide": approval.can_decide,
                 }
                 for approval in self.approval_ids.sorted("id")
             ],
@@ -208,6 +250,21 @@ class AiaSession(models.Model):
         """Extension point: raise a UserError saying why when a turn of these sessions may not start
         now (billing budgets, ...). Checked before a message is accepted and again right before the
         turn's first provider call. Default: nothing prevents it."""
+
+    @api.model
+    def _aia_check_user_values(self, vals, allowed):
+        """Refuse what a user may not set on a session (``allowed``: the fields they may).
+
+        The owner, the record a session is about and an earlier session must be the user's own
+        or readable by them.
+        """
+        check_user_writable(self, vals, allowed)
+        if vals.get("previous_session_id"):
+            self.browse(vals["previous_session_id"]).check_access("read")
+        if vals.get("res_model") or vals.get("res_id"):
+            if vals.get("res_model") not in self.env or not vals.get("res_id"):
+                raise UserError(self.env._("A session is linked to an existing record."))
+            self.env[vals["res_model"]].browse(vals["res_id"]).check_access("read")
 
     @api.model
     def _aia_request_channel(self):
@@ -245,6 +302,9 @@ class AiaSession(models.Model):
 
     def _aia_enqueue_turn(self, user_message):
         self.ensure_one()
+        # The job runs on a cursor of its own, maybe before this transaction ends (queue_job's
+        # no-delay mode runs it at once): nothing of this session may still wait to be written.
+        self.env.flush_all()
         self.with_delay(
             channel=self._aia_job_channel(), description=f"AI turn: {self.name}"
         )._aia_job_run_turn(user_message.id)
@@ -252,7 +312,10 @@ class AiaSession(models.Model):
     def _aia_enqueue_resume(self, approval):
         self.ensure_one()
         self.sudo().state = "running"
-        self.with_delay(
+        self.env.flush_all()  # as in _aia_enqueue_turn
+        # The job runs as the session's owner, whoever decided (an approver may not read it).
+        owner = self.sudo().user_id
+        self.with_user(owner).sudo(False).with_delay(
             channel=self._aia_job_channel(), description=f"AI resume: {self.name}"
         )._aia_job_resume(approval.id)
 
@@ -312,8 +375,6 @@ class AiaSession(models.Model):
         except Exception as exc:  # nothing may leave a session stuck in "running"
             _logger.exception("session %s: turn failed", self.id)
             recorder.fail(str(exc))
-        finally:
-            recorder.close()
 
     def _aia_runner(self, recorder):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
@@ -366,30 +427,19 @@ class AiaSession(models.Model):
             message._aia_engine_message() for message in Message.search_fetch(domain, ["content"], order="id")
         ]
 
-    def _aia_notify(self, events, cursor=None):
-        """Push events to the session owner's browser now, not at the end of the job.
+    def _aia_notify(self, events):
+        """Push events to the session owner's browser when this transaction commits.
 
-        Args:
-            cursor: A cursor of its own to commit the notification on; by default one is opened
-                for this call. In tests the notification joins the test transaction.
+        A turn commits each flush of its events (``_TurnRecorder.flush``), so the browser sees
+        them while the job runs, not at its end.
         """
         self.ensure_one()
         payload = {"session_id": self.id, "events": events}
-        if _in_test():
-            self.env["bus.bus"].sudo()._sendone(self.user_id.partner_id, BUS_TYPE, payload)
-            return
-        if cursor is None:
-            with self.env.registry.cursor() as own_cursor:
-                self._aia_notify(events, own_cursor)
-            return
-        env = self.env(cr=cursor, su=True)
-        env["bus.bus"]._sendone(env["res.partner"].browse(self.user_id.partner_id.id), BUS_TYPE, payload)
-        cursor.commit()
+        self.env["bus.bus"].sudo()._sendone(self.user_id.partner_id, BUS_TYPE, payload)
 
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""
-        if not _in_test():
-            self.env.cr.commit()  # pylint: disable=invalid-commit
+        self.env.cr.commit()  # pylint: disable=invalid-commit
 
 
 class _TurnRecorder:
@@ -403,8 +453,8 @@ class _TurnRecorder:
         # Zero: the first text delta reaches the browser at once; later ones are batched.
         self.last_flush = 0.0
         self.error = None
-        # One cursor for every notification of the turn: opening one per push costs milliseconds.
-        self.notify_cursor = None
+        # What the agent said last in this turn: an approval request quotes it.
+        self.agent_text = ""
 
     # MessageSink port
     def append(self, message):
@@ -413,6 +463,7 @@ class _TurnRecorder:
         )
         if message.role == "assistant" and message.text:
             self.ledger.last_text = message.text
+            self.agent_text = message.text
         self.session._aia_checkpoint()
 
     def record(self, event):
@@ -442,19 +493,14 @@ class _TurnRecorder:
         self.flush([event.to_dict()])
 
     def flush(self, extra=()):
+        """Send the pending events; committed with them, as nothing else is pending then."""
         events = self.pending_deltas + list(extra)
         self.pending_deltas = []
         self.last_flush = time.monotonic()
         if not events:
             return
-        if self.notify_cursor is None and not _in_test():
-            self.notify_cursor = self.session.env.registry.cursor()
-        self.session._aia_notify(events, self.notify_cursor)
-
-    def close(self):
-        if self.notify_cursor is not None:
-            self.notify_cursor.close()
-            self.notify_cursor = None
+        self.session._aia_notify(events)
+        self.session._aia_checkpoint()
 
     def cancelled(self):
         cr = self.session.env.cr
@@ -464,13 +510,10 @@ class _TurnRecorder:
 
     def finish_cancelled(self):
         self.flush([{"type": "done", "stop_reason": "cancelled", "text": ""}])
-        self.session._aia_checkpoint()
 
     def fail(self, message):
         self.ledger.write({"state": "error", "error_message": message})
         self.flush([Error("session_error", message).to_dict(), Done("error").to_dict()])
-        self.session._aia_checkpoint()
-        self.close()
 
     def _record_tool_result(self, event):
         session = self.ledger
@@ -522,20 +565,13 @@ class _TurnRecorder:
                 "latency_ms": event.latency_ms,
             }
         )
-        session.write(
-            {
-                "input_tokens": session.input_tokens + event.input_tokens,
-                "output_tokens": session.output_tokens + event.output_tokens,
-                "cache_read_tokens": session.cache_read_tokens + event.cache_read_tokens,
-                "cache_write_tokens": session.cache_write_tokens + event.cache_write_tokens,
-                "total_tokens": session.total_tokens + tokens,
-                "total_cost": float(Decimal(str(session.total_cost)) + event.cost),
-            }
-        )
 
     def _record_approval(self, event):
         session = self.ledger
         approver = session.agent_id.approver_id or session.user_id
+        request = session.env["aia.message"].search(
+            [("session_id", "=", session.id), ("role", "=", "user")], order="id desc", limit=1
+        )
         approval = session.env["aia.approval"].create(
             {
                 "session_id": session.id,
@@ -544,15 +580,17 @@ class _TurnRecorder:
                 "tool_name": event.name,
                 "arguments": event.arguments,
                 "preview": event.preview,
+                "user_request": request.body,
+                "agent_reason": self.agent_text,
             }
         )
-        activity = session.activity_schedule(
+        # On the approval, which the approver may read, not on the session, which they may not.
+        approval.activity_schedule(
             "mail.mail_activity_data_todo",
             user_id=approver.id,
             summary=session.env._("Approve AI action: %(tool)s", tool=event.name),
             note=event.preview,
         )
-        approval.activity_id = activity
 
     def _ledger_values(self):
         session = self.ledger

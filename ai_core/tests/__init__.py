@@ -1,4 +1,5 @@
 from . import (
+    test_adversarial,
     test_adversarial_tools,
     test_api,
     test_chat_ui,

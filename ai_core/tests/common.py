@@ -1,8 +1,27 @@
+import json
+
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine.testing import ScriptedModel
+from ..models.aia_session import BUS_TYPE, USER_CREATE_FIELDS
+
+
+def perform_jobs(case, trap):
+    """Perform the jobs ``trap`` caught the way queue_job's runner does.
+
+    A job function that may commit (turns, indexing, statements) runs on a cursor of its own
+    (``Job.in_temporary_env``). In registry test mode that cursor joins the test transaction: it
+    sees the test's records, and its commits and rollbacks are savepoints, so the production
+    commit, rollback and bus paths run as they do under the job runner.
+    """
+    # The job's cursor does not share this environment's cache (HttpCase, already in registry
+    # test mode, neither flushes nor invalidates it on entering).
+    case.env.flush_all()
+    with case.enter_registry_test_mode():
+        trap.perform_enqueued_jobs()
+    case.env.invalidate_all()
 
 
 class AiaCase(TransactionCase):
@@ -12,10 +31,6 @@ class AiaCase(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        # trap_jobs performs jobs inside the test transaction, but queue_job runs a job that may
-        # commit on a cursor of its own, which would not see the test's records.
-        for xmlid in ("ai_core.job_function_run_turn", "ai_core.job_function_resume"):
-            cls.env.ref(xmlid).allow_commit = False
         cls.addClassCleanup(cls.registry.clear_cache)
         cls.company = cls.env.company
         cls.other_company = cls.env["res.company"].create({"name": "Company B"})
@@ -80,19 +95,32 @@ class AiaCase(TransactionCase):
         return model
 
     def new_session(self, user=None, agent=None, **values):
+        """A session created by ``user`` as the chat does; what only the suite sets (``channel``,
+        ``state``, ...) is set afterwards as the suite would, with superuser rights."""
         user = user or self.user
-        return (
-            self.env["aia.session"].with_user(user).create({"agent_id": (agent or self.agent).id, **values})
+        own = {name: value for name, value in values.items() if name in USER_CREATE_FIELDS}
+        session = (
+            self.env["aia.session"].with_user(user).create({"agent_id": (agent or self.agent).id, **own})
         )
+        if values.keys() - own.keys():
+            session.sudo().write({name: value for name, value in values.items() if name not in own})
+        return session
+
+    def pushed_events(self, session):
+        """The events pushed to the browser of ``session``'s owner (its bus.bus rows), in order."""
+        self.env.cr.precommit.run()  # what a commit does: write the pending bus.bus rows
+        events = []
+        for notification in self.env["bus.bus"].sudo().search([], order="id"):
+            message = json.loads(notification.message)
+            if message["type"] == BUS_TYPE and message["payload"]["session_id"] == session.id:
+                events += message["payload"]["events"]
+        return events
 
     def chat(self, session, text):
         """Post ``text`` as the session's user and run the queued turn; returns the job trap."""
         with trap_jobs() as trap:
             session.post_message(text)
             trap.assert_jobs_count(1)
-            # A turn job may commit, so queue_job runs it on a cursor of its own: in registry test
-            # mode that cursor joins the test transaction and sees the test's records.
-            with self.enter_registry_test_mode():
-                trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session.invalidate_recordset()
         return trap

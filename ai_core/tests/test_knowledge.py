@@ -15,7 +15,7 @@ from .. import safe_fetch
 from ..ai_engine.rag import PgVectorStore, pgvector_status
 from ..ai_engine.testing import reply, tool_calls, unwrap_tool_result
 from ..models import aia_knowledge
-from .common import AiaCase
+from .common import AiaCase, perform_jobs
 
 RETURNS = b"""# Returns policy
 
@@ -37,12 +37,6 @@ class KnowledgeCase(AiaCase):
         super().setUpClass()
         # Embedded Qdrant in memory: nothing outlives the test's rolled-back transaction.
         cls.env["ir.config_parameter"].sudo().set_param(aia_knowledge.QDRANT_PATH_PARAM, ":memory:")
-        # Jobs that may commit run on a cursor of their own, which cannot see the test's
-        # uncommitted records: here they share the test transaction.
-        for xmlid in ("ai_core.job_function_knowledge_index", "ai_core.job_function_run_turn"):
-            cls.env.ref(xmlid).allow_commit = False
-        cls.env.registry.clear_cache()
-        cls.addClassCleanup(cls.env.registry.clear_cache)
 
     def setUp(self):
         super().setUp()
@@ -79,7 +73,7 @@ class KnowledgeCase(AiaCase):
                 documents |= self.upload(base, file_name, data, title)
             trap.assert_jobs_count(len(files))
             self.assertEqual(set(documents.mapped("state")), {"queued"})
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         documents.invalidate_recordset()
         return documents
 
@@ -121,14 +115,7 @@ class TestKnowledge(KnowledgeCase):
         user_message = session.message_ids_aia.filtered(lambda m: m.role == "user")
         self.assertNotIn("<knowledge>", user_message.body)
         # The done event pushed to the browser carries the citations.
-        # Notifications are written at commit: read what the turn queued.
-        notifications = self.env.cr.precommit.data.get("bus.bus.values", [])
-        done = [
-            event
-            for values in notifications
-            for event in json.loads(values["message"]).get("payload", {}).get("events", [])
-            if event["type"] == "done"
-        ]
+        done = [event for event in self.pushed_events(session) if event["type"] == "done"]
         self.assertEqual(done[-1]["citations"][0]["document_id"], document.id)
         usage = self.env["aia.usage.event"].search(
             [("session_id", "=", session.id), ("kind", "=", "kb_query")]
@@ -166,7 +153,7 @@ class TestKnowledge(KnowledgeCase):
         self.assertEqual(store.count(**scope, document_id=document.id), document.chunk_count)
         with trap_jobs() as trap:
             document.write({"file": base64.b64encode(b"Only one line now."), "file_name": "short.txt"})
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual((document.state, document.chunk_count), ("ready", 1))
         self.assertEqual(store.count(**scope), 1)
         document.unlink()
@@ -190,7 +177,7 @@ class TestKnowledge(KnowledgeCase):
         with trap_jobs() as trap:
             base.embedding_model = folder
             trap.assert_jobs_count(1, only=document._aia_job_index)
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual(document.state, "ready")
         found = base._aia_search("return goods", self.company.id)
         self.assertTrue(found and found[0].document_id == document.id)
@@ -318,7 +305,7 @@ class TestKnowledge(KnowledgeCase):
                     "field_ids": [(6, 0, self.env.ref("base.field_res_partner__comment").ids)],
                 }
             )
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual((source.state, source.chunk_count), ("ready", 1))
         found = base._aia_search("which day are pallets delivered", self.company.id)
         self.assertIn("Delivers pallets on Tuesdays only.", found[0].text)
@@ -334,7 +321,7 @@ class TestKnowledge(KnowledgeCase):
             partner.invalidate_recordset()
             self.env["aia.knowledge.document"]._cron_sync_record_sources()
             trap.assert_jobs_count(1, only=source._aia_job_index)
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         found = base._aia_search("which day are pallets delivered", self.company.id)
         self.assertIn("Fridays", found[0].text)
 
@@ -372,11 +359,11 @@ class TestKnowledge(KnowledgeCase):
                     "url": f"http://127.0.0.1:{server.server_port}/hours",
                 }
             )
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
             self.assertEqual((document.state, document.file_format), ("ready", "html"))
             self.assertTrue(document.file)
             document.action_reindex()
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         self.assertEqual(hits, ["/hours"])
         found = base._aia_search("when does the showroom open on saturday", self.company.id)
         self.assertIn("opens at 9:00 on Saturdays", found[0].text)

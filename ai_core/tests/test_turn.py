@@ -5,7 +5,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine import ServerError
 from ..ai_engine.testing import failure, reply, tool_calls, unwrap_tool_result
-from .common import AiaCase
+from .common import AiaCase, perform_jobs
 
 
 @tagged("post_install", "-at_install")
@@ -22,7 +22,7 @@ class TestTurn(AiaCase):
             # Nothing ran inside the request: the provider was not called yet.
             self.assertEqual(model.requests, [])
             trap.assert_jobs_count(1, only=session._aia_job_run_turn)
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         model.assert_complete()
         session.invalidate_recordset()
         self.assertEqual(session.state, "done")
@@ -77,14 +77,14 @@ class TestTurn(AiaCase):
         self.assertEqual(session.state, "waiting_approval")
         approval = session.approval_ids
         self.assertEqual((approval.state, approval.approver_id), ("pending", self.operator))
-        self.assertTrue(approval.activity_id and approval.activity_id.user_id == self.operator)
+        self.assertEqual(approval.with_user(self.operator).activity_ids.user_id, self.operator)
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Approved Ltd")]))
 
         model.then(reply("Created Approved Ltd."))
         with trap_jobs() as trap:
             approval.with_user(self.operator).action_approve()
             trap.assert_jobs_count(1, only=session._aia_job_resume)
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session.invalidate_recordset()
         partner = self.env["res.partner"].search([("name", "=", "Approved Ltd")])
         self.assertEqual(len(partner), 1)
@@ -103,7 +103,7 @@ class TestTurn(AiaCase):
         model.then(reply("Understood."))
         with trap_jobs() as trap:
             session.approval_ids.with_user(self.user).action_reject("not needed")
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session.invalidate_recordset()
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Nope Ltd")]))
         told = model.requests[-1].messages[-1].tool_results[0]
@@ -138,7 +138,7 @@ class TestTurn(AiaCase):
         with trap_jobs() as trap:
             session.post_message("queued before the switch")
             self.env["ir.config_parameter"].set_param("aia.agents_enabled", "False")
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session.invalidate_recordset()
         self.assertEqual(session.state, "error")
         self.assertIn("temporarily unavailable", session.error_message)
@@ -175,7 +175,7 @@ class TestTurn(AiaCase):
         self.script(reply("Hi!"))
         with trap_jobs() as trap:
             session_id = self.env["aia.session"].with_user(self.user).start("assistant", "Hello")
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         session = self.env["aia.session"].browse(session_id)
         self.assertEqual((session.user_id, session.state, session.last_text), (self.user, "done", "Hi!"))
 
@@ -208,7 +208,7 @@ class TestTurn(AiaCase):
         with trap_jobs() as trap:
             session.post_message("Create Q Ltd")
             self.assertEqual(trap.calls[0].properties["channel"], "root.aia.automation")
-            trap.perform_enqueued_jobs()
+            perform_jobs(self, trap)
         model.then(reply("Created."))
         with trap_jobs() as trap:
             session.approval_ids.with_user(self.user).action_approve()

@@ -220,6 +220,8 @@ test("an action waiting for approval is approved from its card", async () => {
                 arguments: {model: "res.partner", values: {name: "Approved Ltd"}},
                 preview: "Create res.partner {'name': 'Approved Ltd'}",
                 state: "pending",
+                approver: "Mitchell Admin",
+                can_decide: true,
             },
         ],
     });
@@ -276,6 +278,8 @@ test("a pending action is rejected with a reason", async () => {
                     arguments: {},
                     preview: "Delete",
                     state: "pending",
+                    approver: "Mitchell Admin",
+                    can_decide: true,
                 },
             ],
         })
@@ -291,6 +295,41 @@ test("a pending action is rejected with a reason", async () => {
     await contains(".o_aia_reject").click();
     expect.verifySteps([`action_reject [[32],"Acme is a customer"]`]);
     expect(".o_aia_approval_state").toHaveText("Rejected");
+});
+
+test("a pending action someone else decides on offers no buttons", async () => {
+    mockBootstrap([
+        {id: 9, name: "Pay Acme", state: "waiting_approval", agent_name: "Finance", write_date: false},
+    ]);
+    onRpc("aia.session", "chat_data", () =>
+        chatData({
+            id: 9,
+            name: "Pay Acme",
+            state: "waiting_approval",
+            messages: [
+                {id: 1, role: "user", text: "Pay Acme", tool_calls: []},
+                {id: 2, role: "assistant", text: "", tool_calls: [{id: "call_4", name: "orm_write"}]},
+            ],
+            approvals: [
+                {
+                    id: 33,
+                    call_id: "call_4",
+                    name: "orm.write",
+                    arguments: {},
+                    preview: "Pay",
+                    state: "pending",
+                    approver: "Marc Demo",
+                    can_decide: false,
+                },
+            ],
+        })
+    );
+    await openChat();
+    await contains(".o_aia_session_item[data-session-id='9']").click();
+    await waitFor(".o_aia_approval_waiting");
+    expect(".o_aia_approval_waiting").toHaveText("This action waits for the decision of Marc Demo.");
+    expect(".o_aia_approve").toHaveCount(0);
+    expect(".o_aia_reject").toHaveCount(0);
 });
 
 test("an error event shows the error state with its message", async () => {
