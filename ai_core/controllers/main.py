@@ -4,6 +4,9 @@ A chat request runs its turn inside the request, bounded by the agent's turn dea
 default). The user's message is saved and committed before the provider is called, so a provider
 outage loses nothing. The streaming variant runs the turn while the response streams, on a
 cursor of its own: the request's cursor is closed as soon as the controller returns.
+
+Outside clients are kept in check at the door (:func:`api_endpoint`): failed authentications are
+throttled per client address, and requests per user.
 """
 
 import functools
@@ -32,6 +35,9 @@ _logger = logging.getLogger(__name__)
 RATE_LIMIT_PARAM = "aia.api_rate_limit_per_minute"
 DEFAULT_RATE_LIMIT = 60
 RATE_WINDOW = 60.0
+# Failed authentications (a key that is not valid) allowed per client address and minute.
+AUTH_FAILURES_PARAM = "aia.api_auth_failures_per_minute"
+DEFAULT_AUTH_FAILURES = 10
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 BUSY_STATES = ("running", "waiting_approval")
@@ -61,6 +67,9 @@ class SlidingWindowLimiter:
     Kept in this process: with several Odoo workers each one counts its own requests.
     """
 
+    # Past this many keys, the keys with no hit left in the window are forgotten.
+    max_keys = 10_000
+
     def __init__(self, window=RATE_WINDOW):
         self.window = window
         self._hits = {}
@@ -70,13 +79,39 @@ class SlidingWindowLimiter:
         """Count a request; returns 0 when it is allowed, else the seconds until it would be."""
         now = time.monotonic() if now is None else now
         with self._lock:
-            hits = self._hits.setdefault(key, deque())
-            while hits and hits[0] <= now - self.window:
-                hits.popleft()
-            if len(hits) >= limit:
-                return hits[0] + self.window - now
-            hits.append(now)
+            wait = self._wait(key, limit, now)
+            if not wait:
+                self._record(key, now)
+            return wait
+
+    def wait(self, key, limit, now=None):
+        """The seconds until ``key`` may be counted again (0 when it may now); counts nothing."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            return self._wait(key, limit, now)
+
+    def record(self, key, now=None):
+        """Count one hit of ``key``."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            self._record(key, now)
+
+    def _wait(self, key, limit, now):
+        hits = self._hits.get(key)
+        if not hits:
             return 0.0
+        while hits and hits[0] <= now - self.window:
+            hits.popleft()
+        if not hits:
+            del self._hits[key]
+            return 0.0
+        return hits[0] + self.window - now if len(hits) >= limit else 0.0
+
+    def _record(self, key, now):
+        if len(self._hits) >= self.max_keys and key not in self._hits:
+            for stale in [k for k, hits in self._hits.items() if hits[-1] <= now - self.window]:
+                del self._hits[stale]
+        self._hits.setdefault(key, deque()).append(now)
 
     def reset(self):
         with self._lock:
@@ -84,6 +119,8 @@ class SlidingWindowLimiter:
 
 
 RATE_LIMITER = SlidingWindowLimiter()
+# Keyed by database and client address; only failed authentications are counted.
+AUTH_FAILURES = SlidingWindowLimiter()
 
 
 class _Call:
@@ -179,11 +216,33 @@ def _presented_key():
     return headers.get("X-API-Key", "").strip() or None
 
 
+def _int_param(name, default):
+    try:
+        return int(request.env["ir.config_parameter"].sudo().get_param(name, default))
+    except ValueError:
+        return default
+
+
 def _authenticate(call):
     key = _presented_key()
+    # The client's address as Odoo sees it: behind a reverse proxy, proxy_mode decides whether
+    # X-Forwarded-For is believed (a client's own header is not, without it).
+    client = (request.env.cr.dbname, request.httprequest.remote_addr)
+    max_failures = _int_param(AUTH_FAILURES_PARAM, DEFAULT_AUTH_FAILURES)
+    # Checked before the key, and for a right key too: a throttled client learns nothing.
+    wait = max_failures > 0 and AUTH_FAILURES.wait(client, max_failures)
+    if wait:
+        raise ApiError(
+            429,
+            "auth_throttled",
+            f"Too many failed authentications from this address: retry in {math.ceil(wait)} s.",
+            retry_after=wait,
+        )
     # Odoo's own API keys: global ones (no scope) or scoped "rpc", as for JSON-2.
     uid = key and request.env["res.users.apikeys"]._check_credentials(scope="rpc", key=key)
     if not uid:
+        if key and max_failures > 0:
+            AUTH_FAILURES.record(client)  # a request without a key tries none
         raise ApiError(
             401,
             "unauthorized",
@@ -197,10 +256,7 @@ def _authenticate(call):
 
 def _check_rate_limit():
     env = request.env
-    try:
-        limit = int(env["ir.config_parameter"].sudo().get_param(RATE_LIMIT_PARAM, DEFAULT_RATE_LIMIT))
-    except ValueError:
-        limit = DEFAULT_RATE_LIMIT
+    limit = _int_param(RATE_LIMIT_PARAM, DEFAULT_RATE_LIMIT)
     if limit <= 0:
         return
     wait = RATE_LIMITER.hit((env.cr.dbname, env.uid), limit)

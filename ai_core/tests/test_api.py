@@ -1,17 +1,19 @@
 import json
 import logging
 from datetime import datetime, timedelta
+from unittest.mock import patch
 
 from prometheus_client.parser import text_string_to_metric_families
 
 from odoo import http
 from odoo.exceptions import UserError
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import config
 
 from ..ai_engine import ServerError
 from ..ai_engine.fake_servers import FakeAnthropicServer
 from ..ai_engine.testing import chunked, reply, tool_calls
-from ..controllers.main import RATE_LIMITER, _Call, _event_stream
+from ..controllers.main import AUTH_FAILURES, RATE_LIMITER, _Call, _event_stream
 from .common import AiaCase
 
 CHAT = "/aia/v1/agents/assistant/chat"
@@ -76,9 +78,10 @@ class TestApi(AiaCase, HttpCase):
 
     def setUp(self):
         super().setUp()
-        # The limiter lives in the process: every test starts with a fresh window.
-        RATE_LIMITER.reset()
-        self.addCleanup(RATE_LIMITER.reset)
+        # The limiters live in the process: every test starts with fresh windows.
+        for limiter in (RATE_LIMITER, AUTH_FAILURES):
+            limiter.reset()
+            self.addCleanup(limiter.reset)
 
     def call(self, path, body=None, key=None, header="Authorization", headers=None, method=None):
         headers = dict(headers or {})
@@ -111,6 +114,48 @@ class TestApi(AiaCase, HttpCase):
         # A refused chat leaves nothing behind.
         self.assertEqual(self.call(CHAT, {"message": "hi"}, key="0" * 40).status_code, 401)
         self.assertFalse(self.sessions_of(self.user))
+
+    def test_failed_authentications_are_throttled_per_client_address(self):
+        self.env["ir.config_parameter"].set_param("aia.api_auth_failures_per_minute", "3")
+        # Successful calls do not count.
+        for _attempt in range(4):
+            self.assertEqual(self.call(EXECUTIONS, key=self.key).status_code, 200)
+        for attempt in range(3):
+            self.assertEqual(self.call(EXECUTIONS, key=f"guess-{attempt}").status_code, 401)
+        response = self.call(EXECUTIONS, key="guess-3")
+        self.assertEqual(response.status_code, 429, response.text)
+        self.assertEqual(response.json()["error"]["code"], "auth_throttled")
+        self.assertTrue(1 <= int(response.headers["Retry-After"]) <= 60)
+        # The right key waits too: a throttled client cannot tell a good guess.
+        response = self.call(CHAT, {"message": "hi"}, key=self.key)
+        self.assertEqual(response.status_code, 429)
+        self.assertEqual(response.json()["error"]["code"], "auth_throttled")
+        self.assertFalse(self.sessions_of(self.user))
+        # Without proxy_mode a client's own X-Forwarded-For is no other address.
+        forwarded = {"X-Forwarded-For": "198.51.100.7", "X-Forwarded-Host": "erp.example.com"}
+        self.assertEqual(self.call(EXECUTIONS, key=self.key, headers=forwarded).status_code, 429)
+        # Every failure counts, whichever header carried the key.
+        AUTH_FAILURES.reset()
+        self.env["ir.config_parameter"].set_param("aia.api_auth_failures_per_minute", "1")
+        self.assertEqual(self.call(EXECUTIONS, key="guess-4", header="X-API-Key").status_code, 401)
+        self.assertEqual(self.call(EXECUTIONS, key=self.key, header="X-API-Key").status_code, 429)
+        # 0 switches the throttle off.
+        self.env["ir.config_parameter"].set_param("aia.api_auth_failures_per_minute", "0")
+        self.assertEqual(self.call(EXECUTIONS, key=self.key).status_code, 200)
+
+    def test_behind_a_proxy_failed_authentications_are_throttled_per_forwarded_address(self):
+        self.env["ir.config_parameter"].set_param("aia.api_auth_failures_per_minute", "2")
+        client = {"X-Forwarded-For": "203.0.113.7", "X-Forwarded-Host": "erp.example.com"}
+        other = {"X-Forwarded-For": "203.0.113.8", "X-Forwarded-Host": "erp.example.com"}
+        with patch.dict(config.options, {"proxy_mode": True}):
+            for attempt in range(2):
+                self.assertEqual(
+                    self.call(EXECUTIONS, key=f"guess-{attempt}", headers=client).status_code, 401
+                )
+            self.assertEqual(self.call(EXECUTIONS, key="guess-2", headers=client).status_code, 429)
+            self.assertEqual(self.call(EXECUTIONS, key=self.key, headers=client).status_code, 429)
+            # The proxy's other clients are not locked out.
+            self.assertEqual(self.call(EXECUTIONS, key=self.key, headers=other).status_code, 200)
 
     # === CHAT === #
 
