@@ -6,7 +6,8 @@ outage loses nothing. The streaming variant runs the turn while the response str
 cursor of its own: the request's cursor is closed as soon as the controller returns.
 
 Outside clients are kept in check at the door (:func:`api_endpoint`): failed authentications are
-throttled per client address, and requests per user.
+throttled per client address, requests per user, and in-request turns are capped per user across
+every worker.
 """
 
 import functools
@@ -21,8 +22,9 @@ from collections import deque
 from decimal import Decimal
 
 from psycopg2.errors import ReadOnlySqlTransaction
+from psycopg2.extensions import ISOLATION_LEVEL_READ_COMMITTED
 
-from odoo import api, http
+from odoo import api, http, sql_db
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 from odoo.tools.json import json_default
@@ -38,6 +40,15 @@ RATE_WINDOW = 60.0
 # Failed authentications (a key that is not valid) allowed per client address and minute.
 AUTH_FAILURES_PARAM = "aia.api_auth_failures_per_minute"
 DEFAULT_AUTH_FAILURES = 10
+# Turns a user may run inside requests at once, over every worker of the server.
+CONCURRENT_TURNS_PARAM = "aia.api_max_concurrent_turns"
+DEFAULT_CONCURRENT_TURNS = 2
+MAX_CONCURRENT_TURNS = 100
+# Retry-After of a turn refused because the user's other turns hold every slot.
+TURN_SLOT_RETRY_AFTER = 5
+# pg_try_advisory_xact_lock(TURN_LOCK_SPACE + slot, uid): the slots of in-request turns. The
+# two-key advisory lock space does not overlap the one-key space queue_job and others use.
+TURN_LOCK_SPACE = 0x41494100
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 BUSY_STATES = ("running", "waiting_approval")
@@ -121,6 +132,49 @@ class SlidingWindowLimiter:
 RATE_LIMITER = SlidingWindowLimiter()
 # Keyed by database and client address; only failed authentications are counted.
 AUTH_FAILURES = SlidingWindowLimiter()
+
+
+class _TurnSlot:
+    """One of the slots of a user's in-request turns, held until :meth:`release`.
+
+    A slot is a PostgreSQL advisory lock taken in a transaction of a connection of its own, so
+    that it counts the turns of every worker process and thread, and a worker that dies frees
+    its slot with its connection. The transaction runs in READ COMMITTED: it holds no snapshot
+    while it waits. Releasing twice is harmless.
+    """
+
+    def __init__(self, cr=None):
+        self._cr = cr  # None: a slot of uncapped turns, nothing to release
+
+    @classmethod
+    def take(cls, dbname, uid, count):
+        """A free slot of the ``count`` slots of user ``uid``, or None when they are all taken."""
+        cr = sql_db.db_connect(dbname).cursor()
+        try:
+            cr.connection.set_isolation_level(ISOLATION_LEVEL_READ_COMMITTED)
+            for slot in range(count):
+                cr.execute("SELECT pg_try_advisory_xact_lock(%s, %s)", (TURN_LOCK_SPACE + slot, uid))
+                if cr.fetchone()[0]:
+                    return cls(cr)
+        except BaseException:
+            cr.close()
+            raise
+        cr.close()
+        return None
+
+    def release(self):
+        cr, self._cr = self._cr, None
+        if cr is not None:
+            try:
+                cr.close()  # rolls back: the lock goes with the transaction
+            except Exception:
+                _logger.warning("aia.api: closing a turn slot failed", exc_info=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.release()
 
 
 class _Call:
@@ -252,6 +306,29 @@ def _authenticate(call):
     request.update_env(user=uid)
     request.update_context(**request.env.user.context_get())
     call.user_id, call.company_id = uid, request.env.company.id
+
+
+def _turn_slot():
+    """Take one of the user's in-request turn slots; raises 429 when their turns hold them all.
+
+    Returns the slot, to release when the turn ends (also a context manager).
+    """
+    env = request.env
+    count = min(_int_param(CONCURRENT_TURNS_PARAM, DEFAULT_CONCURRENT_TURNS), MAX_CONCURRENT_TURNS)
+    if count <= 0:
+        return _TurnSlot()
+    slot = _TurnSlot.take(env.cr.dbname, env.uid, count)
+    if slot is None:
+        raise ApiError(
+            429,
+            "too_many_turns",
+            env._(
+                "You already have %(count)s turns running through the API: wait for one to end.",
+                count=count,
+            ),
+            retry_after=TURN_SLOT_RETRY_AFTER,
+        )
+    return slot
 
 
 def _check_rate_limit():
@@ -430,11 +507,12 @@ def _sse(event):
     return f"event: {event.type}\ndata: {data}\n\n".encode()
 
 
-def _event_stream(registry, uid, context, session_id, message_id, call):
+def _event_stream(registry, uid, context, session_id, message_id, call, slot=None):
     """Run the turn while streaming its events; ends with ``done``.
 
     Runs after the controller returned, outside the request: it opens its own cursor (committed
-    at the end, and at each checkpoint of the turn) and runs as the API key's user.
+    at the end, and at each checkpoint of the turn) and runs as the API key's user. The turn's
+    ``slot`` is released when the turn ends, however it ends.
     """
     status = 200
     try:
@@ -464,6 +542,8 @@ def _event_stream(registry, uid, context, session_id, message_id, call):
         yield _sse(Error("internal_error", f"Internal error; quote request id {call.request_id}."))
         yield _sse(Done("error"))
     finally:
+        if slot is not None:
+            slot.release()
         call.finish(status)
 
 
@@ -519,10 +599,11 @@ class AiaApi(http.Controller):
     @api_endpoint("chat")
     def chat(self, call, code, **kwargs):
         """Run one turn in the request and answer with its outcome as JSON."""
-        session, message = _open_turn(call, code)
-        outcome = _TurnOutcome()
-        for event in session._aia_run_turn(user_message=message):
-            outcome.add(event)
+        with _turn_slot():
+            session, message = _open_turn(call, code)
+            outcome = _TurnOutcome()
+            for event in session._aia_run_turn(user_message=message):
+                outcome.add(event)
         session.invalidate_recordset()
         outcome.end_from(session)
         status, retry_after = outcome.status()
@@ -554,17 +635,29 @@ class AiaApi(http.Controller):
     @api_endpoint("chat_stream")
     def chat_stream(self, call, code, **kwargs):
         """Server-sent events: each engine event as ``event: <type>`` / ``data: <json>``."""
-        session, message = _open_turn(call, code)
-        env = request.env
-        stream = _event_stream(env.registry, env.uid, dict(env.context), session.id, message.id, call)
+        slot = _turn_slot()
+        try:
+            session, message = _open_turn(call, code)
+            env = request.env
+            stream = _event_stream(
+                env.registry, env.uid, dict(env.context), session.id, message.id, call, slot=slot
+            )
+            headers = {
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",  # nginx: pass events through at once
+                "X-Request-Id": call.request_id,
+                "X-Aia-Session-Id": str(session.id),
+            }
+            response = http.Response(
+                stream, status=200, mimetype="text/event-stream", headers=list(headers.items())
+            )
+            # Closing the response frees the slot, even when the stream was never read.
+            response.call_on_close(slot.release)
+        except BaseException:
+            slot.release()
+            raise
         call.deferred = True
-        headers = {
-            "Cache-Control": "no-store",
-            "X-Accel-Buffering": "no",  # nginx: pass events through at once
-            "X-Request-Id": call.request_id,
-            "X-Aia-Session-Id": str(session.id),
-        }
-        return http.Response(stream, status=200, mimetype="text/event-stream", headers=list(headers.items()))
+        return response
 
     @http.route(
         "/aia/v1/agents/<string:code>/executions",
