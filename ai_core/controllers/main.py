@@ -7,7 +7,7 @@ cursor of its own: the request's cursor is closed as soon as the controller retu
 
 Outside clients are kept in check at the door (:func:`api_endpoint`): failed authentications are
 throttled per client address, requests per user, and in-request turns are capped per user across
-every worker.
+every worker. Browser apps of the origins an administrator lists may call the API (CORS).
 """
 
 import functools
@@ -49,6 +49,12 @@ TURN_SLOT_RETRY_AFTER = 5
 # pg_try_advisory_xact_lock(TURN_LOCK_SPACE + slot, uid): the slots of in-request turns. The
 # two-key advisory lock space does not overlap the one-key space queue_job and others use.
 TURN_LOCK_SPACE = 0x41494100
+# Origins whose browser apps may call the API: exact origins, comma-separated; none by default.
+CORS_ORIGINS_PARAM = "aia.api_cors_origins"
+CORS_METHODS = "GET, POST, OPTIONS"
+CORS_HEADERS = "Authorization, X-API-Key, Content-Type, X-Request-Id, X-Odoo-Database"
+CORS_EXPOSE_HEADERS = "Retry-After, X-Request-Id, X-Aia-Session-Id, WWW-Authenticate"
+CORS_MAX_AGE = 600
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 BUSY_STATES = ("running", "waiting_approval")
@@ -209,25 +215,34 @@ class _Call:
 
 
 def api_endpoint(endpoint, *, authenticated=True, rate_limited=True, kill_switch=True, group=None):
-    """Wrap a route of the API: API key, group, rate limit, kill switch, errors as JSON, metrics
-    and one log line. The route receives the :class:`_Call` after ``self``."""
+    """Wrap a route of the API: CORS, API key, group, rate limit, kill switch, errors as JSON,
+    metrics and one log line. The route receives the :class:`_Call` after ``self``."""
 
     def decorator(func):
         @functools.wraps(func)
         def wrapper(self, *args, **kwargs):
             call = _Call(endpoint, _request_id())
+            origin = None
             try:
-                if authenticated:
-                    _authenticate(call)
-                if group and not request.env.user.has_group(group):
-                    raise ApiError(403, "forbidden", request.env._("This API key may not use this endpoint."))
-                if rate_limited:
-                    _check_rate_limit()
-                if kill_switch and not request.env["aia.session"]._aia_enabled():
-                    raise ApiError(
-                        503, "agents_disabled", request.env._("AI agents are temporarily unavailable.")
-                    )
-                response = func(self, call, *args, **kwargs)
+                # Read first: even an error answer must reach the browser app that asked.
+                origin = _allowed_origin()
+                if request.httprequest.method == "OPTIONS":
+                    # A CORS preflight: browsers send it without the key, it never needs one.
+                    response = _preflight(call, origin)
+                else:
+                    if authenticated:
+                        _authenticate(call)
+                    if group and not request.env.user.has_group(group):
+                        raise ApiError(
+                            403, "forbidden", request.env._("This API key may not use this endpoint.")
+                        )
+                    if rate_limited:
+                        _check_rate_limit()
+                    if kill_switch and not request.env["aia.session"]._aia_enabled():
+                        raise ApiError(
+                            503, "agents_disabled", request.env._("AI agents are temporarily unavailable.")
+                        )
+                    response = func(self, call, *args, **kwargs)
             except ApiError as exc:
                 response = _error_response(call, exc)
             except AccessError as exc:
@@ -244,6 +259,7 @@ def api_endpoint(endpoint, *, authenticated=True, rate_limited=True, kill_switch
                     500, "internal_error", f"Internal error; quote request id {call.request_id}."
                 )
                 response = _error_response(call, error)
+            _cors_headers(response, origin)
             metrics.observe_request(endpoint, response.status_code)
             if not call.deferred:
                 call.finish(response.status_code)
@@ -306,6 +322,42 @@ def _authenticate(call):
     request.update_env(user=uid)
     request.update_context(**request.env.user.context_get())
     call.user_id, call.company_id = uid, request.env.company.id
+
+
+def _allowed_origin():
+    """The request's ``Origin`` when it is one of the allowed origins, else None."""
+    origin = request.httprequest.headers.get("Origin", "").strip().lower()
+    if not origin or origin == "null":
+        return None
+    allowed = request.env["ir.config_parameter"].sudo().get_param(CORS_ORIGINS_PARAM) or ""
+    origins = {entry.strip().rstrip("/").lower() for entry in allowed.split(",")}
+    return origin if origin in origins - {"", "*", "null"} else None
+
+
+def _preflight(call, origin):
+    if not origin:
+        raise ApiError(
+            403,
+            "origin_not_allowed",
+            f"This origin may not call the API from a browser (system parameter {CORS_ORIGINS_PARAM}).",
+        )
+    headers = {
+        "Access-Control-Allow-Methods": CORS_METHODS,
+        "Access-Control-Allow-Headers": CORS_HEADERS,
+        "Access-Control-Max-Age": str(CORS_MAX_AGE),
+        "X-Request-Id": call.request_id,
+    }
+    return request.make_response("", headers=list(headers.items()), status=204)
+
+
+def _cors_headers(response, origin):
+    """The answer varies with ``Origin``; an allowed origin's app may read it (with no cookies:
+    the API key is a header, so credentials are never allowed)."""
+    vary = response.headers.get("Vary")
+    response.headers["Vary"] = f"{vary}, Origin" if vary else "Origin"
+    if origin:
+        response.headers["Access-Control-Allow-Origin"] = origin
+        response.headers["Access-Control-Expose-Headers"] = CORS_EXPOSE_HEADERS
 
 
 def _turn_slot():

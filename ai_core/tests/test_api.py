@@ -210,6 +210,91 @@ class TestApi(AiaCase, HttpCase):
             # The proxy's other clients are not locked out.
             self.assertEqual(self.call(EXECUTIONS, key=self.key, headers=other).status_code, 200)
 
+    # === CORS === #
+
+    def test_cors_preflight_of_an_allowed_origin_needs_no_key(self):
+        self.env["ir.config_parameter"].set_param(
+            "aia.api_cors_origins", "https://app.example.com, https://other.example.com/"
+        )
+        preflight = {
+            "Origin": "https://app.example.com",
+            "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization, content-type",
+        }
+        for path in (CHAT, STREAM, EXECUTIONS, "/aia/v1/readyz"):
+            with self.subTest(path=path):
+                response = self.call(path, headers=preflight, method="OPTIONS")
+                self.assertEqual(response.status_code, 204, response.text)
+                headers = response.headers
+                self.assertEqual(headers["Access-Control-Allow-Origin"], "https://app.example.com")
+                self.assertNotIn("Access-Control-Allow-Credentials", headers)
+                self.assertIn("POST", headers["Access-Control-Allow-Methods"])
+                allowed = {
+                    name.strip().lower() for name in headers["Access-Control-Allow-Headers"].split(",")
+                }
+                self.assertLessEqual({"authorization", "x-api-key", "content-type"}, allowed)
+                self.assertGreater(int(headers["Access-Control-Max-Age"]), 0)
+                self.assertIn("Origin", headers["Vary"])
+        # Each listed origin gets its own name back.
+        response = self.call(
+            CHAT, headers={**preflight, "Origin": "https://other.example.com"}, method="OPTIONS"
+        )
+        self.assertEqual(response.headers["Access-Control-Allow-Origin"], "https://other.example.com")
+        # A preflight creates nothing and is not a failed authentication.
+        self.assertFalse(self.sessions_of(self.user))
+        self.assertEqual(AUTH_FAILURES.wait((self.env.cr.dbname, "127.0.0.1"), 1), 0)
+
+    def test_cors_answers_carry_the_allowed_origin_only(self):
+        self.env["ir.config_parameter"].set_param("aia.api_cors_origins", "https://app.example.com")
+        self.script(reply("Hello."))
+        allowed = {"Origin": "https://app.example.com"}
+        response = self.call(EXECUTIONS, key=self.key, headers=allowed)
+        self.assertEqual(response.status_code, 200)
+        self.assertEqual(response.headers["Access-Control-Allow-Origin"], "https://app.example.com")
+        self.assertIn("Origin", response.headers["Vary"])
+        self.assertIn("Retry-After", response.headers["Access-Control-Expose-Headers"])
+        # Errors too, so that the app can read them; and the stream.
+        response = self.call(EXECUTIONS, headers=allowed)
+        self.assertEqual(response.status_code, 401)
+        self.assertEqual(response.headers["Access-Control-Allow-Origin"], "https://app.example.com")
+        response = self.call(STREAM, {"message": "Hi"}, key=self.key, headers=allowed)
+        self.assertEqual(response.headers["Access-Control-Allow-Origin"], "https://app.example.com")
+
+        # Another origin, a look-alike, "null" or a wildcard entry get no CORS header at all,
+        # and their preflight is refused.
+        self.env["ir.config_parameter"].set_param("aia.api_cors_origins", "https://app.example.com, *, null")
+        for origin in (
+            "https://evil.example.com",
+            "https://app.example.com.evil.com",
+            "http://app.example.com",
+            "null",
+        ):
+            with self.subTest(origin=origin):
+                response = self.call(EXECUTIONS, key=self.key, headers={"Origin": origin})
+                self.assertEqual(response.status_code, 200)
+                self.assertFalse(
+                    [name for name in response.headers if name.lower().startswith("access-control-")]
+                )
+                response = self.call(
+                    CHAT,
+                    headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+                    method="OPTIONS",
+                )
+                self.assertEqual(response.status_code, 403)
+                self.assertEqual(response.json()["error"]["code"], "origin_not_allowed")
+                self.assertFalse(
+                    [name for name in response.headers if name.lower().startswith("access-control-")]
+                )
+
+    def test_cors_allows_no_origin_by_default(self):
+        self.assertFalse(self.env["ir.config_parameter"].get_param("aia.api_cors_origins"))
+        origin = {"Origin": "https://app.example.com", "Access-Control-Request-Method": "POST"}
+        response = self.call(CHAT, headers=origin, method="OPTIONS")
+        self.assertEqual(response.status_code, 403)
+        self.assertNotIn("Access-Control-Allow-Origin", response.headers)
+        response = self.call(EXECUTIONS, key=self.key, headers=origin)
+        self.assertNotIn("Access-Control-Allow-Origin", response.headers)
+
     # === CONCURRENT TURNS === #
 
     def test_a_user_runs_at_most_the_cap_of_turns_in_requests_at_once(self):
