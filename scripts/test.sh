@@ -40,7 +40,11 @@ set +e
 "$PYTHON" -m pytest -p no:odoo -p no:cacheprovider "$@" | tee "$pure_log"
 status=${PIPESTATUS[0]}
 set -e
-count() { grep -Eo "[0-9]+ $1" <<<"$2" | head -1 | cut -d' ' -f1 || true; }
+count() {
+    local n
+    n=$(grep -Eo "[0-9]+ $1" <<<"$2" | head -1 | cut -d' ' -f1 || true)
+    echo "${n:-0}"
+}
 summary=$(grep -E "^=+ .*(passed|failed|error).* in [0-9.]+s" "$pure_log" | tail -1 || true)
 rm -f "$pure_log"
 pure_passed=$(count passed "$summary")
