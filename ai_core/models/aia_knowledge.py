@@ -8,7 +8,7 @@ import threading
 import time
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import config, html2plaintext, str2bool
 from odoo.tools.safe_eval import safe_eval
 
@@ -158,6 +158,20 @@ class AiaKnowledgeBase(models.Model):
                     )
                 )
 
+    @api.model
+    def _aia_check_qdrant_url(self, vals):
+        """A Qdrant server's URL is infrastructure, like a provider's base URL: only administrators
+        choose where the server connects to (a manager could otherwise point it at any internal
+        service). A URL an administrator already set on a base may be reused."""
+        url = vals.get("qdrant_url")
+        if not url or self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        known = self.sudo().search_count([("qdrant_url", "=", url)], limit=1)
+        if not known:
+            raise AccessError(
+                self.env._("Only administrators set a new Qdrant server URL (%(url)s).", url=url)
+            )
+
     @api.constrains("vector_store", "qdrant_url")
     def _check_store(self):
         for base in self:
@@ -211,9 +225,12 @@ class AiaKnowledgeBase(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        for vals in vals_list:
+            self._aia_check_qdrant_url(vals)
         return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
 
     def write(self, vals):
+        self._aia_check_qdrant_url(vals)
         vals = self._aia_encrypt_vals(vals)
         moved = {"embedding_model", "vector_store", "qdrant_url", "chunk_size", "chunk_overlap"} & set(vals)
         old_stores = {}

@@ -3,6 +3,7 @@ import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from odoo.exceptions import AccessError
 from odoo.tests import TransactionCase, new_test_user, tagged
 from odoo.tools import config
 
@@ -211,3 +212,34 @@ class TestWebPageAddresses(KnowledgeCase):
         self.assertEqual((document.state, document.file_format), ("ready", "html"), document.error_message)
         self.assertEqual(lookups, ["rebind.example"])
         self.assertEqual(self.server.hits, ["/page"])
+
+
+@tagged("post_install", "-at_install")
+class TestQdrantServerUrl(KnowledgeCase):
+    """The Qdrant client connects by itself, outside the outbound fetch: where it connects is an
+    administrator's choice, like a provider's base URL."""
+
+    def test_only_administrators_point_a_base_at_a_new_qdrant_server(self):
+        manager = new_test_user(
+            self.env,
+            "aia_kb_manager_q",
+            groups="base.group_user,ai_core.group_aia_manager",
+            company_id=self.company.id,
+            company_ids=[(6, 0, self.company.ids)],
+        )
+        internal = "http://127.0.0.1:6333"
+        with self.assertRaises(AccessError):
+            self.env["aia.knowledge.base"].with_user(manager).create(
+                {"name": "Internal", "vector_store": "qdrant_server", "qdrant_url": internal}
+            )
+        base = self.make_base()
+        with self.assertRaises(AccessError):
+            base.with_user(manager).write({"vector_store": "qdrant_server", "qdrant_url": internal})
+        # An administrator sets it; a manager may then reuse that server for another base.
+        base.write({"vector_store": "qdrant_server", "qdrant_url": internal})
+        other = (
+            self.env["aia.knowledge.base"]
+            .with_user(manager)
+            .create({"name": "Reuses it", "vector_store": "qdrant_server", "qdrant_url": internal})
+        )
+        self.assertEqual(other.qdrant_url, internal)
