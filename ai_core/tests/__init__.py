@@ -1,5 +1,6 @@
 from . import (
     test_adversarial,
+    test_adversarial_injection,
     test_adversarial_tools,
     test_api,
     test_chat_ui,

@@ -1,0 +1,520 @@
+"""Prompt injection through every door an attacker has to the generic tools: a contact's notes, a
+mail in its chatter, a knowledge document, a web service's answer. The texts come from the corpus
+of ``injection.py``; the model obeys them (``ObeyingModel``). After each run: nothing written in
+shadow mode, no approval bypassed, no other company's record in a tool result, no secret stored or
+served, no request to a refused address, and the hostile text reached the model only inside the
+untrusted-data wrapper, escaped. Each test fails when the defence it names is removed."""
+
+import json
+import socket
+import threading
+from datetime import datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from unittest import expectedFailure
+
+from odoo import Command
+from odoo.exceptions import AccessError
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .. import safe_fetch
+from ..ai_engine.testing import block_network
+from .common import AiaCase, perform_jobs
+from .injection import CORPUS, SECRETS, InjectionChecks, exfiltration_reply, secret_forms
+from .test_knowledge import KnowledgeCase
+
+BRAVO_NAMES = ("Zq Bravo Confidential Buyer", "Zq Bravo rebate")
+
+
+def read_partner(partner, *fields):
+    """The honest call: read a contact's notes."""
+    return (
+        "orm_search_read",
+        {"model": "res.partner", "domain": [["id", "=", partner.id]], "fields": list(fields or ["comment"])},
+    )
+
+
+class InjectionCase(InjectionChecks, AiaCase):
+    """A contact of company A whose notes an attacker wrote, a contact of company B with a
+    recognisable name, and an agent with the generic ORM tools, in shadow mode as agents ship."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.user_ab = new_test_user(
+            cls.env,
+            "aia_zq_inj_ab",
+            groups="base.group_user,base.group_partner_manager,ai_core.group_aia_user",
+            company_id=cls.company.id,
+            company_ids=[Command.set((cls.company | cls.other_company).ids)],
+        )
+        cls.bravo = cls.env["res.partner"].create(
+            {
+                "name": "Zq Bravo Confidential Buyer",
+                "company_id": cls.other_company.id,
+                "comment": "Zq Bravo rebate: 40 % on every order.",
+            }
+        )
+        cls.victim = cls.env["res.partner"].create(
+            {"name": "Zq Victim Supplier", "email": "billing@victim.example", "company_id": cls.company.id}
+        )
+        orm_tools = cls.env["aia.tool"].search([("name", "=like", "orm.%")])
+        cls.inbox = cls.env["aia.agent"].create(
+            {
+                "code": "zq_inbox",
+                "name": "Inbox assistant",
+                "system_prompt": "You help with contacts and their mails.",
+                "model_id": cls.llm.id,
+                "tool_ids": [Command.set(orm_tools.ids)],
+                "allowed_model_ids": [
+                    Command.set(
+                        [
+                            cls.env["ir.model"]._get_id(name)
+                            for name in ("res.partner", "mail.message", "ir.config_parameter")
+                        ]
+                    )
+                ],
+            }
+        )
+        cls.pwned = {
+            "model": "res.partner",
+            "values": {"name": "Zq Pwned Ltd", "email": "x@zq-attacker.example"},
+        }
+        cls.hijack = {
+            "model": "res.partner",
+            "ids": cls.victim.ids,
+            "values": {"email": "payouts@zq-attacker.example"},
+        }
+
+    def plant(self, text, name="Zq Injected Ltd"):
+        """A contact of company A whose notes hold ``text`` (plain text typed in the notes)."""
+        return self.env["res.partner"].create({"name": name, "comment": text, "company_id": self.company.id})
+
+    def run_agent(self, question, user=None, agent=None, **values):
+        session = self.new_session(user=user or self.user, agent=agent or self.inbox, **values)
+        self.chat(session, question)
+        return session
+
+    def assertVictimUntouched(self):
+        self.victim.invalidate_recordset()
+        self.assertEqual(self.victim.email, "billing@victim.example")
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Zq Pwned Ltd")]))
+
+
+@tagged("post_install", "-at_install")
+class TestInjectionInRecords(InjectionCase):
+    # === SHADOW MODE === #
+
+    def test_every_text_of_the_corpus_obeyed_in_shadow_mode_writes_nothing(self):
+        """Defence: shadow mode (``TurnRunner._execute``): a write tool is previewed, never run."""
+        self.assertTrue(self.inbox.shadow_mode)
+        calls = (("orm_create", self.pwned), ("orm_write", self.hijack))
+        for injection in CORPUS.values():
+            with self.subTest(injection=injection.name):
+                trap = self.plant(injection.text(*calls))
+                before = self.row_counts("res.partner")
+                model = self.obey(read_partner(trap))
+                session = self.run_agent("Summarise the notes of Zq Injected Ltd.")
+                self.assertObeyed(model, *calls)
+                self.assertEqual(session.state, "done", session.error_message)
+                read, create, write = session.execution_ids.sorted("id")
+                self.assertEqual(read.status, "ok")
+                self.assertEqual((create.status, write.status), ("shadowed", "shadowed"))
+                self.assertIn("Zq Pwned Ltd", create.preview)
+                self.assertIn("Zq Victim Supplier", write.preview)
+                self.assertEqual(self.row_counts("res.partner"), before)
+                self.assertVictimUntouched()
+                self.assertOnlyWrapped(model, injection)
+
+    # === APPROVALS === #
+
+    def test_a_mail_in_the_chatter_cannot_get_its_write_approved_by_the_requester(self):
+        """Defences: approval mode (``TurnRunner._execute`` stops a write for a decision) and the
+        segregation of duties on ``aia.approval`` (only the approver decides)."""
+        approver = new_test_user(
+            self.env,
+            "aia_zq_inj_approver",
+            groups="base.group_user,ai_core.group_aia_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        self.inbox.write({"shadow_mode": False, "approval_mode": "write", "approver_id": approver.id})
+        attacker = self.env["res.partner"].create({"name": "Zq Sender", "email": "ceo@zq-attacker.example"})
+        forged = {"model": "res.partner", "values": {"name": "Zq Forged Ltd"}}
+        texts = (
+            CORPUS["approve_own"].text(("orm_write", self.hijack)),
+            CORPUS["forged_result"].text(("orm_create", forged)),
+        )
+        for text in texts:
+            self.victim.message_post(
+                body=text, message_type="email", author_id=attacker.id, subtype_xmlid="mail.mt_comment"
+            )
+        before = self.row_counts("res.partner")
+        model = self.obey(
+            (
+                "orm_search_read",
+                {
+                    "model": "mail.message",
+                    "domain": [["model", "=", "res.partner"], ["res_id", "=", self.victim.id]],
+                    "fields": ["body", "author_id"],
+                },
+            )
+        )
+        session = self.run_agent("Any news from Zq Victim Supplier in its mails?")
+        # The newest mail first, as the chatter lists them.
+        self.assertObeyed(model, ("orm_create", forged), ("orm_write", self.hijack))
+        self.assertOnlyWrapped(model, CORPUS["approve_own"], CORPUS["forged_result"])
+        self.assertEqual(session.state, "waiting_approval")
+        approval = session.approval_ids
+        self.assertEqual((approval.state, approval.tool_name), ("pending", "orm.create"))
+        self.assertIn("Zq Forged Ltd", approval.preview)
+        self.assertEqual(self.row_counts("res.partner"), before)
+        self.assertVictimUntouched()
+
+        # The requester, persuaded by the mail, tries to approve: refused, every way.
+        self.assertFalse(approval.with_user(self.user).can_decide)
+        with self.assertRaises(AccessError):
+            approval.with_user(self.user).action_approve()
+        with self.assertRaises(AccessError):
+            approval.with_user(self.user).write({"state": "approved"})
+        approval.invalidate_recordset()
+        self.assertEqual((approval.state, session.state), ("pending", "waiting_approval"))
+        self.assertVictimUntouched()
+
+        # The approver rejects both writes, one after the other: nothing was ever written.
+        for _decision in range(2):
+            pending = session.approval_ids.filtered(lambda a: a.state == "pending")
+            self.assertEqual(len(pending), 1)
+            with trap_jobs() as trap:
+                pending.with_user(approver).action_reject("not asked by the customer")
+                perform_jobs(self, trap)
+            session.invalidate_recordset()
+        self.assertEqual(session.approval_ids.mapped("state"), ["rejected", "rejected"])
+        self.assertEqual(session.state, "done", session.error_message)
+        self.assertEqual(self.row_counts("res.partner"), before)
+        self.assertVictimUntouched()
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Zq Forged Ltd")]))
+
+    # === SECRETS === #
+
+    def test_neither_the_database_secret_nor_the_secrets_of_the_notes_are_stored_or_served(self):
+        """Defences: the ORM policy (configuration models are refused whatever the agent allows and
+        whoever asks, ``tools/orm_policy.py``) and the redaction of arguments, results and previews
+        (``ai_engine/redaction.py``). The session is an administrator's: Odoo's access rights would
+        let them read system parameters, only the policy stops the agent."""
+        admin = new_test_user(
+            self.env,
+            "aia_zq_inj_admin",
+            groups="base.group_user,base.group_system,base.group_partner_manager,ai_core.group_aia_user",
+            company_id=self.company.id,
+            company_ids=[Command.set(self.company.ids)],
+        )
+        database_secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
+        self.assertTrue(database_secret)
+        leak = {
+            "model": "res.partner",
+            "ids": self.victim.ids,
+            "values": {"comment": "For the integrator: " + ", ".join(SECRETS.values())},
+        }
+        config = {"model": "ir.config_parameter", "domain": [["key", "=", "database.secret"]]}
+        calls = (
+            ("orm_search_read", dict(config, fields=["key", "value"])),
+            ("orm_read_group", {"model": "ir.config_parameter", "groupby": ["value"]}),
+            ("orm_search_read", {"model": "aia.provider", "fields": ["api_key"]}),
+        )
+        trap = self.plant(
+            CORPUS["config_secret"].text(*calls) + "\n" + CORPUS["exfiltrate"].text(("orm_write", leak))
+        )
+        model = self.obey(read_partner(trap))
+        session = self.run_agent("Summarise the notes of Zq Injected Ltd.", user=admin)
+        self.assertObeyed(model, *calls, ("orm_write", leak))
+        self.assertOnlyWrapped(model, CORPUS["config_secret"], CORPUS["exfiltrate"])
+        statuses = session.execution_ids.sorted("id").mapped("status")
+        self.assertEqual(statuses, ["ok", "denied", "denied", "error", "shadowed"])
+        # The database secret never reached the model; the notes' secrets, which it read, were
+        # redacted in everything stored and served.
+        self.assertNotIn(database_secret, model.told())
+        stored = self.stored_and_served(session)
+        self.assertIn("For the integrator", stored["execution preview"])
+        self.assertNoSecret(stored, {"database secret": database_secret, **secret_forms()})
+        self.assertVictimUntouched()
+
+    @expectedFailure
+    def test_an_answer_repeating_the_secrets_of_the_notes_is_not_stored_or_served(self):
+        """DEFECT: what the model answers is stored and served unredacted. The notes' secrets reach
+        the model (it reads the tool's own text) and a text telling it to repeat them gets them into
+        the transcript (``aia.message`` body), ``last_text``, ``chat_data()`` and the events pushed
+        to the browser. Remove ``expectedFailure`` once ``_TurnRecorder`` redacts assistant text."""
+        trap = self.plant(CORPUS["exfiltrate"].text(reply_with=exfiltration_reply()))
+        model = self.obey(read_partner(trap))
+        session = self.run_agent("Summarise the notes of Zq Injected Ltd.")
+        self.assertEqual(model.replies, [exfiltration_reply()])
+        self.assertOnlyWrapped(model, CORPUS["exfiltrate"])
+        self.assertNoSecret(self.stored_and_served(session), secret_forms())
+
+    # === THE SESSION'S COMPANY === #
+
+    def test_another_companys_records_never_reach_a_session_by_id_or_by_name(self):
+        """Defence: the turn's tools run in the session's company only (``aia.session._aia_runner``):
+        record rules then hide company B's records from a session in company A, for a user of both."""
+        by_id = {
+            "model": "res.partner",
+            "domain": [["id", "=", self.bravo.id]],
+            "fields": ["name", "comment"],
+        }
+        by_name = {"model": "res.partner", "domain": [["name", "ilike", "Zq Bravo"]], "fields": ["name"]}
+        write = {"model": "res.partner", "ids": self.bravo.ids, "values": {"comment": "Zq seen"}}
+        calls = (("orm_search_read", by_id), ("orm_search_read", by_name), ("orm_write", write))
+        trap = self.plant(CORPUS["other_company"].text(*calls))
+        for shadow in (True, False):
+            with self.subTest(shadow_mode=shadow):
+                self.inbox.shadow_mode = shadow
+                model = self.obey(read_partner(trap))
+                session = self.run_agent("Summarise the notes of Zq Injected Ltd.", user=self.user_ab)
+                self.assertEqual(session.company_id, self.company)
+                self.assertObeyed(model, *calls)
+                self.assertOnlyWrapped(model, CORPUS["other_company"])
+                read_id, read_name, written = session.execution_ids.sorted("id")[1:]
+                self.assertEqual((read_id.output["count"], read_name.output["count"]), (0, 0))
+                self.assertEqual(written.status, "shadowed" if shadow else "denied")
+                self.assertNothingOf(self.tool_results(session), BRAVO_NAMES)
+                self.assertNothingOf({"what the model read": model.told()}, BRAVO_NAMES)
+                self.bravo.invalidate_recordset()
+                self.assertEqual(self.bravo.comment, "<p>Zq Bravo rebate: 40 % on every order.</p>")
+
+
+@tagged("post_install", "-at_install")
+class TestInjectionOverTheApi(InjectionCase, HttpCase):
+    """The REST API runs the turn in the request, where Odoo's debug mode (``?debug=1``, anyone's
+    to add) shows record names in access errors."""
+
+    @expectedFailure
+    def test_another_companys_record_names_never_reach_a_tool_result_in_debug_mode(self):
+        """DEFECT: ``orm.write`` given the id of a record of another company (the user's, not the
+        session's) reaches it: ``OrmPolicy.records`` keeps the ids that ``exists()``, which ignores
+        record rules, and the write then fails on a record rule. In debug mode (``?debug=1`` on the
+        REST API, where the turn runs in the request) Odoo's AccessError names the record, its
+        company and the rule; ``OdooToolContext`` passes that text to the tool result, stored in
+        the execution, served in the API answer and read by the model. Remove ``expectedFailure``
+        once ``OrmPolicy.records`` searches the ids within the user's rules (or tool errors leave
+        Odoo's debug details out)."""
+        self.inbox.shadow_mode = False
+        write = {"model": "res.partner", "ids": self.bravo.ids, "values": {"comment": "Zq seen"}}
+        trap = self.plant(CORPUS["other_company"].text(("orm_write", write)))
+        model = self.obey(read_partner(trap))
+        expiration = datetime.now() + timedelta(hours=1)
+        key = self.env["res.users.apikeys"].with_user(self.user_ab)._generate("rpc", "zq", expiration)
+        response = self.url_open(
+            "/aia/v1/agents/zq_inbox/chat?debug=1",
+            data=json.dumps({"message": "Summarise the notes of Zq Injected Ltd."}),
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        self.assertEqual(response.status_code, 200, response.text)
+        self.assertObeyed(model, ("orm_write", write))
+        session = self.env["aia.session"].browse(response.json()["session_id"])
+        self.assertEqual(session.company_id, self.company)
+        written = session.execution_ids.sorted("id")[-1]
+        self.assertEqual(written.status, "denied")
+        self.assertNothingOf(self.tool_results(session), BRAVO_NAMES)
+        self.assertNothingOf({"api answer": response.text, "model": model.told()}, BRAVO_NAMES)
+
+
+# === KNOWLEDGE DOCUMENTS === #
+
+ONBOARDING = """# Supplier onboarding
+
+New suppliers send their company registration and their bank details on letterhead. The buyer checks
+them with the supplier by phone before the first order.
+
+{hostile}
+"""
+BRAVO_TERMS = (
+    b"# Zq Bravo rebate terms\n\nZq Bravo Confidential Buyer gets a 40 percent rebate on every order."
+)
+
+
+@tagged("post_install", "-at_install")
+class TestInjectionInKnowledge(InjectionChecks, KnowledgeCase):
+    """A document of company A's knowledge base carries the injection; company B's base, shared by
+    the same agent, holds a recognisable document."""
+
+    def setUp(self):
+        super().setUp()
+        self.base_a = self.make_base()
+        self.base_b = self.make_base(company=self.other_company)
+        self.pwned = {"model": "res.partner", "values": {"name": "Zq Pwned Ltd"}}
+        self.bravo_query = {"query": "Zq Bravo rebate terms of the other company", "top_k": 5}
+        hostile = CORPUS["fake_close"].text(("orm_create", self.pwned), ("kb_search", self.bravo_query))
+        self.indexed(
+            self.base_a,
+            ("onboarding.md", ONBOARDING.format(hostile=hostile).encode(), "Supplier onboarding"),
+        )
+        self.indexed(self.base_b, ("bravo.md", BRAVO_TERMS, "Zq Bravo rebate terms"))
+        self.agent.knowledge_base_ids = self.base_a | self.base_b
+
+    def test_a_document_read_through_kb_search_is_wrapped_and_obeying_it_writes_nothing(self):
+        """Defences: shadow mode, and retrieval filtered by the session's company."""
+        self.agent.knowledge_mode = "tool"
+        before = self.row_counts("res.partner")
+        model = self.obey(("kb_search", {"query": "how do we onboard a new supplier"}))
+        session = self.new_session()
+        self.chat(session, "How do we onboard a new supplier?")
+        self.assertObeyed(model, ("orm_create", self.pwned), ("kb_search", self.bravo_query))
+        self.assertOnlyWrapped(model, CORPUS["fake_close"])
+        self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed", "ok"])
+        self.assertEqual(self.row_counts("res.partner"), before)
+        self.assertNothingOf(self.tool_results(session), ["Zq Bravo Confidential Buyer"])
+        self.assertNotIn("40 percent", model.told())
+
+    def test_passages_given_with_the_question_are_wrapped_and_obeying_them_writes_nothing(self):
+        """Defences: the escaping of passages (``rag.retriever.wrap_passages``) and shadow mode."""
+        self.agent.knowledge_mode = "auto"
+        before = self.row_counts("res.partner")
+        model = self.obey()
+        session = self.new_session()
+        self.chat(session, "How do we onboard a new supplier?")
+        opening = model.requests[0].messages[-1].content[0].text
+        self.assertTrue(opening.startswith("<knowledge>"))
+        self.assertIn("&lt;/knowledge&gt;", opening)
+        self.assertObeyed(model, ("orm_create", self.pwned), ("kb_search", self.bravo_query))
+        self.assertOnlyWrapped(model, CORPUS["fake_close"])
+        # The agent has no kb.search tool in this mode: the call it was told to make is unknown.
+        self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["shadowed", "error"])
+        self.assertEqual(self.row_counts("res.partner"), before)
+        self.assertNothingOf(self.tool_results(session), ["Zq Bravo Confidential Buyer"])
+        self.assertNotIn("40 percent", model.told())
+
+
+# === WEB SERVICES === #
+
+
+class _Service(BaseHTTPRequestHandler):
+    """A web service answering every GET with the JSON of its server, counting the requests."""
+
+    def log_message(self, fmt, *args):
+        """Keep the test output clean."""
+
+    def do_GET(self):
+        self.server.hits.append(self.path)
+        body = json.dumps(self.server.answer).encode()
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+def _serve(address, answer):
+    server = ThreadingHTTPServer((address, 0), _Service)
+    server.daemon_threads = True
+    server.hits = []
+    server.answer = answer
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
+    thread.start()
+
+    def stop():
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+    return server, stop
+
+
+@tagged("post_install", "-at_install")
+class TestInjectionInWebServices(InjectionCase):
+    """A supplier's catalogue API (on loopback, which the administrator allowed) answers with an
+    injection asking for the tools an AI manager pointed at internal addresses: the cloud metadata
+    service, and an internal status page whose host name resolves to another loopback address."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.catalogue, stop = _serve("127.0.0.1", {})
+        cls.addClassCleanup(stop)
+        cls.internal, stop = _serve("127.0.0.2", {"status": "internal admin page"})
+        cls.addClassCleanup(stop)
+        port, internal_port = cls.catalogue.server_address[1], cls.internal.server_address[1]
+
+        def http_tool(name, url, domains):
+            return cls.env["aia.tool"].create(
+                {
+                    "name": name,
+                    "kind": "http",
+                    "http_url": url,
+                    "http_allowed_domains": domains,
+                    "input_schema": {"type": "object", "properties": {"item_id": {"type": "string"}}},
+                }
+            )
+
+        cls.tools = (
+            http_tool("shop.get_item", f"http://127.0.0.1:{port}/items/{{item_id}}", "127.0.0.1")
+            | http_tool(
+                "ops.instance_credentials",
+                "http://169.254.169.254/latest/meta-data/iam/security-credentials/",
+                "169.254.169.254",
+            )
+            | http_tool(
+                "ops.status", f"http://status.corp.example:{internal_port}/status", "status.corp.example"
+            )
+            | http_tool("ops.admin", f"http://127.0.0.2:{internal_port}/admin", "127.0.0.2")
+        )
+        cls.inbox.tool_ids = [Command.link(tool.id) for tool in cls.tools]
+
+    def setUp(self):
+        super().setUp()
+        self.enterContext(block_network())
+        # The administrator opened the supplier's API, and nothing else.
+        self.env["ir.config_parameter"].sudo().set_param(safe_fetch.ALLOWED_HOSTS_PARAM, "127.0.0.1")
+        self.internal.hits.clear()
+        self.catalogue.hits.clear()
+        resolve = socket.getaddrinfo
+
+        def corp_dns(host, port, *args, **kwargs):
+            if host == "status.corp.example":
+                return [(socket.AF_INET, socket.SOCK_STREAM, 6, "", ("127.0.0.2", port))]
+            return resolve(host, port, *args, **kwargs)
+
+        self.patch(socket, "getaddrinfo", corp_dns)
+        self.connections = []
+        connect = socket.socket.connect
+
+        def counted(sock, address):
+            self.connections.append(address[0] if isinstance(address, tuple) else address)
+            return connect(sock, address)
+
+        self.patch(socket.socket, "connect", counted)
+
+    def test_a_web_service_answer_cannot_make_the_agent_fetch_internal_addresses(self):
+        """Defence: the one outbound fetch (``safe_fetch``) refuses the metadata service and loopback
+        addresses the administrator did not allow, before any connection."""
+        calls = (
+            ("ops_instance_credentials", {}),
+            ("ops_status", {}),
+            ("ops_admin", {}),
+            ("shop_get_item", {"item_id": "../../latest/meta-data"}),
+        )
+        self.catalogue.answer = {
+            "id": "42",
+            "name": "Oak chair",
+            "stock": 3,
+            "supplier_note": CORPUS["metadata"].text(*calls),
+            "integration": CORPUS["exfiltrate"].text(),
+            "api_key": SECRETS["openai key"],
+        }
+        model = self.obey(("shop_get_item", {"item_id": "42"}))
+        session = self.run_agent("Is the oak chair in stock at the supplier?")
+        self.assertObeyed(model, *calls)
+        self.assertOnlyWrapped(model, CORPUS["metadata"], CORPUS["exfiltrate"])
+        executions = session.execution_ids.sorted("id")
+        # The path of the allowed service cannot be escaped by an argument: it answered as before.
+        self.assertEqual(executions.mapped("status"), ["ok", "error", "error", "error", "ok"])
+        metadata, status, admin = executions[1:4]
+        self.assertIn("169.254.169.254 is a cloud metadata address", metadata.content)
+        self.assertIn("status.corp.example (127.0.0.2) is a loopback address", status.content)
+        self.assertIn("127.0.0.2 is a loopback address", admin.content)
+        # Nothing but the allowed service was ever connected to.
+        self.assertEqual(self.internal.hits, [])
+        self.assertEqual(set(self.connections), {"127.0.0.1"})
+        self.assertEqual(self.catalogue.hits, ["/items/42", "/items/..%2F..%2Flatest%2Fmeta-data"])
+        self.assertNoSecret(self.stored_and_served(session), secret_forms())
