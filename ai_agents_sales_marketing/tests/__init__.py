@@ -1,4 +1,5 @@
 from . import (
+    test_adversarial_injection,
     test_agents,
     test_campaign_metrics,
     test_conversion_rates,
