@@ -4,8 +4,6 @@ as the action's creator. The model obeys the text (``ObeyingModel`` of ai_core's
 After each run: nothing written in shadow mode, no approval bypassed, and the text reached the model
 only wrapped as untrusted data. Each test fails when the defence it names is removed."""
 
-from unittest import expectedFailure
-
 from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import new_test_user, tagged
@@ -125,13 +123,12 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
         self.assertEqual((approval.state, session.state), ("rejected", "done"))
         self.assertTargetUntouched()
 
-    @expectedFailure
     def test_record_text_rendered_in_the_prompt_reaches_the_model_wrapped(self):
         """DEFECT: a prompt template that renders the record's text (``{{ record.comment }}``, or
         ``previous_session.tool_log`` of a chain) puts it in the user's message as it is: the
         text an outsider wrote reaches the model as the user's own words, outside the untrusted-data
-        wrapper (``ir.actions.server._aia_render_prompt``). Remove ``expectedFailure`` once rendered
-        record values are wrapped as untrusted data."""
+        wrapper (``ir.actions.server._aia_render_prompt``). Fails until rendered record values are
+        wrapped as untrusted data."""
         self.watch_new_contacts("A new contact signed up; check these notes: {{ record.comment }}")
         model = self.obey()
         session, trap, before = self.signup(CORPUS["system_override"].text(("orm_create", self.pwned)))
