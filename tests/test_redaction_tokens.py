@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from ai_engine.redaction import REDACTED, CappedText, cap_text, redact, redact_text
+from ai_engine.redaction import REDACTED, CappedText, StreamRedactor, cap_text, redact, redact_text
 
 BODY = "A1b2C3d4E5f6G7h8J9k0L1m2N3p4Q5r6S7t8"  # 36 characters, letters and digits
 
@@ -96,3 +96,15 @@ def test_cap_text_keeps_short_text_and_says_how_much_it_cut():
     assert len(capped.text) <= 100 and capped.cut == 1000 - capped.text.count("x")
     assert capped.text.endswith(f"[truncated: {capped.cut} more characters]")
     assert cap_text("x" * 30, 5) == CappedText("xxxxx", 25)
+
+
+def test_a_secret_streamed_in_pieces_is_never_shown():
+    """A key split over deltas is redacted in what is released; the whole is redact_text's."""
+    text = "Your key is sk-ant-api03-Zq8x7Yw6Vu5Ts4Rq3Po2Nm1Lk0 and the card 4111 1111 1111 1111, thanks."
+    redactor = StreamRedactor()
+    released = [redactor.feed(text[i : i + 3]) for i in range(0, len(text), 3)]
+    released.append(redactor.finish())
+    shown = "".join(released)
+    assert shown == redact_text(text)
+    assert "Zq8x7" not in shown and "4111 1111 1111 1111" not in shown
+    assert any(released[:-1]), "text before the tail is released while it streams"

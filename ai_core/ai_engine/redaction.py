@@ -14,7 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-__all__ = ["DEFAULT_SENSITIVE_KEYS", "REDACTED", "CappedText", "cap_text", "redact", "redact_text"]
+__all__ = [
+    "DEFAULT_SENSITIVE_KEYS",
+    "REDACTED",
+    "CappedText",
+    "StreamRedactor",
+    "cap_text",
+    "redact",
+    "redact_text",
+]
 
 REDACTED = "[REDACTED]"
 DEFAULT_SENSITIVE_KEYS = frozenset(
@@ -203,3 +211,37 @@ def _iban_valid(iban: str) -> bool:
     rearranged = iban[4:] + iban[:4]
     number = "".join(str(int(char, 36)) for char in rearranged)
     return int(number) % 97 == 1
+
+
+# A secret may arrive over several deltas: the last words stay back until more text (or the end)
+# shows whether they complete one. An IBAN in groups of four is the longest spaced secret.
+_TAIL = re.compile(r"(?:\S+\s*){1,10}$")
+
+
+class StreamRedactor:
+    """Redacts text that arrives in pieces (a model's streamed answer) before it is shown.
+
+    What is released is the redacted text so far less its last words, which could still be the
+    start of a secret; :meth:`finish` releases the rest.
+    """
+
+    def __init__(self) -> None:
+        self._raw = ""
+        self._released = 0
+
+    def feed(self, piece: str) -> str:
+        """Add ``piece``; returns the redacted text that may be shown now (maybe empty)."""
+        self._raw += piece
+        redacted = redact_text(self._raw)
+        tail = _TAIL.search(redacted)
+        cut = tail.start() if tail else len(redacted)
+        if cut <= self._released:
+            return ""
+        released, self._released = redacted[self._released : cut], cut
+        return released
+
+    def finish(self) -> str:
+        """The redacted text not released yet."""
+        redacted = redact_text(self._raw)
+        rest, self._released = redacted[self._released :], len(redacted)
+        return rest

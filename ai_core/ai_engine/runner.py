@@ -43,7 +43,7 @@ from .messages import (
 from .ports import CallLedger, Clock, MessageSink, ModelAdapter, RetrievedChunk, ToolContext
 from .pricing import PriceTable
 from .rag.retriever import citations, wrap_passages
-from .redaction import redact, redact_text
+from .redaction import StreamRedactor, redact, redact_text
 from .tools import ToolDenied, ToolInputError, ToolRegistry, ToolSpec, ToolTimeout, serialize, truncate
 from .untrusted import wrap_tool_result
 
@@ -313,7 +313,7 @@ class TurnRunner:
                 response = yield from self._request(turn, budget, system, messages)
                 if response is None:
                     return
-                self._append(turn, transcript, response.message)
+                self._append(turn, transcript, response.message, stored=_redacted_text(response.message))
                 calls = response.message.tool_uses
                 if not calls:
                     yield self._done(turn, response.stop_reason)
@@ -339,18 +339,26 @@ class TurnRunner:
         started = self.clock.monotonic()
         response: ModelResponse | None = None
         partial: list[str] = []
+        # What is shown of the answer is redacted as it streams, as what is stored is.
+        shown = StreamRedactor()
         stream = self.adapter.stream(request)
         try:
             for item in stream:
                 if isinstance(item, StreamText):
                     partial.append(item.text)
-                    yield TextDelta(item.text)
+                    released = shown.feed(item.text)
+                    if released:
+                        yield TextDelta(released)
                     deadline = budget.deadline_stop()
                     if deadline:
+                        yield from _release(shown)
                         raise _Stopped(deadline, "".join(partial))
                 else:
                     response = item
+            yield from _release(shown)
         except ProviderError as exc:
+            # What streamed before the failure stays shown (and kept in the stopped message).
+            yield from _release(shown)
             deadline = budget.deadline_stop()
             if deadline:
                 raise _Stopped(deadline, "".join(partial)) from exc
@@ -562,7 +570,8 @@ class TurnRunner:
     def _stop(self, turn: Turn, transcript: list[Message], stopped: _Stopped) -> Iterator[TurnEvent]:
         stop = stopped.stop
         text = f"{stopped.partial}\n\n{stop.message}" if stopped.partial else stop.message
-        self._append(turn, transcript, Message("assistant", (TextBlock(text),)))
+        message = Message("assistant", (TextBlock(text),))
+        self._append(turn, transcript, message, stored=_redacted_text(message))
         yield Error(stop.code, stop.message)
         yield self._done(turn, "budget_exceeded")
 
@@ -580,6 +589,24 @@ class TurnRunner:
     def _done(self, turn: Turn, stop_reason: str) -> Done:
         turn.stop_reason = stop_reason
         return Done(stop_reason, turn.text, tuple(turn.citations))
+
+
+def _release(shown: StreamRedactor) -> Iterator[TextDelta]:
+    """The streamed text held back so far, now that the answer ended (or stopped)."""
+    rest = shown.finish()
+    if rest:
+        yield TextDelta(rest)
+
+
+def _redacted_text(message: Message) -> Message:
+    """``message`` with its text blocks redacted, as it is stored and shown (the model's own words
+    may repeat a secret it read); tool calls and thinking blocks, which the provider must get
+    back unchanged, are kept."""
+    content = tuple(
+        TextBlock(redact_text(block.text)) if isinstance(block, TextBlock) else block
+        for block in message.content
+    )
+    return Message(message.role, content)
 
 
 def _current_turn_start(transcript: Sequence[Message]) -> int:
