@@ -240,10 +240,10 @@ class TestInjectionInRecords(InjectionCase):
         self.assertVictimUntouched()
 
     def test_an_answer_repeating_the_secrets_of_the_notes_is_not_stored_or_served(self):
-        """DEFECT: what the model answers is stored and served unredacted. The notes' secrets reach
-        the model (it reads the tool's own text) and a text telling it to repeat them gets them into
-        the transcript (``aia.message`` body), ``last_text``, ``chat_data()`` and the events pushed
-        to the browser. Fails until ``_TurnRecorder`` redacts what the model says before storing it."""
+        """Defence: what the model says is redacted before it is stored or shown (the engine's
+        ``StreamRedactor`` for streamed text, the stored assistant message): a text telling the
+        model to repeat the notes' secrets gets none of them into the transcript, ``last_text``,
+        ``chat_data()`` or the events pushed to the browser."""
         trap = self.plant(CORPUS["exfiltrate"].text(reply_with=exfiltration_reply()))
         model = self.obey(read_partner(trap))
         session = self.run_agent("Summarise the notes of Zq Injected Ltd.")
@@ -288,14 +288,11 @@ class TestInjectionOverTheApi(InjectionCase, HttpCase):
     to add) shows record names in access errors."""
 
     def test_another_companys_record_names_never_reach_a_tool_result_in_debug_mode(self):
-        """DEFECT: ``orm.write`` given the id of a record of another company (the user's, not the
-        session's) reaches it: ``OrmPolicy.records`` keeps the ids that ``exists()``, which ignores
-        record rules, and the write then fails on a record rule. In debug mode (``?debug=1`` on the
-        REST API, where the turn runs in the request) Odoo's AccessError names the record, its
-        company and the rule; ``OdooToolContext`` passes that text to the tool result, stored in
-        the execution, served in the API answer and read by the model. Fails until
-        ``OrmPolicy.records`` searches the ids within the user's rules (or tool errors leave Odoo's
-        debug details out)."""
+        """Defence: ``OrmPolicy.records`` finds the ids within the user's record rules (a search,
+        not ``exists()``), so ``orm.write`` on another company's record is refused as "no records
+        you may change" before Odoo's access error, which names the record in debug mode
+        (``?debug=1`` on the REST API, where the turn runs in the request), could reach the tool
+        result, the API answer or the model."""
         self.inbox.shadow_mode = False
         write = {"model": "res.partner", "ids": self.bravo.ids, "values": {"comment": "Zq seen"}}
         trap = self.plant(CORPUS["other_company"].text(("orm_write", write)))

@@ -186,7 +186,7 @@ class TestAdversarialTools(AiaCase):
         self.assertEqual([row["id"] for row in listed.output["records"]], mine.ids)
         self.assertNotIn("Zq provider.txt", told)
         self.assertEqual((counted.status, counted.output["count"]), ("ok", 0))
-        self.assertEqual(written.status, "error")
+        self.assertEqual(written.status, "denied")
         self.assertIn("no ir.attachment records", written.content)
         self.assertEqual(field_bound.res_model, "ir.mail_server")
         self.assertRefused(created, 1)

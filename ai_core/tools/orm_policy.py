@@ -282,12 +282,11 @@ class OrmPolicy:
                     self.values(comodel, command[2], create=command[0] == 0)
 
     def records(self, model, ids):
-        """The records of ``ids`` within :meth:`scope` (existing and visible ones)."""
-        records = model.browse(ids).exists()
-        scope = self.scope(model)
-        if not scope.is_true():
-            records = model.search(Domain("id", "in", records.ids) & scope)
-        return records
+        """The records of ``ids`` within :meth:`scope` the user may see: a search, so record rules
+        apply (``exists()`` ignores them, and an access error on another company's record would
+        name it)."""
+        domain = Domain("id", "in", list(ids)) & self.scope(model)
+        return model.with_context(active_test=False).search(domain).with_env(model.env)
 
 
 def _ids_only(operator, value):

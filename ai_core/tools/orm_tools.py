@@ -6,7 +6,7 @@ secret data stay out of reach whatever the agent's allowlist, and field paths st
 Results are capped so they fit a model's context.
 """
 
-from ..ai_engine import ToolInputError
+from ..ai_engine import ToolDenied, ToolInputError
 from .catalogue import tool
 from .orm_policy import OrmPolicy
 
@@ -208,6 +208,7 @@ def write(ctx, args):
     records = policy.records(model, args["ids"])
     missing = sorted(set(args["ids"]) - set(records.ids))
     if missing:
-        raise ToolInputError(f"no {model._name} records with ids {missing}")
+        # Missing or hidden by a record rule: the answer does not tell which.
+        raise ToolDenied(f"no {model._name} records you may change with ids {missing}")
     records.write(args["values"])
     return {"model": model._name, "updated": records.ids}
