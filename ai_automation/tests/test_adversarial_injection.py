@@ -124,11 +124,9 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
         self.assertTargetUntouched()
 
     def test_record_text_rendered_in_the_prompt_reaches_the_model_wrapped(self):
-        """DEFECT: a prompt template that renders the record's text (``{{ record.comment }}``, or
-        ``previous_session.tool_log`` of a chain) puts it in the user's message as it is: the
-        text an outsider wrote reaches the model as the user's own words, outside the untrusted-data
-        wrapper (``ir.actions.server._aia_render_prompt``). Fails until rendered record values are
-        wrapped as untrusted data."""
+        """Defence: each value a prompt template inserts (``{{ record.comment }}``, or
+        ``previous_session.tool_log`` of a chain) reaches the model wrapped as untrusted record
+        data (``ir.actions.server._render_wrapped``), not as the user's own words."""
         self.watch_new_contacts("A new contact signed up; check these notes: {{ record.comment }}")
         model = self.obey()
         session, trap, before = self.signup(CORPUS["system_override"].text(("orm_create", self.pwned)))

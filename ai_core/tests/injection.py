@@ -25,6 +25,9 @@ from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
 from odoo.addons.ai_core.ai_engine.untrusted import TOOL_OUTPUT_TAG
 from odoo.addons.ai_core.models.aia_session import BUS_TYPE
 
+# A value an automation's prompt template inserted: its body follows the preamble line.
+_RECORD_DATA = re.compile(r"<record_data>\n[^\n]*\n(.*?)\n</record_data>", re.DOTALL)
+
 # Secrets a planted text may carry. Each has the shape the redaction recognises; none may be
 # stored or served by the suite, even when the model repeats it.
 SECRETS = {
@@ -38,11 +41,11 @@ SECRETS = {
 }
 
 
-def secret_forms(secrets=SECRETS):
+def secret_forms(secrets=None):
     """{name: text} of every form a secret may take once copied: as written, and without its spaces
-    (a card or an IBAN is often written without them)."""
+    (a card or an IBAN is often written without them). Default: the corpus' ``SECRETS``."""
     forms = {}
-    for name, value in secrets.items():
+    for name, value in (SECRETS if secrets is None else secrets).items():
         forms[name] = value
         if " " in value:
             forms[f"{name} (compact)"] = value.replace(" ", "")
@@ -345,7 +348,15 @@ class InjectionChecks:
                             if marker in html.unescape(body):
                                 delivered.add(marker)
                     elif isinstance(block, TextBlock):
-                        if message.role == "user" and block.text.startswith("<knowledge>"):
+                        text = block.text
+                        if message.role == "user":
+                            # Record values a prompt template inserted (ai_automation).
+                            for body in self._record_data_bodies(text):
+                                for marker in markers:
+                                    if marker in html.unescape(body):
+                                        delivered.add(marker)
+                            text = _RECORD_DATA.sub("", text)
+                        if message.role == "user" and text.startswith("<knowledge>"):
                             bodies = self._knowledge_bodies(block.text)
                             for marker in markers:
                                 if any(marker in html.unescape(body) for body in bodies):
@@ -353,7 +364,7 @@ class InjectionChecks:
                             continue
                         for marker in markers:
                             self.assertNotIn(
-                                marker, html.unescape(block.text), f"request {index}: outside a wrapper"
+                                marker, html.unescape(text), f"request {index}: outside a wrapper"
                             )
         self.assertEqual(delivered, set(markers), "every hostile text reached the model, wrapped")
 
@@ -369,6 +380,14 @@ class InjectionChecks:
         self.assertNotIn(">", body)
         self.assertEqual(content.count(f"</{TOOL_OUTPUT_TAG}>"), 1)
         return body
+
+    def _record_data_bodies(self, text):
+        """The escaped bodies of the ``<record_data>`` elements in a user message."""
+        bodies = [match.group(1) for match in _RECORD_DATA.finditer(text)]
+        for body in bodies:
+            self.assertNotIn("<", body)
+            self.assertNotIn(">", body)
+        return bodies
 
     def _knowledge_bodies(self, text):
         """The escaped passage bodies of one ``<knowledge>`` block that is all of ``text``."""
