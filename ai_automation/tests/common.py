@@ -1,7 +1,13 @@
+import html
+import re
+
 from odoo.tests import new_test_user
 
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
+
+# A value the prompt template inserted, wrapped as untrusted data (its preamble line, then it).
+RECORD_DATA = re.compile(r"<record_data>\n[^\n]*\n(.*?)\n</record_data>", re.DOTALL)
 
 
 class AutomationCase(AiaCase):
@@ -56,4 +62,7 @@ class AutomationCase(AiaCase):
         return trap
 
     def user_text(self, session):
-        return session.message_ids_aia.filtered(lambda message: message.role == "user")[:1].body
+        """The session's first user message as its template rendered it, each inserted value
+        unwrapped (that values are wrapped is tested in test_adversarial_injection)."""
+        body = session.message_ids_aia.filtered(lambda message: message.role == "user")[:1].body or ""
+        return RECORD_DATA.sub(lambda match: html.unescape(match.group(1)), body)
