@@ -8,17 +8,14 @@
     "website": "https://example.invalid/ai-agents",
     "depends": ["mail", "queue_job"],
     "external_dependencies": {
-        "python": ["anthropic", "openai", "jsonschema", "prometheus-client", "cryptography", "pypdf", "lxml"]
+        "python": ["anthropic", "openai", "jsonschema", "prometheus-client", "cryptography"]
     },
     "data": [
         "security/ai_core_security.xml",
         "security/ir.model.access.csv",
-        "security/aia_knowledge_security.xml",
         "data/ir_config_parameter.xml",
         "data/queue_job_data.xml",
         "data/aia_tool_data.xml",
-        "data/aia_knowledge_data.xml",
-        "data/aia_knowledge_cron.xml",
         "data/ir_cron_data.xml",
         "views/aia_provider_views.xml",
         "views/aia_model_views.xml",
@@ -29,7 +26,6 @@
         "views/aia_usage_views.xml",
         "views/aia_chat_views.xml",
         "views/aia_menus.xml",
-        "views/aia_knowledge_views.xml",
         "views/res_config_settings_views.xml",
     ],
     "demo": ["demo/aia_demo.xml"],

@@ -7,6 +7,8 @@
 #   scripts/setup.sh --odoo PATH             PATH: an Odoo 19.0 source tree (a git clone of
 #                                            odoo/odoo at 19.0) or an archive of one (.tar.xz/.tar.gz)
 #   ODOO_SRC=PATH scripts/setup.sh           the same
+#   --core-only                              without the knowledge stack (ai_kb: torch,
+#                                            sentence-transformers, qdrant-client, pypdf)
 #
 #   AIA_VENV          virtualenv to use (default: .venv here)
 #   AIA_TORCH_INDEX   package index of CPU-only torch wheels (default: PyTorch's CPU index), used
@@ -17,11 +19,13 @@ cd "$(dirname "$0")/.."
 here=$(pwd)
 
 odoo_src=${ODOO_SRC:-}
+core_only=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --odoo) odoo_src=${2:?--odoo needs a path}; shift 2 ;;
         --odoo=*) odoo_src=${1#--odoo=}; shift ;;
-        -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+        --core-only) core_only=1; shift ;;
+        -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
         *) echo "setup.sh: unknown argument $1 (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -110,18 +114,23 @@ if [ -n "$odoo_src" ]; then
 fi
 
 # --- The suite ---------------------------------------------------------------------------------------
-# A CPU build of torch first: sentence-transformers alone would pull the multi-GB CUDA build.
-if ! "$python" -c "import torch" 2>/dev/null; then
-    say "torch $torch_version (CPU build)"
-    # A wheel already in a local wheelhouse (pip's find-links) wins; else PyTorch's CPU index.
-    if pip install --no-index --no-deps "torch==$torch_version" 2>/dev/null; then
-        pip install "torch==$torch_version"
-    else
-        pip install --extra-index-url "$torch_index" "torch==$torch_version+cpu"
+if [ "$core_only" -eq 1 ]; then
+    say "the suite's requirements (core only: no knowledge bases)"
+    pip install -r requirements.txt
+else
+    # A CPU build of torch first: sentence-transformers alone would pull the multi-GB CUDA build.
+    if ! "$python" -c "import torch" 2>/dev/null; then
+        say "torch $torch_version (CPU build)"
+        # A wheel already in a local wheelhouse (pip's find-links) wins; else PyTorch's CPU index.
+        if pip install --no-index --no-deps "torch==$torch_version" 2>/dev/null; then
+            pip install "torch==$torch_version"
+        else
+            pip install --extra-index-url "$torch_index" "torch==$torch_version+cpu"
+        fi
     fi
+    say "the suite's requirements, knowledge bases included"
+    pip install -r requirements-kb.txt
 fi
-say "the suite's requirements"
-pip install -r requirements.txt
 # pkg_resources is gone from setuptools 81, and gevent (Odoo) still imports it.
 pip install "setuptools>=77.0.3,<81"
 if "$python" -c "import odoo.release" 2>/dev/null; then

@@ -6,10 +6,6 @@ UPDATE aia_provider
 UPDATE aia_tool
    SET http_headers = NULL;
 
--- knowledge bases on a Qdrant server (a copy's collections are its own: they carry the database name)
-UPDATE aia_knowledge_base
-   SET qdrant_api_key = NULL;
-
 -- kill switch: agents stay off until someone turns them on in the copy
 INSERT INTO ir_config_parameter (key, value)
 VALUES ('aia.agents_enabled', 'False')

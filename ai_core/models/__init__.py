@@ -11,7 +11,3 @@ from . import (
     res_company,
     res_config_settings,
 )
-
-# isort: split
-# Extends agents, messages and sessions: imported after them.
-from . import aia_knowledge

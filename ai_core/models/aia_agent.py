@@ -16,8 +16,6 @@ VERSIONED_FIELDS = (
     "fallback_model_id",
     "tool_ids",
     "allowed_model_ids",
-    "knowledge_base_ids",
-    "knowledge_mode",
     "memory_window",
     "shadow_mode",
     "read_only",
@@ -101,7 +99,7 @@ class AiaAgent(models.Model):
         return agents
 
     def write(self, vals):
-        versioned = set(vals) & set(VERSIONED_FIELDS)
+        versioned = set(vals) & set(self._aia_versioned_fields())
         result = super().write(vals)
         if versioned:
             for agent in self:
@@ -123,10 +121,15 @@ class AiaAgent(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _aia_versioned_fields(self):
+        """Fields whose change makes a new version; the snapshot restores exactly these. Addons
+        that add agent settings (knowledge bases, ...) extend it."""
+        return VERSIONED_FIELDS
+
     def _aia_snapshot(self):
         for agent in self:
             data = {}
-            for name in VERSIONED_FIELDS:
+            for name in self._aia_versioned_fields():
                 field = agent._fields[name]
                 value = agent[name]
                 if field.type == "many2one":

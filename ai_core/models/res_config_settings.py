@@ -65,18 +65,18 @@ class ResConfigSettings(models.TransientModel):
 
     def action_aia_encrypt_secrets(self):
         """Encrypt the secrets saved before the key was set, or with an older key."""
-        count = (
-            self.env["aia.provider"]._aia_encrypt_stored_secrets()
-            + self.env["aia.tool"]._aia_encrypt_stored_secrets()
-            + self.env["aia.knowledge.base"]._aia_encrypt_stored_secrets()
-        )
+        count = sum(self.env[model]._aia_encrypt_stored_secrets() for model in self._aia_secret_models())
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
             "params": {
                 "type": "success",
-                "message": self.env._(
-                    "Secrets of %(count)s providers, tools and knowledge bases encrypted.", count=count
-                ),
+                "message": self.env._("Secrets of %(count)s records encrypted.", count=count),
             },
         }
+
+    # === BUSINESS METHODS === #
+
+    def _aia_secret_models(self):
+        """Models with secrets encrypted by the server's key; addons with secrets of their own extend it."""
+        return ["aia.provider", "aia.tool"]

@@ -5,7 +5,6 @@ from . import (
     test_api,
     test_chat_ui,
     test_http_tools,
-    test_knowledge,
     test_limits,
     test_operations,
     test_provider,

@@ -156,19 +156,10 @@ class TestTurn(AiaCase):
     def test_agent_versions_snapshot_and_restore(self):
         agent = self.agent
         first = agent.version_ids.filtered(lambda v: v.version == agent.version)
-        base = self.env["aia.knowledge.base"].create({"name": "Handbook"})
-        agent.write(
-            {
-                "system_prompt": "Changed prompt.",
-                "shadow_mode": False,
-                "knowledge_mode": "tool",
-                "knowledge_base_ids": [(6, 0, base.ids)],
-            }
-        )
+        agent.write({"system_prompt": "Changed prompt.", "shadow_mode": False})
         self.assertEqual(agent.version, 2)
         first.action_restore()
         self.assertEqual((agent.system_prompt, agent.shadow_mode), ("You help with contacts.", True))
-        self.assertEqual((agent.knowledge_mode, agent.knowledge_base_ids), ("auto", base.browse()))
         self.assertEqual(agent.version, 3)
 
     def test_public_start_method_opens_a_session_by_agent_code(self):

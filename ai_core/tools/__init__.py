@@ -4,7 +4,7 @@ Domain modules declare handlers with ``@tool(...)`` from ``odoo.addons.ai_core.t
 ``aia.tool`` record of the same name; the record makes the tool selectable on agents.
 """
 
-from . import kb_tools, orm_tools
+from . import orm_tools
 from .catalogue import CATALOGUE, tool
 from .context import OdooToolContext
 

@@ -1,8 +1,8 @@
 """kb.search: knowledge retrieval on demand, for agents whose knowledge mode is "when the agent asks"."""
 
-from ..ai_engine import ToolInputError
-from ..ai_engine.rag import citations
-from .catalogue import tool
+from odoo.addons.ai_core.ai_engine import ToolInputError
+from odoo.addons.ai_core.ai_engine.rag import citations
+from odoo.addons.ai_core.tools import tool
 
 
 @tool(

@@ -9,13 +9,13 @@ from odoo.exceptions import AccessError, ValidationError
 from odoo.modules import neutralize
 from odoo.tests import HttpCase, tagged
 
+from odoo.addons.ai_core import safe_fetch
+from odoo.addons.ai_core.ai_engine.rag import PgVectorStore, pgvector_status
+from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
+from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .. import safe_fetch
-from ..ai_engine.rag import PgVectorStore, pgvector_status
-from ..ai_engine.testing import reply, tool_calls, unwrap_tool_result
-from ..models import aia_knowledge
-from .common import AiaCase, perform_jobs
+from ..models import aia_knowledge_base
 
 RETURNS = b"""# Returns policy
 
@@ -36,12 +36,12 @@ class KnowledgeCase(AiaCase):
     def setUpClass(cls):
         super().setUpClass()
         # Embedded Qdrant in memory: nothing outlives the test's rolled-back transaction.
-        cls.env["ir.config_parameter"].sudo().set_param(aia_knowledge.QDRANT_PATH_PARAM, ":memory:")
+        cls.env["ir.config_parameter"].sudo().set_param(aia_knowledge_base.QDRANT_PATH_PARAM, ":memory:")
 
     def setUp(self):
         super().setUp()
-        aia_knowledge._stores.clear()
-        self.addCleanup(aia_knowledge._stores.clear)
+        aia_knowledge_base._stores.clear()
+        self.addCleanup(aia_knowledge_base._stores.clear)
 
     def make_base(self, store="qdrant_local", company=None, **values):
         return self.env["aia.knowledge.base"].create(
@@ -167,7 +167,7 @@ class TestKnowledge(KnowledgeCase):
         except ImportError:  # sentence-transformers 5
             from sentence_transformers.models import Dense
 
-        from ..ai_engine.rag import get_embedder
+        from odoo.addons.ai_core.ai_engine.rag import get_embedder
 
         small = get_embedder("all-MiniLM-L6-v2").model
         folder = tempfile.mkdtemp(prefix="aia-768-")
@@ -372,14 +372,16 @@ class TestKnowledge(KnowledgeCase):
     def test_a_neutralized_copy_loses_the_qdrant_server_key(self):
         base = self.make_base("qdrant_server", qdrant_url="http://127.0.0.1:1", qdrant_api_key="prod-key")
         self.env.flush_all()
-        for query in neutralize.get_neutralization_queries(["ai_core"]):
+        for query in neutralize.get_neutralization_queries(["ai_kb"]):
             self.env.cr.execute(query)
         self.env.cr.execute("SELECT qdrant_api_key FROM aia_knowledge_base WHERE id = %s", [base.id])
         self.assertIsNone(self.env.cr.fetchone()[0])
 
     def test_store_warning_names_the_alternatives_with_workers(self):
         base = self.make_base()
-        self.patch(aia_knowledge.config, "get", lambda key, default=None: 4 if key == "workers" else default)
+        self.patch(
+            aia_knowledge_base.config, "get", lambda key, default=None: 4 if key == "workers" else default
+        )
         base.invalidate_recordset(["store_warning"])
         self.assertIn("pgvector", base.store_warning)
         self.assertIn("Qdrant server", base.store_warning)

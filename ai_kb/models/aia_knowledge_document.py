@@ -1,0 +1,373 @@
+import base64
+import io
+import logging
+import os
+import time
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError, ValidationError
+from odoo.tools import html2plaintext
+from odoo.tools.safe_eval import safe_eval
+
+from odoo.addons.ai_core.ai_engine.rag import (
+    Block,
+    Chunker,
+    EmbeddingModelError,
+    ExtractionError,
+    VectorStoreError,
+    detect_format,
+    extract,
+    index_blocks,
+)
+from odoo.addons.ai_core.safe_fetch import Allowlist, FetchError, fetch
+
+_logger = logging.getLogger(__name__)
+
+URL_MAX_BYTES = 50 * 1024 * 1024
+# Seconds for the whole download of a web page, redirects included.
+URL_TIMEOUT = 120
+URL_MAX_REDIRECTS = 5
+RECORD_BATCH = 200
+# Progress is written (and committed) at most this often while a document is indexed (seconds).
+PROGRESS_INTERVAL = 2.0
+
+
+class _CountingReader(io.RawIOBase):
+    """Wraps a binary file to report how much of it was read (indexing progress)."""
+
+    def __init__(self, raw, size):
+        super().__init__()
+        self.raw = raw
+        self.size = max(size or 0, 1)
+        self.done = 0
+
+    def readable(self):
+        return True
+
+    def seekable(self):
+        return self.raw.seekable()
+
+    def seek(self, offset, whence=io.SEEK_SET):
+        return self.raw.seek(offset, whence)
+
+    def tell(self):
+        return self.raw.tell()
+
+    def read(self, size=-1):  # pylint: disable=method-required-super
+        data = self.raw.read(size)
+        self.done += len(data)
+        return data
+
+    def readinto(self, buffer):
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self):
+        self.raw.close()
+        return super().close()
+
+    @property
+    def fraction(self):
+        return min(self.done / self.size, 0.99)
+
+
+class AiaKnowledgeDocument(models.Model):
+    _name = "aia.knowledge.document"
+    _description = "AI Knowledge Document"
+    _order = "id desc"
+
+    name = fields.Char(required=True)
+    knowledge_base_id = fields.Many2one("aia.knowledge.base", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="knowledge_base_id.company_id", store=True, index=True)
+    source_type = fields.Selection(
+        [("file", "File"), ("url", "Web page"), ("records", "Records")], default="file", required=True
+    )
+    file = fields.Binary(attachment=True, help="txt, md, html, pdf or docx.")
+    file_name = fields.Char()
+    url = fields.Char("URL", help="Fetched once; use Fetch again to refresh it.")
+    res_model_id = fields.Many2one(
+        "ir.model", "Model", ondelete="cascade", domain=[("transient", "=", False)]
+    )
+    record_domain = fields.Char("Records", default="[]")
+    field_ids = fields.Many2many(
+        "ir.model.fields", string="Fields", domain="[('model_id', '=', res_model_id)]"
+    )
+    state = fields.Selection(
+        [("queued", "Queued"), ("indexing", "Indexing"), ("ready", "Ready"), ("error", "Error")],
+        default="queued",
+        required=True,
+        readonly=True,
+        index=True,
+        copy=False,
+    )
+    progress = fields.Float("Progress (%)", readonly=True, copy=False)
+    chunk_count = fields.Integer("Chunks", readonly=True, copy=False)
+    error_message = fields.Text(readonly=True, copy=False)
+    indexed_at = fields.Datetime(readonly=True, copy=False)
+    file_format = fields.Char("Format", readonly=True, copy=False)
+    file_size = fields.Integer("Size (bytes)", readonly=True, copy=False)
+    sync_signature = fields.Char(readonly=True, copy=False, help="Record count and last change indexed.")
+
+    @api.constrains("source_type", "file", "url", "res_model_id")
+    def _check_source(self):
+        for document in self:
+            if document.source_type == "file" and not document.file:
+                raise ValidationError(
+                    self.env._(
+                        "The document %(name)s is empty: upload a file with some text.", name=document.name
+                    )
+                )
+            if document.source_type == "url" and not (document.url or "").startswith(("http://", "https://")):
+                raise ValidationError(self.env._("A web page needs an http:// or https:// URL."))
+            if document.source_type == "records" and not document.res_model_id:
+                raise ValidationError(self.env._("A records source needs a model."))
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        documents = super().create(vals_list)
+        documents._aia_enqueue_index()
+        return documents
+
+    def write(self, vals):
+        result = super().write(vals)
+        source = {"file", "url", "res_model_id", "record_domain", "field_ids"} & set(vals)
+        if source and not self.env.context.get("aia_no_reindex"):
+            self._aia_enqueue_index()
+        return result
+
+    def unlink(self):
+        for document in self:
+            try:
+                document.knowledge_base_id._aia_store().delete_document(
+                    company_id=document.company_id.id,
+                    knowledge_base_id=document.knowledge_base_id.id,
+                    document_id=document.id,
+                )
+            except (UserError, VectorStoreError):
+                _logger.warning("knowledge document %s: vectors not deleted", document.id, exc_info=True)
+        return super().unlink()
+
+    # === ACTIONS === #
+
+    def action_reindex(self):
+        self._aia_enqueue_index()
+        return True
+
+    def action_fetch_again(self):
+        self.filtered(lambda d: d.source_type == "url").write({"file": False, "file_name": False})
+        return True
+
+    # === BUSINESS METHODS === #
+
+    def _aia_enqueue_index(self):
+        for document in self:
+            document.sudo().write({"state": "queued", "progress": 0, "error_message": False})
+            document.with_delay(
+                channel="root.aia.knowledge", description=f"Index knowledge: {document.name}"
+            )._aia_job_index()
+
+    def _aia_job_index(self):
+        """Queue job: (re)index the document; a failure puts it in error with the reason."""
+        self.ensure_one()
+        document = self.sudo()
+        base = document.knowledge_base_id
+        document.write({"state": "indexing", "progress": 0, "error_message": False})
+        document._aia_checkpoint()
+        last = time.monotonic()
+        reader = None
+
+        def progress(_written):
+            nonlocal last
+            if reader is not None and time.monotonic() - last >= PROGRESS_INTERVAL:
+                last = time.monotonic()
+                document.progress = round(reader.fraction * 100, 1)
+                document._aia_checkpoint()
+
+        try:
+            if document.source_type == "url" and not document.file:
+                # The URL is the user's input: fetched with the job's user, under the fetch rules.
+                self._aia_fetch_url()
+            blocks, reader = document._aia_blocks()
+            try:
+                stats = index_blocks(
+                    blocks,
+                    company_id=base.company_id.id,
+                    knowledge_base_id=base.id,
+                    document_id=document.id,
+                    document_name=document.name,
+                    chunker=Chunker(base.chunk_size, base.chunk_overlap),
+                    embedder=base._aia_embedder(),
+                    store=base._aia_store(),
+                    progress=progress,
+                )
+            finally:
+                if reader is not None:
+                    reader.close()
+        except (
+            ExtractionError,
+            EmbeddingModelError,
+            VectorStoreError,
+            UserError,
+        ) as exc:
+            document._aia_index_failed(str(exc))
+            return
+        except FetchError as exc:
+            document._aia_index_failed(self.env._("The web page was not fetched: %(reason)s", reason=exc))
+            return
+        except Exception as exc:
+            _logger.exception("knowledge document %s: indexing failed", document.id)
+            self.env.cr.rollback()
+            document._aia_index_failed(f"{type(exc).__name__}: {exc}")
+            return
+        if document.source_type == "records":
+            document.sync_signature = document._aia_record_signature()
+        document.write(
+            {
+                "state": "ready",
+                "progress": 100,
+                "chunk_count": stats.chunks,
+                "indexed_at": fields.Datetime.now(),
+                "error_message": False,
+            }
+        )
+
+    def _aia_index_failed(self, message):
+        try:
+            self.knowledge_base_id._aia_store().delete_document(
+                company_id=self.company_id.id,
+                knowledge_base_id=self.knowledge_base_id.id,
+                document_id=self.id,
+            )
+        except (UserError, VectorStoreError):
+            _logger.warning("knowledge document %s: vectors not deleted", self.id, exc_info=True)
+        self.write({"state": "error", "error_message": message, "chunk_count": 0, "progress": 0})
+
+    def _aia_checkpoint(self):
+        """Commit progress so it shows while the job runs (the job function allows commits)."""
+        self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    def _aia_blocks(self):
+        """The document's text blocks and, for files, the reader that tracks progress."""
+        self.ensure_one()
+        if self.source_type == "records":
+            return self._aia_record_blocks(), None
+        attachment = (
+            self.env["ir.attachment"]
+            .sudo()
+            .search(
+                [("res_model", "=", self._name), ("res_field", "=", "file"), ("res_id", "=", self.id)],
+                limit=1,
+            )
+        )
+        if not attachment:
+            raise ExtractionError(self.env._("The document has no file."))
+        fmt = detect_format(self.file_name or self.name, attachment.mimetype)
+        self.write({"file_format": fmt or attachment.mimetype, "file_size": attachment.file_size})
+        if fmt is None:
+            raise ExtractionError(
+                self.env._(
+                    "Unsupported file type %(type)s: upload a txt, md, html, pdf or docx file.",
+                    type=os.path.splitext(self.file_name or "")[1] or attachment.mimetype,
+                )
+            )
+        if not attachment.file_size:
+            raise ExtractionError(self.env._("The file is empty."))
+        if attachment.store_fname:
+            raw = open(attachment._full_path(attachment.store_fname), "rb")  # the reader closes it
+        else:
+            raw = io.BytesIO(attachment.raw or b"")
+        reader = _CountingReader(raw, attachment.file_size)
+        return extract(io.BufferedReader(reader), fmt), reader
+
+    def _aia_fetch_url(self):
+        """Download the page once into the document's file, through the suite's one outbound fetch
+        (addresses checked on every redirect, time and size capped).
+
+        Raises:
+            FetchError: the address is refused or the download failed.
+        """
+        self.ensure_one()
+        response = fetch(
+            self.url,
+            allowlist=Allowlist.from_env(self.env),
+            timeout=URL_TIMEOUT,
+            max_bytes=URL_MAX_BYTES,
+            max_redirects=URL_MAX_REDIRECTS,
+        )
+        if response.status >= 300:
+            raise ExtractionError(self.env._("The page answered HTTP %(status)s.", status=response.status))
+        content, mimetype = response.content, response.content_type
+        if not content.strip():
+            raise ExtractionError(self.env._("The page is empty."))
+        fmt = (
+            detect_format(self.url.split("?")[0].rstrip("/"), mimetype)
+            or detect_format("", mimetype)
+            or "html"
+        )
+        self.with_context(aia_no_reindex=True).write(
+            {"file": base64.b64encode(content), "file_name": f"{self.name or 'page'}.{fmt}"}
+        )
+
+    def _aia_record_blocks(self):
+        """One heading (the record's name) and one block of "field: value" lines per record, read in
+        batches with the rights of the user who added the source."""
+        Model = self.env[self.res_model_id.model].with_user(self.create_uid).with_company(self.company_id)
+        domain = safe_eval(self.record_domain or "[]", {"uid": self.create_uid.id})
+        field_names = [field.name for field in self.field_ids if field.name in Model._fields] or [
+            "display_name"
+        ]
+        offset = position = 0
+        while True:
+            records = Model.search(domain, offset=offset, limit=RECORD_BATCH, order="id")
+            if not records:
+                break
+            for record in records:
+                title = record.display_name or f"{Model._description} {record.id}"
+                yield Block(title, position, heading_level=2)
+                position += len(title) + 1
+                lines = []
+                for name in field_names:
+                    text = _field_text(record, name)
+                    if text:
+                        lines.append(f"{Model._fields[name].string}: {text}")
+                body = "\n".join(lines)
+                if body:
+                    yield Block(body, position)
+                    position += len(body) + 1
+            offset += RECORD_BATCH
+            records.invalidate_recordset()
+
+    def _aia_record_signature(self):
+        self.ensure_one()
+        Model = self.env[self.res_model_id.model].with_user(self.create_uid).with_company(self.company_id)
+        domain = safe_eval(self.record_domain or "[]", {"uid": self.create_uid.id})
+        [(count, last)] = Model._read_group(domain, [], ["__count", "write_date:max"])
+        return f"{count}:{last}"
+
+    @api.model
+    def _cron_sync_record_sources(self):
+        """Re-index record sources whose records changed (count or last write) since last time."""
+        for document in self.search([("source_type", "=", "records"), ("state", "in", ("ready", "error"))]):
+            signature = document._aia_record_signature()
+            if signature != document.sync_signature:
+                document.sync_signature = signature
+                document._aia_enqueue_index()
+
+
+def _field_text(record, name):
+    field = record._fields[name]
+    value = record[name]
+    if field.type in ("many2one", "many2many", "one2many"):
+        return ", ".join(value.mapped("display_name")[:20])
+    if field.type == "html":
+        return html2plaintext(value or "").strip()
+    if field.type == "boolean":
+        return "yes" if value else "no"
+    if field.type == "selection":
+        return dict(field._description_selection(record.env)).get(value, value) if value else ""
+    if value in (False, None, ""):
+        return ""
+    return str(value)

@@ -1,0 +1,76 @@
+import dataclasses
+import time
+
+from odoo import models
+
+from odoo.addons.ai_core.ai_engine import Done, ToolResult
+
+
+class AiaSession(models.Model):
+    _inherit = "aia.session"
+
+    def _aia_runner(self, recorder):
+        runner = super()._aia_runner(recorder)
+        bases = self._aia_knowledge_bases()
+        if bases and self.agent_id.sudo().knowledge_mode == "auto":
+            runner.knowledge = lambda query: self._aia_kb_retrieve(query, bases)
+        return runner
+
+    def _aia_run_turn(self, user_message=None, decision=None):
+        cited = []
+        for event in super()._aia_run_turn(user_message=user_message, decision=decision):
+            if isinstance(event, ToolResult) and event.name == "kb.search" and isinstance(event.output, dict):
+                cited += event.output.get("citations") or []
+            elif isinstance(event, Done):
+                cited = list(event.citations) + cited
+                if cited:
+                    self._aia_save_citations(cited)
+                    # The API answers with this event: it names kb.search's passages too.
+                    event = dataclasses.replace(event, citations=tuple(cited))
+            yield event
+
+    # === BUSINESS METHODS === #
+
+    def _aia_knowledge_bases(self):
+        """The agent's active knowledge bases of the session's company."""
+        self.ensure_one()
+        return self.agent_id.sudo().knowledge_base_ids.filtered(
+            lambda base: base.active and base.company_id == self.company_id
+        )
+
+    def _aia_kb_retrieve(self, query, bases, top_k=None, tool_name=None):
+        """Search ``bases`` for the session's company and write a ``kb_query`` ledger row
+        (``tool_name``: the tool that asked, None for the search before each answer)."""
+        self.ensure_one()
+        started = time.monotonic()
+        status = "ok"
+        try:
+            return bases._aia_search(query, self.company_id.id, top_k=top_k)
+        except Exception:
+            status = "error"
+            raise
+        finally:
+            self.env["aia.usage.event"].sudo().create(
+                {
+                    "kind": "kb_query",
+                    "session_id": self.id,
+                    "agent_id": self.agent_id.id,
+                    "user_id": self.user_id.id,
+                    "company_id": self.company_id.id,
+                    "model_name": ", ".join(sorted(set(bases.mapped("embedding_model")))),
+                    "tool_name": tool_name,
+                    "latency_ms": round((time.monotonic() - started) * 1000),
+                    "status": status,
+                }
+            )
+
+    def _aia_save_citations(self, cited):
+        """Keep the citations on the turn's last answer, for the chat and the API."""
+        self.ensure_one()
+        answer = (
+            self.env["aia.message"]
+            .sudo()
+            .search([("session_id", "=", self.id), ("role", "=", "assistant")], order="id desc", limit=1)
+        )
+        if answer:
+            answer.citations = cited
