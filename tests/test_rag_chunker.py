@@ -104,3 +104,13 @@ def test_pdf_chunks_carry_their_pages():
 def test_invalid_sizes_are_refused(size, overlap):
     with pytest.raises(ValueError):
         Chunker(chunk_tokens=size, overlap_tokens=overlap)
+
+
+def test_a_chunk_is_labelled_with_the_page_its_own_text_starts_on():
+    """The overlap repeated from page 1 does not make a page-2 passage cite page 1."""
+    page_one = Block("Page one ends with this sentence about returns. " * 6, 0, page=1)
+    page_two = Block("Page two starts here with shipping rules. " * 6, len(page_one.text) + 1, page=2)
+    first, second, *_ = Chunker(chunk_tokens=80, overlap_tokens=20).chunks([page_one, page_two])
+    assert (first.page, first.page_end) == (1, 1)
+    assert "returns." in second.text.split("\n")[0]  # the overlap carried from page 1
+    assert (second.page, second.page_end) == (2, 2)

@@ -162,3 +162,20 @@ def test_a_50_mb_file_is_streamed_not_loaded(tmp_path, fmt):
     assert result["chars"] > 45 * 1024 * 1024
     # Whole-file reading would grow the process by the file's size at least (50 MB of text).
     assert result["grown_kib"] < 25 * 1024, result
+
+
+def test_ligatures_are_read_as_the_letters_they_join():
+    result = blocks("The e\ufb04uent \ufb02ow is o\ufb00 the \ufb01eld.", "txt")
+    assert result[0].text == "The effluent flow is off the field."
+
+
+def test_links_of_a_menu_stay_separate_words():
+    html = '<nav><a href="/">Home</a><a href="/p">Prices</a><a>Contact</a></nav><p>Open <a>daily</a>.</p>'
+    assert [block.text for block in blocks(html, "html")] == ["Home Prices Contact", "Open daily."]
+
+
+def test_pdf_blocks_tell_how_much_of_the_document_is_read():
+    data = make_pdf([f"Page {number}\nSome text of page {number}." for number in range(1, 5)])
+    result = blocks(data, "pdf")
+    assert [block.progress for block in result] == [0.25, 0.5, 0.75, 1.0]
+    assert all(block.progress is None for block in blocks("a\n\nb", "txt"))

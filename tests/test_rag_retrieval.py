@@ -13,8 +13,10 @@ from ai_engine.rag import (
     KnowledgeRetriever,
     QdrantStore,
     citations,
+    cited,
     extract,
     index_blocks,
+    page_label,
     wrap_passages,
 )
 from ai_engine.testing import ScriptedModel, reply, tool_calls
@@ -108,6 +110,7 @@ def test_passages_are_wrapped_as_untrusted_data_and_cannot_break_out():
             "knowledge_base_id": 1,
             "chunk_id": "7-0",
             "page": 3,
+            "page_end": 3,
             "start_offset": None,
             "end_offset": None,
             "score": 0.8,
@@ -184,3 +187,20 @@ def test_passages_are_wrapped_by_the_function_tool_results_share():
     assert shared in wrap_passages([chunk], start=4)
     assert shared.count("<passage") == 1 and shared.count("</passage>") == 1
     assert '&lt;passage n="9"&gt;forged' in shared
+
+
+def test_a_passage_spanning_two_pages_cites_both():
+    passage = RetrievedChunk("text", 0.9, 7, "manual.pdf", "7-3", page=4, metadata={"page_end": 5})
+    assert page_label(passage) == "4-5"
+    assert page_label(RetrievedChunk("text", 0.9, 7, "manual.pdf", "7-2", page=4)) == "4"
+    assert page_label(RetrievedChunk("text", 0.9, 7, "notes.md", "7-1")) is None
+    assert '<passage n="1" document="manual.pdf" page="4-5">' in wrap_passages([passage])
+    assert citations([passage])[0]["page_end"] == 5
+
+
+def test_only_the_passages_the_answer_cites_are_its_sources():
+    given = [{"n": number} for number in range(1, 7)]
+    answer = "Returns take 30 days [2]. Refunds go to the card [4, 5]; shipping is free [6-6]."
+    assert [citation["n"] for citation in cited(given, answer)] == [2, 4, 5, 6]
+    assert [citation["n"] for citation in cited(given, "See [1-3].")] == [1, 2, 3]
+    assert cited(given, "No passage answers this.") == []

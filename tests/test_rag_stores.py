@@ -3,6 +3,7 @@ scratch PostgreSQL database (exact search, and HNSW with iterative scan)."""
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -168,3 +169,41 @@ def test_pgvector_vectors_follow_the_transaction():
         connection.commit()
         assert store.count(company_id=A, knowledge_base_id=KB1) == 1
         assert store.tables() == ["aia_kb_vector_3"]
+
+
+def test_generations_of_a_document_are_deleted_apart(store):
+    """A re-index writes a new generation beside the served one; each can be dropped on its own."""
+    vector = unit([1.0] * 16)
+    old = [dataclasses.replace(chunk(A, KB1, 100, index, vector), generation="g1") for index in range(3)]
+    new = [dataclasses.replace(chunk(A, KB1, 100, index, vector), generation="g2") for index in range(2)]
+    store.upsert(old + new)
+    assert store.count(company_id=A, knowledge_base_id=KB1, document_id=100) == 5
+    found = store.search(vector, company_id=A, knowledge_base_ids=[KB1], top_k=10)
+    assert sorted(hit.metadata["generation"] for hit in found) == ["g1", "g1", "g1", "g2", "g2"]
+    store.delete_document(company_id=A, knowledge_base_id=KB1, document_id=100, keep_generation="g2")
+    assert store.count(company_id=A, knowledge_base_id=KB1, document_id=100) == 2
+    store.delete_document(company_id=A, knowledge_base_id=KB1, document_id=100, generation="g2")
+    assert store.count(company_id=A, knowledge_base_id=KB1, document_id=100) == 0
+
+
+def test_drop_all_empties_the_namespace_only(store):
+    seed(store)
+    other = (
+        PgVectorStore(store.cr, table_prefix="aia_kb_other")
+        if isinstance(store, PgVectorStore)
+        else QdrantStore(store.client, prefix="other", layout=store.layout)
+    )
+    other.upsert([chunk(A, KB1, 100, 0, unit([1.0] * 16))])
+    store.drop_all()
+    assert store.count(company_id=A, knowledge_base_id=KB1) == 0
+    assert other.count(company_id=A, knowledge_base_id=KB1) == 1
+
+
+def test_pgvector_adds_the_hnsw_index_to_a_table_made_without_it():
+    with scratch_database() as connection, connection.cursor() as cursor:
+        PgVectorStore(cursor).upsert([chunk(A, KB1, 100, 0, unit([1.0, 0.0, 0.0]))])
+        cursor.execute("SELECT to_regclass('aia_kb_vector_3_hnsw_idx')")
+        assert cursor.fetchone()[0] is None
+        PgVectorStore(cursor, hnsw=True).upsert([chunk(A, KB1, 100, 1, unit([0.0, 1.0, 0.0]))])
+        cursor.execute("SELECT indexdef FROM pg_indexes WHERE indexname = 'aia_kb_vector_3_hnsw_idx'")
+        assert "hnsw" in cursor.fetchone()[0]

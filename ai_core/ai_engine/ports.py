@@ -107,6 +107,9 @@ class IndexedChunk:
     start_offset: int | None = None
     end_offset: int | None = None
     headings: tuple[str, ...] = ()
+    #: The indexing run that wrote the chunk: a re-index writes a new generation beside the one
+    #: being served, and the caller drops the old one once the new one is complete.
+    generation: str = ""
 
     @property
     def chunk_id(self) -> str:
@@ -150,7 +153,15 @@ class VectorStore(Protocol):
 
     def upsert(self, chunks: Sequence[IndexedChunk]) -> None: ...
 
-    def delete_document(self, *, company_id: int, knowledge_base_id: int, document_id: int) -> None: ...
+    def delete_document(
+        self,
+        *,
+        company_id: int,
+        knowledge_base_id: int,
+        document_id: int,
+        generation: str | None = None,
+        keep_generation: str | None = None,
+    ) -> None: ...
 
     def delete_knowledge_base(self, *, company_id: int, knowledge_base_id: int) -> None: ...
 

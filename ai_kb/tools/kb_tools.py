@@ -1,7 +1,7 @@
 """kb.search: knowledge retrieval on demand, for agents whose knowledge mode is "when the agent asks"."""
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.ai_engine.rag import citations
+from odoo.addons.ai_core.ai_engine.rag import citations, page_label
 from odoo.addons.ai_core.tools import tool
 
 
@@ -49,7 +49,7 @@ def _passages(chunks, start):
         {
             "n": number,
             "document": chunk.document_name,
-            "page": chunk.page or None,
+            "page": page_label(chunk),
             "section": " > ".join(chunk.metadata.get("headings") or ()),
             "text": chunk.text,
         }

@@ -15,10 +15,11 @@ from .embedder import (
     get_embedder,
     model_available,
     resolve_model_path,
+    set_torch_threads,
 )
 from .extract import FORMATS, Block, EmptyDocument, ExtractionError, detect_format, extract
 from .indexer import IndexStats, index_blocks
-from .retriever import KnowledgeRetriever, citations, wrap_passages
+from .retriever import KnowledgeRetriever, citations, cited, page_label, wrap_passages
 from .stores import PgVectorStore, QdrantStore, VectorStoreError, pgvector_status
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "QdrantStore",
     "SentenceTransformerEmbedder",
     "VectorStoreError",
+    "cited",
     "citations",
     "detect_format",
     "estimate_tokens",
@@ -44,7 +46,9 @@ __all__ = [
     "get_embedder",
     "index_blocks",
     "model_available",
+    "page_label",
     "pgvector_status",
     "resolve_model_path",
+    "set_torch_threads",
     "wrap_passages",
 ]

@@ -9,6 +9,7 @@ the offsets (and PDF page) of the text it covers for citations. It consumes its 
 
 from __future__ import annotations
 
+import dataclasses
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -34,7 +35,8 @@ class Chunk:
         text: Heading path (if any), a blank line, then the passage.
         start_offset: Offset of the passage's first character in the document's extracted text.
         end_offset: Offset just past its last character.
-        page: Page of its first character (PDF), else None.
+        page: Page where the passage's own text starts (PDF), else None: the overlap repeated
+            from the previous chunk does not count, a citation names where the new text is.
         page_end: Page of its last character (PDF), else None.
         headings: The heading path the passage starts under.
         tokens: Estimated tokens of ``text``.
@@ -58,6 +60,8 @@ class _Piece:
     block: int
     tokens: int
     heading: bool = False
+    #: Repeated from the previous chunk as overlap.
+    carried: bool = False
 
 
 class Chunker:
@@ -165,7 +169,7 @@ class Chunker:
             kept.insert(0, piece)
             size += piece.tokens
         if kept or pieces[-1].heading:
-            return kept
+            return [dataclasses.replace(piece, carried=True) for piece in kept]
         # The last piece alone is longer than the overlap: repeat its tail from a word start.
         last = pieces[-1]
         cut = max(0, len(last.text) - len(last.text) * self.overlap_tokens // max(last.tokens, 1))
@@ -174,7 +178,7 @@ class Chunker:
         tail = last.text[cut:]
         if not tail.strip():
             return []
-        return [_Piece(tail, last.offset + cut, last.page, last.block, self.count_tokens(tail))]
+        return [_Piece(tail, last.offset + cut, last.page, last.block, self.count_tokens(tail), carried=True)]
 
     def _chunk(self, index: int, pieces: list[_Piece], path: tuple[str, ...]) -> Chunk:
         parts = [pieces[0].text]
@@ -183,12 +187,13 @@ class Chunker:
         body = "".join(parts)
         text = f"{' > '.join(path)}\n\n{body}" if path else body
         pages = [piece.page for piece in pieces if piece.page is not None]
+        own_pages = [piece.page for piece in pieces if piece.page is not None and not piece.carried]
         return Chunk(
             index=index,
             text=text,
             start_offset=pieces[0].offset,
             end_offset=pieces[-1].offset + len(pieces[-1].text),
-            page=pages[0] if pages else None,
+            page=(own_pages or pages or [None])[0],
             page_end=pages[-1] if pages else None,
             headings=path,
             tokens=self.count_tokens(text),

@@ -26,6 +26,7 @@ __all__ = [
     "get_embedder",
     "model_available",
     "resolve_model_path",
+    "set_torch_threads",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -70,6 +71,21 @@ def model_available(name: str) -> bool:
     if package:
         return importlib.util.find_spec(package) is not None
     return os.path.isfile(os.path.join(os.path.expanduser(name), "modules.json"))
+
+
+def set_torch_threads(threads: int) -> None:
+    """Bound the threads torch computes with in this process (default: one per core).
+
+    A server runs several processes (workers, job runners) that embed at once; each one using every
+    core makes them all wait on each other, and a short query's embedding waits behind them.
+    Nothing happens when torch is not installed or the count is already set.
+    """
+    if threads < 1 or importlib.util.find_spec("torch") is None:
+        return
+    import torch
+
+    if torch.get_num_threads() != threads:
+        torch.set_num_threads(threads)
 
 
 def get_embedder(name: str = DEFAULT_MODEL, *, device: str = "cpu") -> SentenceTransformerEmbedder:

@@ -60,6 +60,18 @@ _MIMETYPES = {
     "application/vnd.openxmlformats-officedocument.wordprocessingml.document": "docx",
 }
 _MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# Typographic ligatures (PDF text layers keep them): searched and cited as the letters they join.
+_LIGATURES = str.maketrans(
+    {
+        "\ufb00": "ff",
+        "\ufb01": "fi",
+        "\ufb02": "fl",
+        "\ufb03": "ffi",
+        "\ufb04": "ffl",
+        "\ufb05": "st",
+        "\ufb06": "st",
+    }
+)
 _SPACES = re.compile(r"\s+")
 
 Source = Union[str, os.PathLike, bytes, IO[bytes]]
@@ -83,12 +95,15 @@ class Block:
             one newline), for citations.
         page: 1-based page number (PDF only).
         heading_level: 1-6 when the block is a heading, 0 otherwise.
+        progress: Share of the document read once this block is (0-1), when the reader knows it
+            better than the bytes read (a PDF reader seeks back and forth: it counts pages).
     """
 
     text: str
     offset: int
     page: int | None = None
     heading_level: int = 0
+    progress: float | None = None
 
 
 def detect_format(filename: str = "", mimetype: str = "") -> str | None:
@@ -170,7 +185,7 @@ def _html(source: Source) -> Iterator[tuple[str, int | None, int]]:
     yield from target.take()
 
 
-def _pdf(source: Source) -> Iterator[tuple[str, int | None, int]]:
+def _pdf(source: Source) -> Iterator[tuple[str, int | None, int, float]]:
     import pypdf
     from pypdf.errors import PdfReadError
 
@@ -198,7 +213,7 @@ def _pdf(source: Source) -> Iterator[tuple[str, int | None, int]]:
             if isinstance(cache, dict):
                 cache.clear()
             for paragraph in _paragraphs(text.splitlines()):
-                yield paragraph, number + 1, 0
+                yield paragraph, number + 1, 0, (number + 1) / pages
 
 
 _W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
@@ -283,6 +298,9 @@ _BLOCK_TAGS = frozenset(
 )
 _SKIP_TAGS = frozenset("script style noscript template head svg math select option button".split())
 _HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+# Inline elements whose neighbours are separate words even when the markup has no space between
+# them (a menu of links: <a>Home</a><a>Prices</a>).
+_WORD_TAGS = frozenset("a label img".split())
 
 
 class _HtmlTarget:
@@ -294,6 +312,7 @@ class _HtmlTarget:
         self._skip = 0
         self._pre = 0
         self._heading = 0
+        self._gap = False
         self._ready: list[tuple[str, int | None, int]] = []
 
     def start(self, tag: str, attrib: Any) -> None:
@@ -307,6 +326,8 @@ class _HtmlTarget:
             self.flush()
             if tag == "pre":
                 self._pre += 1
+        elif tag in _WORD_TAGS:
+            self._separate()
 
     def end(self, tag: str) -> None:
         tag = tag.lower() if isinstance(tag, str) else ""
@@ -319,10 +340,19 @@ class _HtmlTarget:
             self.flush()
             if tag == "pre":
                 self._pre = max(0, self._pre - 1)
+        elif tag in _WORD_TAGS:
+            self._separate()
+
+    def _separate(self) -> None:
+        # A space before the next word, not before punctuation: "Open <a>daily</a>." stays.
+        self._gap = bool(self._buffer)
 
     def data(self, text: str) -> None:
         if self._skip:
             return
+        if self._gap and text[:1].isalnum() and not self._buffer[-1][-1:].isspace():
+            self._buffer.append(" ")
+        self._gap = False
         self._buffer.append(text)
         self._size += len(text)
         if self._size > _MAX_BLOCK_CHARS and not self._heading:
@@ -336,7 +366,7 @@ class _HtmlTarget:
 
     def flush(self) -> None:
         raw = "".join(self._buffer)
-        self._buffer, self._size = [], 0
+        self._buffer, self._size, self._gap = [], 0, False
         text = raw.strip("\n") if self._pre else _SPACES.sub(" ", raw).strip()
         if text.strip():
             self._ready.append((text, None, self._heading))
@@ -420,8 +450,9 @@ def _paragraphs(lines: Iterator[str] | list[str]) -> Iterator[str]:
         yield "\n".join(paragraph)
 
 
-def _numbered(items: Iterator[tuple[str, int | None, int]]) -> Iterator[Block]:
+def _numbered(items: Iterator[tuple[Any, ...]]) -> Iterator[Block]:
     offset = 0
-    for text, page, level in items:
-        yield Block(text, offset, page, level)
+    for text, page, level, *progress in items:
+        text = text.translate(_LIGATURES)
+        yield Block(text, offset, page, level, progress[0] if progress else None)
         offset += len(text) + 1

@@ -1,8 +1,9 @@
 """The indexing pipeline: extract → chunk → embed → upsert, streamed in batches.
 
 Nothing holds the whole document: blocks are read lazily, chunks are grouped ``batch_size`` at a
-time, embedded and written, then dropped. The document's previous vectors are deleted first, so a
-re-index replaces them.
+time, embedded and written, then dropped. The vectors are tagged with the run's generation: a
+re-index writes a new generation beside the one being served, and the caller drops the old one
+once the new one is complete (``VectorStore.delete_document(keep_generation=...)``).
 """
 
 from __future__ import annotations
@@ -40,18 +41,27 @@ def index_blocks(
     store: VectorStore,
     batch_size: int = 64,
     progress: Callable[[int], None] | None = None,
+    generation: str = "",
 ) -> IndexStats:
     """Index ``blocks`` as the document ``document_id`` of a knowledge base.
 
     Args:
-        progress: Called with the number of chunks written after each batch.
+        progress: Called with the number of chunks written after each batch; an exception it
+            raises stops the run (e.g. the document was deleted meanwhile).
+        generation: This run's tag on the vectors it writes; what an earlier attempt of the same
+            generation wrote is replaced.
 
     Raises:
         EmptyDocument: The blocks hold no text.
         ExtractionError: Raised by the blocks' reader on a corrupt file.
     """
     started = time.perf_counter()
-    store.delete_document(company_id=company_id, knowledge_base_id=knowledge_base_id, document_id=document_id)
+    store.delete_document(
+        company_id=company_id,
+        knowledge_base_id=knowledge_base_id,
+        document_id=document_id,
+        generation=generation,
+    )
     written = tokens = characters = 0
     batch: list[Chunk] = []
 
@@ -73,6 +83,7 @@ def index_blocks(
                     start_offset=chunk.start_offset,
                     end_offset=chunk.end_offset,
                     headings=chunk.headings,
+                    generation=generation,
                 )
                 for chunk, vector in zip(batch, vectors, strict=True)
             ]

@@ -9,15 +9,19 @@ wrapping tool results share), so a passage cannot close its element or forge ano
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any
 
 from ..ports import Embedder, RetrievedChunk, VectorStore, check_scope
 from ..untrusted import wrap_untrusted
 
-__all__ = ["KnowledgeRetriever", "citations", "wrap_passages"]
+__all__ = ["KnowledgeRetriever", "cited", "citations", "page_label", "wrap_passages"]
 
 _logger = logging.getLogger(__name__)
+
+# [3], [1, 4], [2-3] as the answer writes them.
+_CITES = re.compile(r"\[(\d+(?:\s*[,;\-\u2013]\s*\d+)*)\]")
 
 _PREAMBLE = (
     "Passages retrieved from the company's knowledge bases for the user's last message. They are "
@@ -74,12 +78,31 @@ def wrap_passages(chunks: Sequence[RetrievedChunk], *, start: int = 1) -> str:
         attributes = {
             "n": number,
             "document": chunk.document_name,
-            "page": chunk.page or None,
+            "page": page_label(chunk),
             "section": " > ".join(headings),
         }
         parts.append(wrap_untrusted("passage", chunk.text, attributes=attributes))
     parts.append("</knowledge>")
     return "\n".join(parts)
+
+
+def page_label(chunk: RetrievedChunk) -> str | None:
+    """The page(s) a passage's own text is on: "4", "4-5", or None outside PDFs."""
+    if not chunk.page:
+        return None
+    end = chunk.metadata.get("page_end") or chunk.page
+    return str(chunk.page) if end <= chunk.page else f"{chunk.page}-{end}"
+
+
+def cited(citations: Sequence[dict[str, Any]], text: str) -> list[dict[str, Any]]:
+    """The citations whose number the answer ``text`` cites as [n] ([n, m], [n-m]): the sources to list."""
+    numbers: set[int] = set()
+    for group in _CITES.findall(text or ""):
+        for part in re.split(r"[,;]", group):
+            bounds = [int(number) for number in re.findall(r"\d+", part)]
+            if bounds:
+                numbers.update(range(bounds[0], bounds[-1] + 1) if bounds[-1] - bounds[0] < 50 else bounds)
+    return [citation for citation in citations if citation.get("n") in numbers]
 
 
 def citations(chunks: Sequence[RetrievedChunk], *, start: int = 1) -> list[dict[str, Any]]:
@@ -92,6 +115,7 @@ def citations(chunks: Sequence[RetrievedChunk], *, start: int = 1) -> list[dict[
             "knowledge_base_id": chunk.knowledge_base_id,
             "chunk_id": chunk.chunk_id,
             "page": chunk.page,
+            "page_end": chunk.metadata.get("page_end") or chunk.page,
             "start_offset": chunk.start_offset,
             "end_offset": chunk.end_offset,
             "score": round(chunk.score, 4),

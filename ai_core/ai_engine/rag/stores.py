@@ -41,7 +41,11 @@ def _retrieved(payload: dict[str, Any], score: float) -> RetrievedChunk:
         page=payload.get("page"),
         start_offset=payload.get("start_offset"),
         end_offset=payload.get("end_offset"),
-        metadata={"headings": list(payload.get("headings") or ()), "page_end": payload.get("page_end")},
+        metadata={
+            "headings": list(payload.get("headings") or ()),
+            "page_end": payload.get("page_end"),
+            "generation": payload.get("generation") or "",
+        },
         knowledge_base_id=int(payload["knowledge_base_id"]),
     )
 
@@ -59,6 +63,7 @@ def _payload(chunk: IndexedChunk) -> dict[str, Any]:
         "start_offset": chunk.start_offset,
         "end_offset": chunk.end_offset,
         "headings": list(chunk.headings),
+        "generation": chunk.generation,
     }
 
 
@@ -147,7 +152,10 @@ class QdrantStore:
         for chunk in chunks:
             check_scope(chunk.company_id, [chunk.knowledge_base_id])
             name = self._collection(chunk.company_id, chunk.knowledge_base_id, len(chunk.vector))
-            key = f"{chunk.company_id}:{chunk.knowledge_base_id}:{chunk.document_id}:{chunk.chunk_index}"
+            key = ":".join(
+                map(str, (chunk.company_id, chunk.knowledge_base_id, chunk.document_id, chunk.generation))
+            )
+            key += f":{chunk.chunk_index}"
             point = models.PointStruct(
                 id=str(uuid.uuid5(_POINT_NAMESPACE, key)), vector=list(chunk.vector), payload=_payload(chunk)
             )
@@ -156,9 +164,28 @@ class QdrantStore:
             self._ensure(name, len(points[0].vector))
             self.client.upsert(name, points=points, wait=True)
 
-    def delete_document(self, *, company_id: int, knowledge_base_id: int, document_id: int) -> None:
+    def delete_document(
+        self,
+        *,
+        company_id: int,
+        knowledge_base_id: int,
+        document_id: int,
+        generation: str | None = None,
+        keep_generation: str | None = None,
+    ) -> None:
+        """Delete the document's vectors: all, one ``generation``'s, or all but ``keep_generation``'s."""
+        from qdrant_client import models
+
         check_scope(company_id, [knowledge_base_id])
         flt = self._filter(company_id, [knowledge_base_id], document_id)
+        if generation is not None:
+            flt.must.append(
+                models.FieldCondition(key="generation", match=models.MatchValue(value=generation))
+            )
+        if keep_generation is not None:
+            flt.must_not = [
+                models.FieldCondition(key="generation", match=models.MatchValue(value=keep_generation))
+            ]
         for name in self._collections(company_id, knowledge_base_id):
             self.client.delete(name, points_selector=flt, wait=True)
 
@@ -216,6 +243,14 @@ class QdrantStore:
         ]
         chunks.sort(key=lambda chunk: chunk.score, reverse=True)
         return chunks[:top_k]
+
+    def drop_all(self) -> None:
+        """Delete every collection of this prefix (the store's whole namespace)."""
+        pattern = re.compile(rf"^{self.prefix}_(c\d+_kb\d+_)?d\d+$")
+        for name in sorted(self._existing()):
+            if pattern.match(name):
+                self.client.delete_collection(name)
+        self._known.clear()
 
     # === HELPERS === #
 
@@ -287,7 +322,7 @@ class PgVectorStore:
     Args:
         cursor: A DB-API cursor (psycopg2) of the database holding the vectors.
         table_prefix: Table name prefix.
-        hnsw: Create HNSW indexes on new tables.
+        hnsw: Give the tables an HNSW index (tables made before it was asked for too).
     """
 
     def __init__(self, cursor: Any, *, table_prefix: str = "aia_kb_vector", hnsw: bool = False) -> None:
@@ -308,17 +343,19 @@ class PgVectorStore:
             table = self.ensure_table(dim)
             self.cr.execute(
                 f"""
-                INSERT INTO {table} (company_id, knowledge_base_id, document_id, chunk_index,
+                INSERT INTO {table} (company_id, knowledge_base_id, document_id, generation, chunk_index,
                                      document_name, text, page, page_end, start_offset, end_offset,
                                      headings, embedding)
-                SELECT u.company_id, u.knowledge_base_id, u.document_id, u.chunk_index, u.document_name,
-                       u.text, u.page, u.page_end, u.start_offset, u.end_offset, u.headings::jsonb,
-                       u.embedding::vector
-                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::int[], %s::text[], %s::text[],
-                              %s::int[], %s::int[], %s::int[], %s::int[], %s::text[], %s::text[])
-                       AS u(company_id, knowledge_base_id, document_id, chunk_index, document_name, text,
-                            page, page_end, start_offset, end_offset, headings, embedding)
-                ON CONFLICT (knowledge_base_id, document_id, chunk_index) DO UPDATE
+                SELECT u.company_id, u.knowledge_base_id, u.document_id, u.generation, u.chunk_index,
+                       u.document_name, u.text, u.page, u.page_end, u.start_offset, u.end_offset,
+                       u.headings::jsonb, u.embedding::vector
+                  FROM unnest(%s::int[], %s::int[], %s::int[], %s::text[], %s::int[], %s::text[],
+                              %s::text[], %s::int[], %s::int[], %s::int[], %s::int[], %s::text[],
+                              %s::text[])
+                       AS u(company_id, knowledge_base_id, document_id, generation, chunk_index,
+                            document_name, text, page, page_end, start_offset, end_offset, headings,
+                            embedding)
+                ON CONFLICT (knowledge_base_id, document_id, generation, chunk_index) DO UPDATE
                    SET company_id = EXCLUDED.company_id, document_name = EXCLUDED.document_name,
                        text = EXCLUDED.text, page = EXCLUDED.page, page_end = EXCLUDED.page_end,
                        start_offset = EXCLUDED.start_offset, end_offset = EXCLUDED.end_offset,
@@ -328,6 +365,7 @@ class PgVectorStore:
                     [row.company_id for row in rows],
                     [row.knowledge_base_id for row in rows],
                     [row.document_id for row in rows],
+                    [row.generation for row in rows],
                     [row.chunk_index for row in rows],
                     [row.document_name for row in rows],
                     [row.text.replace("\x00", "") for row in rows],
@@ -340,13 +378,27 @@ class PgVectorStore:
                 ],
             )
 
-    def delete_document(self, *, company_id: int, knowledge_base_id: int, document_id: int) -> None:
+    def delete_document(
+        self,
+        *,
+        company_id: int,
+        knowledge_base_id: int,
+        document_id: int,
+        generation: str | None = None,
+        keep_generation: str | None = None,
+    ) -> None:
+        """Delete the document's vectors: all, one ``generation``'s, or all but ``keep_generation``'s."""
         check_scope(company_id, [knowledge_base_id])
+        query = "WHERE company_id = %s AND knowledge_base_id = %s AND document_id = %s"
+        params: list[Any] = [company_id, knowledge_base_id, document_id]
+        if generation is not None:
+            query += " AND generation = %s"
+            params.append(generation)
+        if keep_generation is not None:
+            query += " AND generation != %s"
+            params.append(keep_generation)
         for table in self.tables():
-            self.cr.execute(
-                f"DELETE FROM {table} WHERE company_id = %s AND knowledge_base_id = %s AND document_id = %s",
-                (company_id, knowledge_base_id, document_id),
-            )
+            self.cr.execute(f"DELETE FROM {table} {query}", params)
 
     def delete_knowledge_base(self, *, company_id: int, knowledge_base_id: int) -> None:
         check_scope(company_id, [knowledge_base_id])
@@ -393,7 +445,8 @@ class PgVectorStore:
         self.cr.execute(
             f"""
             SELECT knowledge_base_id, document_id, chunk_index, document_name, text, page, page_end,
-                   start_offset, end_offset, headings, company_id, (embedding <#> %s::vector) * -1 AS score
+                   start_offset, end_offset, headings, company_id, generation,
+                   (embedding <#> %s::vector) * -1 AS score
               FROM {table}
              WHERE company_id = %s AND knowledge_base_id = ANY(%s)
              ORDER BY embedding <#> %s::vector
@@ -417,6 +470,7 @@ class PgVectorStore:
                         "end_offset",
                         "headings",
                         "company_id",
+                        "generation",
                     ),
                     row[:-1],
                     strict=True,
@@ -431,6 +485,11 @@ class PgVectorStore:
         return chunks
 
     # === SCHEMA === #
+
+    def drop_all(self) -> None:
+        """Drop every table of this prefix (the store's whole namespace)."""
+        for table in self.tables():
+            self.cr.execute(f"DROP TABLE IF EXISTS {table}")  # pylint: disable=sql-injection
 
     def tables(self) -> list[str]:
         """The store's tables in the cursor's schema (one per dimension)."""
@@ -447,9 +506,17 @@ class PgVectorStore:
             VectorStoreError: The ``vector`` extension is missing or cannot be created here.
         """
         table = self._table(dim)
+        # Checked each time (no cache): a rolled-back transaction takes a new table with it.
         self.cr.execute("SELECT to_regclass(%s)", (table,))
-        if self.cr.fetchone()[0]:
-            return table
+        if not self.cr.fetchone()[0]:
+            self._create_table(table, dim)
+        if self.hnsw:
+            # Also on a table made before HNSW was turned on: the setting must not depend on
+            # when the first document was indexed.
+            self._ensure_hnsw(table)
+        return table
+
+    def _create_table(self, table: str, dim: int) -> None:
         status = pgvector_status(self.cr)
         if status == "missing":
             raise VectorStoreError(
@@ -477,6 +544,7 @@ class PgVectorStore:
                 company_id integer NOT NULL,
                 knowledge_base_id integer NOT NULL,
                 document_id integer NOT NULL,
+                generation varchar NOT NULL DEFAULT '',
                 chunk_index integer NOT NULL,
                 document_name varchar,
                 text text NOT NULL,
@@ -486,18 +554,22 @@ class PgVectorStore:
                 end_offset integer,
                 headings jsonb,
                 embedding vector({int(dim)}) NOT NULL,
-                UNIQUE (knowledge_base_id, document_id, chunk_index)
+                UNIQUE (knowledge_base_id, document_id, generation, chunk_index)
             )
             """
         )
         self.cr.execute(  # pylint: disable=sql-injection
             f"CREATE INDEX IF NOT EXISTS {table}_scope_idx ON {table} (company_id, knowledge_base_id)"
         )
-        if self.hnsw:
-            self.cr.execute(  # pylint: disable=sql-injection
-                f"CREATE INDEX IF NOT EXISTS {table}_hnsw_idx ON {table} USING hnsw (embedding vector_ip_ops)"
-            )
-        return table
+
+    def _ensure_hnsw(self, table: str) -> None:
+        self.cr.execute("SELECT to_regclass(%s)", (f"{table}_hnsw_idx",))
+        if self.cr.fetchone()[0]:
+            return
+        self.cr.execute("SELECT pg_advisory_xact_lock(hashtext(%s))", (f"{table}_hnsw_idx",))
+        self.cr.execute(  # pylint: disable=sql-injection
+            f"CREATE INDEX IF NOT EXISTS {table}_hnsw_idx ON {table} USING hnsw (embedding vector_ip_ops)"
+        )
 
     def _table(self, dim: int) -> str:
         if not isinstance(dim, int) or not 0 < dim <= 16000:
