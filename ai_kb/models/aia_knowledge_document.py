@@ -3,9 +3,10 @@ import io
 import logging
 import os
 import time
+import uuid
 
 from odoo import api, fields, models
-from odoo.exceptions import UserError, ValidationError
+from odoo.exceptions import MissingError, UserError, ValidationError
 from odoo.tools import html2plaintext
 from odoo.tools.safe_eval import safe_eval
 
@@ -30,6 +31,10 @@ URL_MAX_REDIRECTS = 5
 RECORD_BATCH = 200
 # Progress is written (and committed) at most this often while a document is indexed (seconds).
 PROGRESS_INTERVAL = 2.0
+
+
+class _Overtaken(Exception):
+    """The document was deleted, or indexed anew, while this run was indexing it."""
 
 
 class _CountingReader(io.RawIOBase):
@@ -108,6 +113,11 @@ class AiaKnowledgeDocument(models.Model):
     file_format = fields.Char("Format", readonly=True, copy=False)
     file_size = fields.Integer("Size (bytes)", readonly=True, copy=False)
     sync_signature = fields.Char(readonly=True, copy=False, help="Record count and last change indexed.")
+    # Each indexing run writes its own generation of vectors; searches serve the last complete one,
+    # so a re-index replaces the passages at once when it ends, and a run overtaken by another (or
+    # by a deletion) never gets served.
+    index_generation = fields.Char(readonly=True, copy=False)
+    served_generation = fields.Char(readonly=True, copy=False)
 
     @api.constrains("source_type", "file", "url", "res_model_id")
     def _check_source(self):
@@ -164,27 +174,50 @@ class AiaKnowledgeDocument(models.Model):
 
     def _aia_enqueue_index(self):
         for document in self:
-            document.sudo().write({"state": "queued", "progress": 0, "error_message": False})
+            generation = uuid.uuid4().hex[:12]
+            document.sudo().write(
+                {"state": "queued", "progress": 0, "error_message": False, "index_generation": generation}
+            )
             document.with_delay(
                 channel="root.aia.knowledge", description=f"Index knowledge: {document.name}"
-            )._aia_job_index()
+            )._aia_job_index(generation)
 
-    def _aia_job_index(self):
-        """Queue job: (re)index the document; a failure puts it in error with the reason."""
-        self.ensure_one()
-        document = self.sudo()
+    def _aia_job_index(self, generation=None):
+        """Queue job: index the document as ``generation``; a failure puts it in error with the
+        reason. A run overtaken by a newer one, or whose document was deleted, stops and removes
+        what it wrote."""
+        document = self.sudo().exists()
+        if not document:
+            return
+        document.ensure_one()
+        generation = generation or document.index_generation or ""
+        if generation != (document.index_generation or ""):
+            return  # a newer run was queued: it does the work
         base = document.knowledge_base_id
+        scope = {"company_id": base.company_id.id, "knowledge_base_id": base.id, "document_id": document.id}
         document.write({"state": "indexing", "progress": 0, "error_message": False})
         document._aia_checkpoint()
         last = time.monotonic()
         reader = None
+        read = {"fraction": 0.0}
 
         def progress(_written):
             nonlocal last
-            if reader is not None and time.monotonic() - last >= PROGRESS_INTERVAL:
-                last = time.monotonic()
-                document.progress = round(reader.fraction * 100, 1)
-                document._aia_checkpoint()
+            if time.monotonic() - last < PROGRESS_INTERVAL:
+                return
+            last = time.monotonic()
+            if not document._aia_is_current(generation):
+                raise _Overtaken()
+            # Blocks that know how far they are (PDF pages) say so; else the bytes read.
+            fraction = read["fraction"] or (reader.fraction if reader is not None else 0.0)
+            document.progress = max(document.progress, round(min(fraction, 0.99) * 100, 1))
+            document._aia_checkpoint()
+
+        def tracked(blocks):
+            for block in blocks:
+                if block.progress is not None:
+                    read["fraction"] = block.progress
+                yield block
 
         try:
             if document.source_type == "url" and not document.file:
@@ -193,19 +226,28 @@ class AiaKnowledgeDocument(models.Model):
             blocks, reader = document._aia_blocks()
             try:
                 stats = index_blocks(
-                    blocks,
-                    company_id=base.company_id.id,
-                    knowledge_base_id=base.id,
-                    document_id=document.id,
+                    tracked(blocks),
+                    **scope,
                     document_name=document.name,
                     chunker=Chunker(base.chunk_size, base.chunk_overlap),
                     embedder=base._aia_embedder(),
                     store=base._aia_store(),
                     progress=progress,
+                    generation=generation,
                 )
             finally:
                 if reader is not None:
                     reader.close()
+            document._aia_checkpoint()
+            if not document._aia_is_current(generation):
+                raise _Overtaken()
+        except _Overtaken:
+            self.env.cr.rollback()
+            try:
+                base._aia_store().delete_document(**scope, generation=generation)
+            except (MissingError, UserError, VectorStoreError):  # the base went too: so did its vectors
+                _logger.info("knowledge document %s: base gone with its vectors", scope["document_id"])
+            return
         except (
             ExtractionError,
             EmbeddingModelError,
@@ -231,8 +273,18 @@ class AiaKnowledgeDocument(models.Model):
                 "chunk_count": stats.chunks,
                 "indexed_at": fields.Datetime.now(),
                 "error_message": False,
+                "served_generation": generation,
             }
         )
+        # The new generation is served from this commit on: the older ones can go.
+        base._aia_store().delete_document(**scope, keep_generation=generation)
+
+    def _aia_is_current(self, generation):
+        """Whether the document still exists and ``generation`` is still its newest run (as
+        committed: a deletion or a new run in another transaction counts once committed)."""
+        self.env.cr.execute("SELECT index_generation FROM aia_knowledge_document WHERE id = %s", [self.id])
+        row = self.env.cr.fetchone()
+        return bool(row) and (row[0] or "") == generation
 
     def _aia_index_failed(self, message):
         try:
@@ -243,7 +295,15 @@ class AiaKnowledgeDocument(models.Model):
             )
         except (UserError, VectorStoreError):
             _logger.warning("knowledge document %s: vectors not deleted", self.id, exc_info=True)
-        self.write({"state": "error", "error_message": message, "chunk_count": 0, "progress": 0})
+        self.write(
+            {
+                "state": "error",
+                "error_message": message,
+                "chunk_count": 0,
+                "progress": 0,
+                "served_generation": False,
+            }
+        )
 
     def _aia_checkpoint(self):
         """Commit progress so it shows while the job runs (the job function allows commits)."""

@@ -10,7 +10,7 @@ from odoo.modules import neutralize
 from odoo.tests import HttpCase, tagged
 
 from odoo.addons.ai_core import safe_fetch
-from odoo.addons.ai_core.ai_engine.rag import PgVectorStore, pgvector_status
+from odoo.addons.ai_core.ai_engine.rag import pgvector_status
 from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -92,7 +92,7 @@ class TestKnowledge(KnowledgeCase):
         document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
         self.assertEqual((document.state, document.progress, document.file_format), ("ready", 100, "md"))
         self.assertGreaterEqual(document.chunk_count, 1)
-        store = PgVectorStore(self.env.cr)
+        store = base._aia_store()
         self.assertEqual(
             store.count(company_id=self.company.id, knowledge_base_id=base.id), document.chunk_count
         )
@@ -182,7 +182,8 @@ class TestKnowledge(KnowledgeCase):
         found = base._aia_search("return goods", self.company.id)
         self.assertTrue(found and found[0].document_id == document.id)
         collections = {c.name for c in base._aia_store().client.get_collections().collections}
-        self.assertEqual(collections, {f"aia_c{self.company.id}_kb{base.id}_d768"})
+        prefix = base._aia_store_prefix()
+        self.assertEqual(collections, {f"{prefix}_c{self.company.id}_kb{base.id}_d768"})
         with self.assertRaisesRegex(ValidationError, "not installed"):
             base.embedding_model = "/nowhere/no-model"
 

@@ -20,7 +20,7 @@ from .embedder import (
 from .extract import FORMATS, Block, EmptyDocument, ExtractionError, detect_format, extract
 from .indexer import IndexStats, index_blocks
 from .retriever import KnowledgeRetriever, citations, cited, page_label, wrap_passages
-from .stores import PgVectorStore, QdrantStore, VectorStoreError, pgvector_status
+from .stores import PgVectorStore, QdrantStore, VectorStoreError, close_local_store, pgvector_status
 
 __all__ = [
     "DEFAULT_MODEL",
@@ -39,6 +39,7 @@ __all__ = [
     "SentenceTransformerEmbedder",
     "VectorStoreError",
     "cited",
+    "close_local_store",
     "citations",
     "detect_format",
     "estimate_tokens",

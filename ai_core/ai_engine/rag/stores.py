@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from ..ports import IndexedChunk, RetrievedChunk, check_scope
 
-__all__ = ["PgVectorStore", "QdrantStore", "VectorStoreError", "pgvector_status"]
+__all__ = ["PgVectorStore", "QdrantStore", "VectorStoreError", "close_local_store", "pgvector_status"]
 
 _POINT_NAMESPACE = uuid.UUID("6f1c3a52-9b7e-4d0e-8a36-2a5f1b7c9e41")
 _NAME = re.compile(r"^[a-z][a-z0-9_]{0,40}$")
@@ -89,6 +89,14 @@ def _local_client(path: str) -> Any:
                     "one process: with several Odoo workers use pgvector or a Qdrant server)."
                 ) from exc
         return _local_clients[path]
+
+
+def close_local_store(path: str) -> None:
+    """Close this process's client of the local folder ``path`` (before the folder is removed)."""
+    with _local_lock:
+        client = _local_clients.pop(path, None)
+    if client is not None:
+        client.close()
 
 
 class QdrantStore:
