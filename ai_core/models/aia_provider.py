@@ -10,6 +10,7 @@ from odoo.exceptions import UserError
 from .. import secret_box
 from ..ai_engine import CircuitBreaker, Message, ModelRequest, ProviderError
 from ..logging_filter import register_secret
+from .guard import header_mapping
 
 _logger = logging.getLogger(__name__)
 
@@ -83,7 +84,8 @@ class AiaProvider(models.Model):
         if "api_key" in vals:
             vals["api_key"] = secret_box.encrypt(vals["api_key"])
         if "extra_headers" in vals:
-            vals["extra_headers"] = secret_box.encrypt_mapping(vals["extra_headers"])
+            headers = header_mapping(self.env, vals["extra_headers"], self.env._("Extra headers"))
+            vals["extra_headers"] = secret_box.encrypt_mapping(headers)
         return vals
 
     # === BUSINESS METHODS === #

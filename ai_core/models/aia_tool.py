@@ -6,6 +6,7 @@ from ..ai_engine import ToolSpec
 from ..safe_fetch import Allowlist
 from ..tools import CATALOGUE
 from ..tools.http_tools import make_http_handler
+from .guard import header_mapping
 
 
 class AiaTool(models.Model):
@@ -73,7 +74,8 @@ class AiaTool(models.Model):
         """Header values are encrypted before they reach the column (when the server has a key)."""
         if "http_headers" not in vals:
             return vals
-        return {**vals, "http_headers": secret_box.encrypt_mapping(vals["http_headers"])}
+        headers = header_mapping(self.env, vals["http_headers"], self.env._("HTTP headers"))
+        return {**vals, "http_headers": secret_box.encrypt_mapping(headers)}
 
     # === BUSINESS METHODS === #
 

@@ -1,9 +1,10 @@
 import os
 from unittest.mock import patch
 
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
+from .. import secret_box
 from ..ai_engine import Message
 from ..ai_engine.anthropic_adapter import AnthropicAdapter
 from ..ai_engine.openai_adapter import OpenAIAdapter
@@ -76,3 +77,26 @@ class TestProvider(AiaCase):
         self.chat(session, "hi")
         self.assertEqual(session.state, "error")
         self.assertIn("Configuration > Models", session.error_message)
+
+    def test_extra_headers_are_checked_when_saved_not_when_every_turn_fails(self):
+        # A JSON text of an object is what the user meant: read as the object.
+        self.provider.extra_headers = '{"HTTP-Referer": "https://erp.example.com"}'
+        self.assertEqual(
+            secret_box.decrypt_mapping(self.provider.extra_headers),
+            {"HTTP-Referer": "https://erp.example.com"},
+        )
+        for wrong in (
+            '"just a string"',
+            "[1, 2]",
+            "{not json",
+            {"X-Org": 42},
+            {"X-Org": "a\r\nX-Evil: 1"},
+            {"Bad Name": "x"},
+        ):
+            with self.subTest(wrong=wrong), self.assertRaises(ValidationError):
+                self.provider.extra_headers = wrong
+        tool = self.env["aia.tool"].create(
+            {"name": "ops.headers", "kind": "http", "http_url": "https://api.example.com/x"}
+        )
+        with self.assertRaises(ValidationError):
+            tool.http_headers = '"Bearer abc"'
