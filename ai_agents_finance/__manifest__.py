@@ -5,7 +5,6 @@
     "category": "Accounting/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
-    "website": "https://example.invalid/ai-agents",
     "depends": ["ai_core", "account"],
     "data": [
         "security/ir.model.access.csv",

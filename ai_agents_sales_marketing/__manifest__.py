@@ -5,7 +5,6 @@
     "category": "Sales/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
-    "website": "https://example.invalid/ai-agents",
     "depends": ["ai_core", "sale_crm", "mass_mailing"],
     "data": [
         "security/ir.model.access.csv",

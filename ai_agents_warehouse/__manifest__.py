@@ -5,7 +5,6 @@
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
-    "website": "https://example.invalid/ai-agents",
     "depends": ["ai_core", "stock"],
     "data": [
         "security/ir.model.access.csv",

@@ -5,7 +5,6 @@
     "category": "Productivity/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
-    "website": "https://example.invalid/ai-agents",
     "depends": ["ai_core", "base_automation"],
     "external_dependencies": {"python": []},
     "data": [
@@ -20,5 +19,6 @@
         "web.assets_backend": ["ai_automation/static/src/**/*"],
         "web.assets_unit_tests": ["ai_automation/static/tests/**/*"],
     },
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

@@ -5,7 +5,6 @@
     "category": "Productivity/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
-    "website": "https://example.invalid/ai-agents",
     "depends": ["ai_core", "account"],
     "external_dependencies": {"python": []},
     "data": [
@@ -22,5 +21,6 @@
         "views/res_company_views.xml",
         "views/ai_billing_menus.xml",
     ],
+    "uninstall_hook": "uninstall_hook",
     "installable": True,
 }

@@ -5,7 +5,6 @@
     "category": "Productivity/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
-    "website": "https://example.invalid/ai-agents",
     "depends": ["mail", "queue_job"],
     "external_dependencies": {
         "python": ["anthropic", "openai", "jsonschema", "prometheus-client", "cryptography"]

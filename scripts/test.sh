@@ -70,6 +70,20 @@ if "$ODOO_PYTHON" -c "import odoo.release" 2>/dev/null; then
     odoo_passed=$(count passed "$line")
     odoo_failed=$(count failed "$line")
     [ "$odoo_status" -ne 0 ] && [ "${odoo_failed:-0}" -eq 0 ] && odoo_failed=1
+    echo "== tier 2: install, uninstall, reinstall"
+    lifecycle_log=$(mktemp)
+    set +e
+    ODOO_PYTHON=$ODOO_PYTHON scripts/test_lifecycle.sh | tee "$lifecycle_log"
+    lifecycle_status=${PIPESTATUS[0]}
+    set -e
+    line=$(grep -E "^lifecycle: [0-9]+ passed, [0-9]+ failed" "$lifecycle_log" | tail -1 || true)
+    rm -f "$lifecycle_log"
+    odoo_passed=$((odoo_passed + $(count passed "$line")))
+    odoo_failed=$((odoo_failed + $(count failed "$line")))
+    if [ "$lifecycle_status" -ne 0 ] || [ -z "$line" ]; then
+        odoo_status=1
+        [ "$(count failed "$line")" -eq 0 ] && odoo_failed=$((odoo_failed + 1))
+    fi
 elif [ "${AIA_REQUIRE_ODOO:-}" = 1 ]; then
     echo "tier 2 cannot run: '$ODOO_PYTHON' does not import Odoo 19 (run scripts/setup.sh --odoo PATH)." >&2
     odoo_status=1
