@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -71,3 +72,53 @@ def test_network_kill_switch_lets_loopback_through():
         server.listen(1)
         with socket.create_connection(server.getsockname(), timeout=2):
             pass
+
+
+KNOWLEDGE_STACK = ("torch", "sentence_transformers", "transformers", "qdrant_client", "pypdf")
+# Python run with the knowledge stack made unimportable, as in a venv installed with
+# `scripts/setup.sh --core-only`: every addon but ai_kb must import, and the first one's tests.
+_WITHOUT_KNOWLEDGE_STACK = f"""
+import importlib.abc, sys
+class Refuse(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {KNOWLEDGE_STACK!r}:
+            raise ImportError("not installed: " + name)
+sys.meta_path.insert(0, Refuse())
+import odoo.addons
+for path in sys.argv[1].split(","):
+    if path not in odoo.addons.__path__:
+        odoo.addons.__path__._path.append(path)  # as Odoo does: survives a recalculation
+import importlib
+for addon in sys.argv[2:]:
+    importlib.import_module("odoo.addons." + addon)
+importlib.import_module("odoo.addons." + sys.argv[2] + ".tests")
+print("imported")
+try:
+    import sentence_transformers
+except ImportError:
+    print("refused")
+"""
+
+
+def test_every_addon_but_ai_kb_imports_without_the_knowledge_stack():
+    pytest.importorskip("odoo.release", reason="the addons import Odoo: run scripts/setup.sh --odoo PATH")
+    root = AI_CORE.parent
+    # The addons path the Odoo tier uses (Odoo's addons, placeholders of a trimmed source, this one).
+    paths = subprocess.run(
+        ["scripts/addons_path.sh"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        check=True,
+        env={**os.environ, "ODOO_PYTHON": sys.executable},
+    ).stdout.strip()
+    others = {p.parent.name for p in root.glob("*/__manifest__.py")} - {"ai_core", "ai_kb"}
+    addons = ["ai_core", *sorted(others)]
+    done = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_KNOWLEDGE_STACK, paths, *addons],
+        capture_output=True,
+        text=True,
+        cwd=root,
+    )
+    # "refused": the stack really was out of reach while the addons imported.
+    assert done.stdout.split() == ["imported", "refused"], done.stderr[-2000:]
