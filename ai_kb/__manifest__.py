@@ -16,6 +16,7 @@
         "data/ir_cron_data.xml",
         "views/aia_knowledge_views.xml",
     ],
+    "demo": ["demo/aia_kb_demo.xml"],
     "post_init_hook": "post_init_hook",
     "uninstall_hook": "uninstall_hook",
     "installable": True,
