@@ -30,7 +30,7 @@ from odoo.http import request
 from odoo.tools.json import json_default
 
 from .. import metrics
-from ..ai_engine import Done, Error, TextDelta, Usage
+from ..ai_engine import Done, Error, TextDelta, TokenUsage, Usage
 
 _logger = logging.getLogger(__name__)
 
@@ -504,17 +504,14 @@ class _TurnOutcome:
 
     def __init__(self):
         self.events = []
-        self.tokens = dict.fromkeys(
-            ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens"), 0
-        )
+        self.tokens = TokenUsage()
         self.cost = Decimal(0)
         self.error = None
         self.done = None
 
     def add(self, event):
         if isinstance(event, Usage):
-            for name in self.tokens:
-                self.tokens[name] += getattr(event, name)
+            self.tokens += event.tokens
             self.cost += event.cost
         elif isinstance(event, Error):
             self.error = event
@@ -551,7 +548,15 @@ class _TurnOutcome:
         return 500, None
 
     def usage(self):
-        return {**self.tokens, "total_tokens": sum(self.tokens.values()), "cost": str(self.cost)}
+        tokens = self.tokens
+        return {
+            "input_tokens": tokens.input_tokens,
+            "output_tokens": tokens.output_tokens,
+            "cache_read_tokens": tokens.cache_read_tokens,
+            "cache_write_tokens": tokens.cache_write_tokens,
+            "total_tokens": tokens.total,
+            "cost": str(self.cost),
+        }
 
 
 def _sse(event):

@@ -1,4 +1,3 @@
-import dataclasses
 import hashlib
 import io
 import logging
@@ -13,7 +12,6 @@ from odoo.tools import config, html2plaintext, str2bool
 from odoo.tools.safe_eval import safe_eval
 
 from .. import secret_box
-from ..ai_engine import Done, ToolResult
 from ..ai_engine.rag import (
     DEFAULT_MODEL,
     Block,
@@ -685,17 +683,6 @@ class AiaAgent(models.Model):
         return registry
 
 
-class AiaMessage(models.Model):
-    _inherit = "aia.message"
-
-    citations = fields.Json(readonly=True, help="Knowledge passages given to the model for this answer.")
-
-    def _aia_to_client(self):
-        data = super()._aia_to_client()
-        data["citations"] = self.citations or []
-        return data
-
-
 class AiaSession(models.Model):
     _inherit = "aia.session"
 
@@ -705,19 +692,6 @@ class AiaSession(models.Model):
         if bases and self.agent_id.sudo().knowledge_mode == "auto":
             runner.knowledge = lambda query: self._aia_kb_retrieve(query, bases)
         return runner
-
-    def _aia_run_turn(self, user_message=None, decision=None):
-        cited = []
-        for event in super()._aia_run_turn(user_message=user_message, decision=decision):
-            if isinstance(event, ToolResult) and event.name == "kb.search" and isinstance(event.output, dict):
-                cited += event.output.get("citations") or []
-            elif isinstance(event, Done):
-                cited = list(event.citations) + cited
-                if cited:
-                    self._aia_save_citations(cited)
-                    # The API answers with this event: it names kb.search's passages too.
-                    event = dataclasses.replace(event, citations=tuple(cited))
-            yield event
 
     # === BUSINESS METHODS === #
 
@@ -753,14 +727,3 @@ class AiaSession(models.Model):
                     "status": status,
                 }
             )
-
-    def _aia_save_citations(self, cited):
-        """Keep the citations on the turn's last answer, for the chat and the API."""
-        self.ensure_one()
-        answer = (
-            self.env["aia.message"]
-            .sudo()
-            .search([("session_id", "=", self.id), ("role", "=", "assistant")], order="id desc", limit=1)
-        )
-        if answer:
-            answer.citations = cited

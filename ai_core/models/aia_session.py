@@ -487,6 +487,8 @@ class _TurnRecorder:
         elif isinstance(event, Done):
             state = {"approval_required": "waiting_approval", "error": "error"}.get(event.stop_reason, "done")
             session.write({"state": state, "error_message": self.error or False})
+            if event.citations:
+                self._save_citations(event.citations)
         if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired)):
             # Commit first: a browser reloading on this event must find what it announces.
             self.session._aia_checkpoint()
@@ -514,6 +516,14 @@ class _TurnRecorder:
     def fail(self, message):
         self.ledger.write({"state": "error", "error_message": message})
         self.flush([Error("session_error", message).to_dict(), Done("error").to_dict()])
+
+    def _save_citations(self, citations):
+        """The turn's knowledge passages, kept on its last answer for the chat and the API."""
+        answer = self.ledger.env["aia.message"].search(
+            [("session_id", "=", self.session.id), ("role", "=", "assistant")], order="id desc", limit=1
+        )
+        if answer:
+            answer.citations = [dict(item) for item in citations]
 
     def _record_tool_result(self, event):
         session = self.ledger
@@ -549,7 +559,6 @@ class _TurnRecorder:
 
     def _record_usage(self, event):
         session = self.ledger
-        tokens = event.input_tokens + event.output_tokens + event.cache_read_tokens + event.cache_write_tokens
         session.env["aia.usage.event"].create(
             {
                 **self._ledger_values(),
@@ -560,7 +569,7 @@ class _TurnRecorder:
                 "output_tokens": event.output_tokens,
                 "cache_read_tokens": event.cache_read_tokens,
                 "cache_write_tokens": event.cache_write_tokens,
-                "total_tokens": tokens,
+                "total_tokens": event.total_tokens,
                 "cost": float(event.cost),
                 "latency_ms": event.latency_ms,
             }
