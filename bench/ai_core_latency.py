@@ -78,6 +78,7 @@ def first_byte(server, body):
 
 
 def bench_first_delta(env, server, agent, runs):
+    from odoo.addons.ai_core import turn
     from odoo.addons.ai_core.ai_engine.events import TextDelta
 
     fragments = ["The ", "balance ", "is ", "42."]
@@ -94,8 +95,8 @@ def bench_first_delta(env, server, agent, runs):
         server.add_text(fragments)
         baseline.append(first_byte(server, body))
         server.add_text(fragments)
-        message = session._aia_save_user_message(f"What is the balance? ({index})")
-        env.cr.commit()
+        # Accepted as the REST API accepts it: saved and committed, the turn run here.
+        message = turn.accept(session, f"What is the balance? ({index})", run_in_request=True)
         started = time.perf_counter()
         first = None
         for event in session._aia_run_turn(user_message=message):

@@ -11,7 +11,7 @@ from odoo.fields import Domain
 from odoo.tools.rendering_tools import parse_inline_template, template_env_globals
 from odoo.tools.safe_eval import safe_eval, test_python_expr
 
-from odoo.addons.ai_core.ai_engine import Message
+from odoo.addons.ai_core import turn
 from odoo.addons.ai_core.ai_engine.untrusted import wrap_untrusted
 
 from ..caps import CAP_PARAMS, DEFAULT_CAPS, Caps, stop_reason
@@ -214,7 +214,7 @@ class IrActionsServer(models.Model):
         eval_context = eval_context or {}
         if not self.aia_agent_id or self._is_recompute():
             return False
-        if not self.env["aia.session"]._aia_enabled():
+        if not turn.agents_enabled(self.env):
             _logger.warning("server action %s: AI agents are disabled, no session started", self.id)
             return self._aia_notification(
                 self.env._("AI agents are temporarily unavailable: no AI session started."), "warning"
@@ -474,20 +474,8 @@ class IrActionsServer(models.Model):
             action._aia_render_prompt(session, prompt, group, last)
             for session, (group, last) in zip(sessions, kept, strict=True)
         ]
-        # What aia.session._aia_save_user_message does for one session, for all of them at once
-        # (they were created running and named): one INSERT instead of one per session.
-        messages = (
-            self.env["aia.message"]
-            .sudo()
-            .create(
-                [
-                    {"session_id": session.id, "role": "user", "content": Message.user(text).to_dict()}
-                    for session, text in zip(sessions, texts, strict=True)
-                ]
-            )
-        )
-        for session, message in zip(sessions, messages, strict=True):
-            session._aia_enqueue_turn(message)
+        # The turn service's batch form: one INSERT of the messages, one flush, a job per session.
+        turn.accept_batch(sessions, texts)
         if run_as_note:
             for session in sessions:
                 session._message_log(body=run_as_note)
@@ -556,7 +544,6 @@ class IrActionsServer(models.Model):
             "previous_session_id": last.id if last else False,
             "aia_chain_root_id": (last.aia_chain_root_id or last).id if last else False,
             "aia_action_id": self.id,
-            "state": "running",
         }
 
     def _aia_render_prompt(self, session, prompt, group, last):

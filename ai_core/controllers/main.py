@@ -1,9 +1,10 @@
 """The external REST API, ``/aia/v1``, authenticated with Odoo API keys.
 
 A chat request runs its turn inside the request, bounded by the agent's turn deadline (60 s by
-default). The user's message is saved and committed before the provider is called, so a provider
-outage loses nothing. The streaming variant runs the turn while the response streams, on a
-cursor of its own: the request's cursor is closed as soon as the controller returns.
+default). The user's message is accepted by the turn service (:mod:`ai_core.turn.accept`) and
+committed before the provider is called, so a provider outage loses nothing. The streaming
+variant runs the turn while the response streams, on a cursor of its own: the request's cursor
+is closed as soon as the controller returns.
 
 Outside clients are kept in check at the door (:func:`api_endpoint`): failed authentications are
 throttled per client address, requests per user, and in-request turns are capped per user across
@@ -29,7 +30,7 @@ from odoo.exceptions import AccessError, MissingError, UserError, ValidationErro
 from odoo.http import request
 from odoo.tools.json import json_default
 
-from .. import metrics
+from .. import metrics, turn
 from ..ai_engine import Done, Error, TextDelta, TokenUsage, Usage
 
 _logger = logging.getLogger(__name__)
@@ -57,7 +58,6 @@ CORS_EXPOSE_HEADERS = "Retry-After, X-Request-Id, X-Aia-Session-Id, WWW-Authenti
 CORS_MAX_AGE = 600
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
-BUSY_STATES = ("running", "waiting_approval")
 BEARER = re.compile(r"^bearer\s+(\S+)\s*$", re.IGNORECASE)
 # A client's own request id is kept when it is this tame, else we make one.
 CLIENT_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
@@ -238,7 +238,7 @@ def api_endpoint(endpoint, *, authenticated=True, rate_limited=True, kill_switch
                         )
                     if rate_limited:
                         _check_rate_limit()
-                    if kill_switch and not request.env["aia.session"]._aia_enabled():
+                    if kill_switch and not turn.agents_enabled(request.env):
                         raise ApiError(
                             503, "agents_disabled", request.env._("AI agents are temporarily unavailable.")
                         )
@@ -449,7 +449,8 @@ def _find_agent(call, code):
 
 
 def _open_turn(call, code):
-    """Validate a chat request, then save and commit the user's message; returns (session, message)."""
+    """Validate a chat request, then accept the user's message (committed at once); returns
+    (session, message)."""
     env = request.env
     body = _json_body()
     text = body.get("message")
@@ -478,24 +479,22 @@ def _open_turn(call, code):
             raise ApiError(
                 404, "not_found", env._("No session %(id)s of yours with this agent.", id=session_id)
             )
-        if session.state in BUSY_STATES:
-            raise ApiError(
-                409, "session_busy", env._("The agent is still working on this session: wait or stop it.")
-            )
     else:
         session = env["aia.session"].create({"agent_id": agent.id})
         session.sudo().channel = "api"
     call.session_id = session.id
     try:
-        message = session._aia_accept_message(text)
+        # Committed before the provider is called: an outage or a lost worker keeps the question.
+        message = turn.accept(session, text, run_in_request=True)
     except AccessError:
         raise
+    except turn.SessionBusy as exc:
+        raise ApiError(409, "session_busy", str(exc)) from exc
+    except turn.AgentsDisabled as exc:
+        raise ApiError(503, "agents_disabled", str(exc)) from exc
     except UserError as exc:
-        # What is left once the body, the kill switch and a busy session were checked: an
-        # extension refusing the turn now (a budget, ...).
+        # An extension refusing the turn now (a budget, ...).
         raise ApiError(403, "refused", str(exc)) from exc
-    # Committed before the provider is called: an outage or a lost worker keeps the question.
-    env.cr.commit()
     return session, message
 
 
