@@ -20,13 +20,16 @@ from .. import turn
 from ..ai_engine import ServerError
 from ..ai_engine.fake_servers import FakeAnthropicServer
 from ..ai_engine.testing import ScriptedModel, chunked, failure, reply, tool_calls
-from ..controllers.main import AUTH_FAILURES, RATE_LIMITER, _Call, _event_stream, _TurnSlot
+from ..controllers.chat import _event_stream
+from ..controllers.helpers import AUTH_FAILURES, RATE_LIMITER, Call
+from ..controllers.turn_slots import TurnSlot
 from .common import AiaCase
 
 CHAT = "/aia/v1/agents/assistant/chat"
 STREAM = "/aia/v1/agents/assistant/chat/stream"
 EXECUTIONS = "/aia/v1/agents/assistant/executions"
-LOGGER = "odoo.addons.ai_core.controllers.main"
+# The API's modules log under this package (the request line: controllers.helpers).
+LOGGER = "odoo.addons.ai_core.controllers"
 
 
 def parse_sse(text):
@@ -436,7 +439,7 @@ class TestApi(AiaCase, HttpCase):
         with trap_jobs():
             message = turn.accept(session, "Tell me")
         self.env.flush_all()
-        slot = _TurnSlot()
+        slot = TurnSlot()
         released = []
 
         def release():
@@ -444,7 +447,7 @@ class TestApi(AiaCase, HttpCase):
             released.append(session.state)
 
         self.patch(slot, "release", release)
-        call = _Call("chat_stream", "test-slot")
+        call = Call("chat_stream", "test-slot")
         stream = _event_stream(self.registry, self.user.id, {}, session.id, message.id, call, slot=slot)
         next(stream)
         self.assertFalse(released)
@@ -645,7 +648,7 @@ class TestApi(AiaCase, HttpCase):
         with trap_jobs():
             message = turn.accept(session, "Tell me")
         self.env.flush_all()
-        call = _Call("chat_stream", "test-disconnect")
+        call = Call("chat_stream", "test-disconnect")
         stream = _event_stream(self.registry, self.user.id, {}, session.id, message.id, call)
         self.assertTrue(next(stream).startswith(b"event: text_delta\n"))
         stream.close()
