@@ -1,4 +1,5 @@
 import logging
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
@@ -11,6 +12,9 @@ from ..tools import OdooToolContext
 from .guard import check_user_writable
 
 _logger = logging.getLogger(__name__)
+
+# Sessions purged per commit.
+PURGE_BATCH = 200
 # What a user may set on their own session (over RPC too). Everything else (state, owner,
 # company, totals, errors, links to automations) is written by the suite's own methods only.
 USER_CREATE_FIELDS = {"name", "agent_id", "company_id", "res_model", "res_id", "previous_session_id"}
@@ -325,3 +329,63 @@ class AiaSession(models.Model):
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""
         self.env.cr.commit()  # pylint: disable=invalid-commit
+
+    # === CRON METHODS === #
+
+    @api.model
+    def _aia_purgeable_ids(self, now):
+        """Sessions whose newest message is older than their company's transcript retention.
+
+        A session is purged whole, never message by message: a history cut in the middle would
+        start with tool results whose calls are gone, which providers reject. A turn in progress
+        or waiting for a decision still needs its transcript.
+        """
+        session_ids = []
+        companies = self.env["res.company"].sudo().search([("aia_retention_days", ">", 0)])
+        for company in companies:
+            cutoff = now - timedelta(days=company.aia_retention_days)
+            groups = (
+                self.env["aia.message"]
+                .sudo()
+                ._read_group(
+                    [("company_id", "=", company.id), ("session_id.state", "not in", turn.BUSY_STATES)],
+                    groupby=["session_id"],
+                    aggregates=["create_date:max"],
+                    having=[("create_date:max", "<", cutoff)],
+                )
+            )
+            session_ids += [session.id for session, _last in groups]
+        return session_ids
+
+    def _aia_purge_transcripts(self):
+        """Delete the transcripts of these sessions and blank what quoted them; usage stays."""
+        sessions = self.sudo()
+        sessions.message_ids_aia.unlink()
+        sessions.execution_ids.write(
+            {"arguments": False, "output": False, "content": False, "preview": False}
+        )
+        sessions.approval_ids.write({"arguments": False, "preview": False, "reason": False})
+        # The name is the first words of the first message.
+        sessions.write({"name": self.env._("Purged transcript"), "last_text": False, "error_message": False})
+
+    @api.model
+    def _cron_purge_transcripts(self):
+        """Purge the transcripts older than each company's retention, in committed batches."""
+        session_ids = self._aia_purgeable_ids(self.env.cr.now())
+        self.env["ir.cron"]._commit_progress(remaining=len(session_ids))
+        failure = None
+        for start in range(0, len(session_ids), PURGE_BATCH):
+            batch = self.browse(session_ids[start : start + PURGE_BATCH])
+            try:
+                batch._aia_purge_transcripts()
+                self.env.flush_all()
+            except Exception as exc:
+                self.env.cr.rollback()
+                _logger.exception("Purge of AI transcripts failed for sessions %s", batch.ids)
+                failure = exc
+                continue
+            if not self.env["ir.cron"]._commit_progress(len(batch)):
+                break
+        if failure is not None:
+            # Marks the run as failed; the other batches are committed.
+            raise failure

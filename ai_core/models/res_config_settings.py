@@ -3,7 +3,7 @@ from odoo import api, fields, models
 from .. import secret_box
 from ..safe_fetch import ALLOWED_HOSTS_PARAM
 from ..turn import ENABLED_PARAM
-from .res_company import (
+from .aia_tool_execution import (
     ANOMALY_FACTOR_PARAM,
     ANOMALY_MIN_CALLS_PARAM,
     DEFAULT_ANOMALY_FACTOR,
