@@ -3,6 +3,7 @@ from . import (
     aia_billing_budget,
     aia_billing_plan,
     aia_billing_statement,
+    aia_billing_statement_line,
     aia_billing_usage_report,
     aia_session,
     res_company,
