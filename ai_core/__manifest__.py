@@ -1,7 +1,7 @@
 {
     "name": "AI Agents",
     "summary": "Configurable AI agents that read your records with your rights, metered and audited",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.0.1",
     "category": "Productivity/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",

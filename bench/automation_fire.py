@@ -14,8 +14,9 @@ previous session's lookup and the caps' checks at fire time).
 
 Baselines in the same run, with the same flush:
 1. a plain ``with_delay`` loop queueing as many jobs (what queue_job itself costs);
-2. as many sessions through ai_core's own calls (create, ``_aia_save_user_message``,
-   ``_aia_enqueue_turn``) in a loop, without prompt, chain, caps or chatter note.
+2. as many sessions through ai_core's own calls (create, then the turn service's
+   ``turn.accept``: checks, message saved, job queued) in a loop, without prompt, chain, caps or
+   chatter note.
 
 The provider's choke point ``aia.provider._aia_build_model_adapter`` is wrapped with a counter and
 must never be called while firing.
@@ -93,6 +94,9 @@ def main():
 
     config.parse_config(["-c", args.config, "-d", args.database])
     registry = Registry(args.database)
+    # Importable once the configuration has set the addons path.
+    from odoo.addons.ai_core import turn
+
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         provider, agent, partners, action = setup(env, args.records)
@@ -138,8 +142,7 @@ def main():
                             "res_id": partner.id,
                         }
                     )
-                    message = session._aia_save_user_message(f"Check that {partner.name} has a valid email.")
-                    session._aia_enqueue_turn(message)
+                    turn.accept(session, f"Check that {partner.name} has a valid email.")
 
             rows = {"fire": [], "chained": [], "jobs": [], "core": []}
             queued = {}

@@ -32,6 +32,14 @@ def test_events_serialise_with_type_first_and_decimals_as_strings():
     assert ToolResult("c", "t", "ok", "x").to_dict()["type"] == "tool_result"
 
 
+def test_a_usage_event_carries_its_total_as_token_usage_counts_it():
+    event = Usage("anthropic", "claude-sonnet-4-6", 1, 2, 30, 400, Decimal(0), 5)
+    assert event.tokens == TokenUsage(1, 2, 30, 400)
+    assert event.total_tokens == event.tokens.total == 433
+    # Served with the event (the chat's running total reads it, never adds the four itself).
+    assert event.to_dict()["total_tokens"] == 433
+
+
 def test_cost_uses_all_four_prices_per_million_tokens():
     price = ModelPrice(Decimal("3"), Decimal("15"), Decimal("0.30"), Decimal("3.75"))
     usage = TokenUsage(

@@ -6,7 +6,16 @@ import io
 
 import pytest
 
-from ai_engine import AgentConfig, Done, Message, ThreadedToolContext, ToolRegistry, TurnRunner
+from ai_engine import (
+    AgentConfig,
+    Done,
+    Message,
+    ThreadedToolContext,
+    ToolRegistry,
+    ToolResult,
+    ToolSpec,
+    TurnRunner,
+)
 from ai_engine.ports import RetrievedChunk
 from ai_engine.rag import (
     Chunker,
@@ -151,6 +160,79 @@ def test_a_turn_gives_the_passages_to_the_model_and_returns_citations(setup):
     assert turn.citations == list(done.citations)
     # The saved transcript holds no retrieved text.
     assert all("<knowledge>" not in message.text for message in turn.messages)
+
+
+def _search_tool(retriever, *, cites=True, first=1):
+    """A knowledge search tool shaped like ai_core's kb.search: passages plus their citations,
+    numbered on across the calls of a turn."""
+    cited = []
+
+    def search(ctx, args):
+        chunks = retriever.retrieve(args["query"], company_id=1, knowledge_base_ids=[10], top_k=1)
+        start = len(cited) + first
+        cited.extend(chunks)
+        return {"passages": [chunk.text for chunk in chunks], "citations": citations(chunks, start=start)}
+
+    return ToolSpec(
+        "kb.search",
+        "Search the knowledge bases.",
+        {"type": "object", "properties": {"query": {"type": "string"}}, "required": ["query"]},
+        search,
+        cites=cites,
+    )
+
+
+def test_a_search_tools_citations_are_engine_events_and_reach_done(setup):
+    _store, _embedder, retriever = setup
+    registry = ToolRegistry([_search_tool(retriever)])
+    model = ScriptedModel(
+        [
+            tool_calls(("kb_search", {"query": "returns"})),
+            tool_calls(("kb_search", {"query": "shipping noon"})),
+            reply("Within 30 days [1]; same day before noon [2]."),
+        ]
+    )
+    runner = TurnRunner(AgentConfig(model="test-model"), model, registry, ThreadedToolContext())
+    turn = runner.run([], Message.user("Returns and shipping?"))
+    events = turn.collect()
+    results = [event for event in events if isinstance(event, ToolResult)]
+    assert [[c["n"] for c in result.citations] for result in results] == [[1], [2]]
+    assert results[0].to_dict()["citations"][0]["document_name"] == "policy.md"
+    done = events[-1]
+    assert isinstance(done, Done)
+    assert [c["n"] for c in done.citations] == [1, 2]
+    assert [c["chunk_id"] for c in done.citations] == [c["chunk_id"] for r in results for c in r.citations]
+    assert done.to_dict()["citations"] == [dict(c) for c in done.citations]
+    assert turn.citations == list(done.citations)
+
+
+def test_passages_retrieved_before_the_answer_come_first_then_the_tools(setup):
+    _store, _embedder, retriever = setup
+    # The tool numbers its passages after the one retrieved before the answer.
+    registry = ToolRegistry([_search_tool(retriever, first=2)])
+    model = ScriptedModel([tool_calls(("kb_search", {"query": "shipping noon"})), reply("See [1] and [2].")])
+
+    def knowledge(query):
+        return retriever.retrieve(query, company_id=1, knowledge_base_ids=[10], top_k=1)
+
+    runner = TurnRunner(
+        AgentConfig(model="test-model"), model, registry, ThreadedToolContext(), knowledge=knowledge
+    )
+    done = runner.run([], Message.user("Can customers return goods?")).collect()[-1]
+    assert [c["n"] for c in done.citations] == [1, 2]
+
+
+def test_a_tool_not_declared_citing_never_adds_citations(setup):
+    # An HTTP tool answering {"citations": [...]} cannot pass its own data off as passages.
+    _store, _embedder, retriever = setup
+    registry = ToolRegistry([_search_tool(retriever, cites=False)])
+    model = ScriptedModel([tool_calls(("kb_search", {"query": "returns"})), reply("ok")])
+    runner = TurnRunner(AgentConfig(model="test-model"), model, registry, ThreadedToolContext())
+    events = runner.run([], Message.user("Returns?")).collect()
+    [result] = [event for event in events if isinstance(event, ToolResult)]
+    assert result.citations == () and "citations" not in result.to_dict()
+    assert "citations" in result.output
+    assert events[-1].citations == () and "citations" not in events[-1].to_dict()
 
 
 def test_no_passages_no_citations_and_done_unchanged():

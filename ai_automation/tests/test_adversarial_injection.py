@@ -126,7 +126,7 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
     def test_record_text_rendered_in_the_prompt_reaches_the_model_wrapped(self):
         """Defence: each value a prompt template inserts (``{{ record.comment }}``, or
         ``previous_session.tool_log`` of a chain) reaches the model wrapped as untrusted record
-        data (``ir.actions.server._render_wrapped``), not as the user's own words."""
+        data (``ai_automation.prompt.render_wrapped``), not as the user's own words."""
         self.watch_new_contacts("A new contact signed up; check these notes: {{ record.comment }}")
         model = self.obey()
         session, trap, before = self.signup(CORPUS["system_override"].text(("orm_create", self.pwned)))

@@ -6,6 +6,8 @@ from dataclasses import asdict, dataclass, field
 from decimal import Decimal
 from typing import Any, ClassVar, Literal, Union
 
+from .messages import TokenUsage
+
 __all__ = [
     "ApprovalRequired",
     "Done",
@@ -66,6 +68,8 @@ class ToolResult(_Event):
         arguments: Redacted arguments.
         output: Redacted raw output (None when the tool did not run).
         result_size: Characters of the serialised output before redaction and truncation.
+        citations: The knowledge passages this result gave the model, as ``[n]`` cites them
+            (a tool declared with ``cites``); left out of :meth:`to_dict` when there are none.
     """
 
     type: ClassVar[str] = "tool_result"
@@ -78,6 +82,10 @@ class ToolResult(_Event):
     result_size: int = 0
     latency_ms: int = 0
     cost: Decimal = Decimal(0)
+    citations: tuple[dict[str, Any], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return _with_citations(super().to_dict(), self.citations)
 
 
 @dataclass(frozen=True)
@@ -104,7 +112,7 @@ class ApprovalRequired(_Event):
 
 @dataclass(frozen=True)
 class Usage(_Event):
-    """One provider call."""
+    """One provider call; :meth:`to_dict` adds its ``total_tokens``."""
 
     type: ClassVar[str] = "usage"
     provider: str
@@ -115,6 +123,20 @@ class Usage(_Event):
     cache_write_tokens: int
     cost: Decimal
     latency_ms: int
+
+    @property
+    def tokens(self) -> TokenUsage:
+        return TokenUsage(
+            self.input_tokens, self.output_tokens, self.cache_read_tokens, self.cache_write_tokens
+        )
+
+    @property
+    def total_tokens(self) -> int:
+        """Every token of the call, cached ones included: the one definition of a total."""
+        return self.tokens.total
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), "total_tokens": self.total_tokens}
 
 
 @dataclass(frozen=True)
@@ -135,8 +157,9 @@ class Done(_Event):
         stop_reason: ``end_turn``, ``max_tokens``, ``refusal``, ``approval_required``,
             ``budget_exceeded`` or ``error``.
         text: The final assistant text of the turn.
-        citations: The knowledge passages the model was given, as ``[n]`` cites them (document,
-            page, offsets); left out of :meth:`to_dict` when there are none.
+        citations: Every knowledge passage the model was given in the turn, as ``[n]`` cites
+            them (document, page, offsets): those retrieved before the answer, then those of
+            the turn's tool results; left out of :meth:`to_dict` when there are none.
     """
 
     type: ClassVar[str] = "done"
@@ -145,12 +168,15 @@ class Done(_Event):
     citations: tuple[dict[str, Any], ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
-        data = super().to_dict()
-        if self.citations:
-            data["citations"] = [dict(item) for item in self.citations]
-        else:
-            del data["citations"]
-        return data
+        return _with_citations(super().to_dict(), self.citations)
+
+
+def _with_citations(data: dict[str, Any], citations: tuple[dict[str, Any], ...]) -> dict[str, Any]:
+    if citations:
+        data["citations"] = [dict(item) for item in citations]
+    else:
+        del data["citations"]
+    return data
 
 
 TurnEvent = Union[TextDelta, ToolCall, ToolResult, WouldExecute, ApprovalRequired, Usage, Error, Done]

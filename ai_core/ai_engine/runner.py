@@ -142,7 +142,8 @@ class Turn:
         summary: The running summary after this turn (None when unchanged).
         summarized: How many leading history messages the summary now covers.
         pending: The approval the turn stopped for, if any.
-        citations: The knowledge passages given to the model, numbered as the model cites them.
+        citations: The knowledge passages given to the model, numbered as the model cites them:
+            those retrieved before the answer, then those of tool results (``ToolSpec.cites``).
     """
 
     _events: Iterator[TurnEvent]
@@ -428,6 +429,7 @@ class TurnRunner:
                 Message.tool_result(call.id, outcome.told, is_error=is_error),
                 stored=Message.tool_result(call.id, result.content, is_error=is_error),
             )
+            turn.citations.extend(result.citations)
             yield result
 
     def _execute(
@@ -521,6 +523,7 @@ class TurnRunner:
             result_size=len(text),
             latency_ms=elapsed(),
             cost=spec.cost,
+            citations=_cited(spec, redacted),
         )
 
     # === HELPERS === #
@@ -596,6 +599,16 @@ def _release(shown: StreamRedactor) -> Iterator[TextDelta]:
     rest = shown.finish()
     if rest:
         yield TextDelta(rest)
+
+
+def _cited(spec: ToolSpec, output: Any) -> tuple[dict[str, Any], ...]:
+    """The passages a tool declared with ``cites`` returned (its output's ``citations``)."""
+    if not spec.cites or not isinstance(output, dict):
+        return ()
+    cited = output.get("citations")
+    if not isinstance(cited, (list, tuple)):
+        return ()
+    return tuple(dict(item) for item in cited if isinstance(item, dict))
 
 
 def _redacted_text(message: Message) -> Message:

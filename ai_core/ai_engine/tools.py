@@ -87,6 +87,9 @@ class ToolSpec:
         cost: Charged per executed call, in the price table's currency.
         display_name: Human name (``GetGLBalance``).
         preview: ``preview(context, arguments) -> str`` describing what a write would do.
+        cites: The tool returns knowledge passages: its output is an object whose ``citations``
+            list names them as the model is told to cite them (``[n]``). They become the
+            result's citations, and the turn's (``Done.citations``).
     """
 
     name: str
@@ -103,6 +106,7 @@ class ToolSpec:
     cost: Decimal = Decimal(0)
     display_name: str = ""
     preview: PreviewFunction | None = None
+    cites: bool = False
     _input_validator: Draft202012Validator = field(init=False, repr=False, compare=False)
     _output_validator: Draft202012Validator | None = field(init=False, repr=False, compare=False)
 

@@ -1,1 +1,1 @@
-from . import main
+from . import chat, executions, health

@@ -3,6 +3,7 @@ import json
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
+from .. import turn
 from .guard import check_user_writable
 
 
@@ -136,5 +137,5 @@ class AiaApproval(models.Model):
             if approved
             else self.env._("Rejected: %(reason)s", reason=reason or "")
         )
-        approval.session_id._aia_enqueue_resume(approval)
+        turn.enqueue_resume(approval.session_id, approval)
         return True

@@ -13,6 +13,7 @@ class AiaMessage(models.Model):
     role = fields.Selection([("user", "User"), ("assistant", "Assistant"), ("tool", "Tool")], required=True)
     content = fields.Json(required=True, help="The engine's message, content blocks included.")
     body = fields.Text(compute="_compute_body", store=True, help="The text of the message.")
+    citations = fields.Json(readonly=True, help="Knowledge passages given to the model for this answer.")
 
     @api.depends("content")
     def _compute_body(self):
@@ -36,5 +37,6 @@ class AiaMessage(models.Model):
             "role": self.role,
             "text": self.body or "",
             "tool_calls": [{"id": call.id, "name": call.name} for call in message.tool_uses],
+            "citations": self.citations or [],
             "create_date": fields.Datetime.to_string(self.create_date),
         }

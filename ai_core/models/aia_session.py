@@ -1,36 +1,20 @@
-import json
 import logging
-import time
+from datetime import timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import str2bool
 
-from .. import metrics
-from ..ai_engine import (
-    ApprovalDecision,
-    ApprovalRequired,
-    Done,
-    Error,
-    Message,
-    SessionUsage,
-    TextDelta,
-    ToolResult,
-    TurnRunner,
-    Usage,
-    WouldExecute,
-)
+from .. import turn
+from ..ai_engine import ApprovalDecision, SessionUsage, TurnRunner
 from ..tools import OdooToolContext
 from .guard import check_user_writable
 
 _logger = logging.getLogger(__name__)
 
-ENABLED_PARAM = "aia.agents_enabled"
-BUS_TYPE = "aia.session/events"
-# Text deltas are sent to the browser in batches at most this often (seconds).
-DELTA_FLUSH_INTERVAL = 0.05
+# Sessions purged per commit.
+PURGE_BATCH = 200
 # What a user may set on their own session (over RPC too). Everything else (state, owner,
 # company, totals, errors, links to automations) is written by the suite's own methods only.
 USER_CREATE_FIELDS = {"name", "agent_id", "company_id", "res_model", "res_id", "previous_session_id"}
@@ -148,22 +132,20 @@ class AiaSession(models.Model):
         return session.id
 
     def post_message(self, message):
-        """Save the user's message, then run the turn in a queue job.
+        """Accept the user's message (see :mod:`ai_core.turn.accept`); its turn runs in a queue job.
 
         Returns:
             The id of the saved message.
         """
         self.ensure_one()
-        saved = self._aia_accept_message(message)
-        self._aia_enqueue_turn(saved)
-        return saved.id
+        return turn.accept(self, message).id
 
     def action_cancel(self):
         """Stop button: a running turn stops at its next step, pending approvals are dropped."""
         for session in self.filtered(lambda s: s.state in ("draft", "running", "waiting_approval")):
             session.sudo().approval_ids.filtered(lambda a: a.state == "pending").state = "cancelled"
             session.sudo().state = "cancelled"
-            session._aia_notify([{"type": "state", "state": "cancelled"}])
+            turn.notify(session, [{"type": "state", "state": "cancelled"}])
         return True
 
     @api.model
@@ -239,12 +221,11 @@ class AiaSession(models.Model):
 
     @api.model
     def _aia_enabled(self):
-        return str2bool(self.env["ir.config_parameter"].sudo().get_param(ENABLED_PARAM, "True"), default=True)
+        return turn.agents_enabled(self.env)
 
     @api.model
     def _aia_check_enabled(self):
-        if not self._aia_enabled():
-            raise UserError(self.env._("AI agents are temporarily unavailable."))
+        turn.check_enabled(self.env)
 
     def _aia_check_can_start(self):
         """Extension point: raise a UserError saying why when a turn of these sessions may not start
@@ -271,53 +252,10 @@ class AiaSession(models.Model):
         """``api`` when called through Odoo's JSON-2 API (an external app's API key), else ``web``."""
         return "api" if request and request.httprequest.path.startswith("/json/2/") else "web"
 
-    def _aia_accept_message(self, message):
-        """Check that the session may take ``message`` now and save it; the caller runs the turn."""
-        self.ensure_one()
-        self._aia_check_enabled()
-        text = (message or "").strip()
-        if not text:
-            raise UserError(self.env._("The message is empty."))
-        if self.state in ("running", "waiting_approval"):
-            raise UserError(self.env._("The agent is still working on this session: wait for it or stop it."))
-        self._aia_check_can_start()
-        return self._aia_save_user_message(text)
-
-    def _aia_save_user_message(self, text):
-        self.ensure_one()
-        values = {"state": "running", "error_message": False}
-        if not self.message_ids_aia:
-            values["name"] = text[:60]
-        self.sudo().write(values)
-        return (
-            self.env["aia.message"]
-            .sudo()
-            .create({"session_id": self.id, "role": "user", "content": Message.user(text).to_dict()})
-        )
-
     def _aia_job_channel(self):
         """The queue_job channel of this session's turns and resumes."""
         self.ensure_one()
         return "root.aia.automation" if self.channel == "automation" else "root.aia"
-
-    def _aia_enqueue_turn(self, user_message):
-        self.ensure_one()
-        # The job runs on a cursor of its own, maybe before this transaction ends (queue_job's
-        # no-delay mode runs it at once): nothing of this session may still wait to be written.
-        self.env.flush_all()
-        self.with_delay(
-            channel=self._aia_job_channel(), description=f"AI turn: {self.name}"
-        )._aia_job_run_turn(user_message.id)
-
-    def _aia_enqueue_resume(self, approval):
-        self.ensure_one()
-        self.sudo().state = "running"
-        self.env.flush_all()  # as in _aia_enqueue_turn
-        # The job runs as the session's owner, whoever decided (an approver may not read it).
-        owner = self.sudo().user_id
-        self.with_user(owner).sudo(False).with_delay(
-            channel=self._aia_job_channel(), description=f"AI resume: {self.name}"
-        )._aia_job_resume(approval.id)
 
     def _aia_job_run_turn(self, message_id):
         """Queue job: run the turn that ``message_id`` opened."""
@@ -333,48 +271,9 @@ class AiaSession(models.Model):
             pass
 
     def _aia_run_turn(self, user_message=None, decision=None):
-        """Run one turn and persist it as it goes; yields each engine event.
-
-        The turn runs as the session's user in the session's company, whoever triggered it (an
-        approver resuming it, a job runner). Failures end in a clear session state; the user's
-        message, saved before, is never lost.
-        """
-        self.ensure_one()
-        session = self.with_user(self.user_id).with_company(self.company_id).sudo(False)
-        recorder = _TurnRecorder(session)
-        if not self._aia_enabled():
-            recorder.fail(self.env._("AI agents are temporarily unavailable."))
-            return
-        try:
-            session._aia_check_can_start()
-        except UserError as exc:
-            recorder.fail(exc.args[0])
-            return
-        try:
-            runner = session._aia_runner(recorder)
-            history = session._aia_history(exclude=user_message)
-            if decision is not None:
-                turn = runner.resume(history, decision)
-            else:
-                turn = runner.run(history, user_message._aia_engine_message())
-        except Exception as exc:
-            _logger.warning(
-                "session %s: turn could not start: %s", self.id, type(exc).__name__, exc_info=True
-            )
-            recorder.fail(str(exc))
-            return
-        events = iter(turn)
-        try:
-            for event in events:
-                recorder.record(event)
-                yield event
-                if recorder.cancelled():
-                    events.close()
-                    recorder.finish_cancelled()
-                    return
-        except Exception as exc:  # nothing may leave a session stuck in "running"
-            _logger.exception("session %s: turn failed", self.id)
-            recorder.fail(str(exc))
+        """Run one turn and persist it as it goes; yields each engine event (see
+        :func:`ai_core.turn.run.run_turn`)."""
+        return turn.run_turn(self, user_message=user_message, decision=decision)
 
     def _aia_runner(self, recorder):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
@@ -389,7 +288,7 @@ class AiaSession(models.Model):
             agent._aia_tool_registry(),
             OdooToolContext(tool_env, allowed_models=agent.allowed_model_ids.mapped("model"), session=self),
             pricing=agent._aia_price_table(),
-            ledger=_ExecutionLedger(self),
+            ledger=turn.ExecutionLedger(self),
             sink=recorder,
             session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
         )
@@ -427,208 +326,66 @@ class AiaSession(models.Model):
             message._aia_engine_message() for message in Message.search_fetch(domain, ["content"], order="id")
         ]
 
-    def _aia_notify(self, events):
-        """Push events to the session owner's browser when this transaction commits.
-
-        A turn commits each flush of its events (``_TurnRecorder.flush``), so the browser sees
-        them while the job runs, not at its end.
-        """
-        self.ensure_one()
-        payload = {"session_id": self.id, "events": events}
-        self.env["bus.bus"].sudo()._sendone(self.user_id.partner_id, BUS_TYPE, payload)
-
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""
         self.env.cr.commit()  # pylint: disable=invalid-commit
 
+    # === CRON METHODS === #
 
-class _TurnRecorder:
-    """Persists a turn's messages and events as they arrive, and streams them to the browser."""
+    @api.model
+    def _aia_purgeable_ids(self, now):
+        """Sessions whose newest message is older than their company's transcript retention.
 
-    def __init__(self, session):
-        self.session = session
-        self.ledger = session.sudo()
-        self.previews = {}
-        self.pending_deltas = []
-        # Zero: the first text delta reaches the browser at once; later ones are batched.
-        self.last_flush = 0.0
-        self.error = None
-        # What the agent said last in this turn: an approval request quotes it.
-        self.agent_text = ""
-
-    # MessageSink port
-    def append(self, message):
-        self.ledger.env["aia.message"].create(
-            {"session_id": self.session.id, "role": message.role, "content": message.to_dict()}
-        )
-        if message.role == "assistant" and message.text:
-            self.ledger.last_text = message.text
-            self.agent_text = message.text
-        self.session._aia_checkpoint()
-
-    def record(self, event):
-        metrics.observe_event(event)
-        session = self.ledger
-        if isinstance(event, TextDelta):
-            self.pending_deltas.append(event.to_dict())
-            if time.monotonic() - self.last_flush >= DELTA_FLUSH_INTERVAL:
-                self.flush()
-            return
-        if isinstance(event, WouldExecute):
-            self.previews[event.call_id] = event.preview
-        elif isinstance(event, ToolResult):
-            self._record_tool_result(event)
-        elif isinstance(event, Usage):
-            self._record_usage(event)
-        elif isinstance(event, ApprovalRequired):
-            self._record_approval(event)
-        elif isinstance(event, Error):
-            self.error = event.message
-        elif isinstance(event, Done):
-            state = {"approval_required": "waiting_approval", "error": "error"}.get(event.stop_reason, "done")
-            session.write({"state": state, "error_message": self.error or False})
-        if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired)):
-            # Commit first: a browser reloading on this event must find what it announces.
-            self.session._aia_checkpoint()
-        self.flush([event.to_dict()])
-
-    def flush(self, extra=()):
-        """Send the pending events; committed with them, as nothing else is pending then."""
-        events = self.pending_deltas + list(extra)
-        self.pending_deltas = []
-        self.last_flush = time.monotonic()
-        if not events:
-            return
-        self.session._aia_notify(events)
-        self.session._aia_checkpoint()
-
-    def cancelled(self):
-        cr = self.session.env.cr
-        cr.execute("SELECT state FROM aia_session WHERE id = %s", [self.session.id])
-        row = cr.fetchone()
-        return bool(row) and row[0] == "cancelled"
-
-    def finish_cancelled(self):
-        self.flush([{"type": "done", "stop_reason": "cancelled", "text": ""}])
-
-    def fail(self, message):
-        self.ledger.write({"state": "error", "error_message": message})
-        self.flush([Error("session_error", message).to_dict(), Done("error").to_dict()])
-
-    def _record_tool_result(self, event):
-        session = self.ledger
-        tool = session.env["aia.tool"].search([("name", "=", event.name)], limit=1)
-        session.env["aia.tool.execution"].create(
-            {
-                "session_id": session.id,
-                "tool_id": tool.id,
-                "tool_name": event.name,
-                "call_id": event.call_id,
-                "arguments": event.arguments,
-                "output": _jsonable(event.output),
-                "content": event.content,
-                "preview": self.previews.get(event.call_id),
-                "result_size": event.result_size,
-                "latency_ms": event.latency_ms,
-                "status": event.status,
-            }
-        )
-        session.env["aia.usage.event"].create(
-            {
-                **self._ledger_values(),
-                "kind": "tool_call",
-                "tool_name": event.name,
-                "cost": float(event.cost),
-                "latency_ms": event.latency_ms,
-                "status": event.status,
-            }
-        )
-        if event.call_id in self.previews:
-            approval = session.approval_ids.filtered(lambda a: a.call_id == event.call_id)
-            approval.filtered(lambda a: a.state == "pending").state = "cancelled"
-
-    def _record_usage(self, event):
-        session = self.ledger
-        tokens = event.input_tokens + event.output_tokens + event.cache_read_tokens + event.cache_write_tokens
-        session.env["aia.usage.event"].create(
-            {
-                **self._ledger_values(),
-                "kind": "provider_call",
-                "provider": event.provider,
-                "model_name": event.model,
-                "input_tokens": event.input_tokens,
-                "output_tokens": event.output_tokens,
-                "cache_read_tokens": event.cache_read_tokens,
-                "cache_write_tokens": event.cache_write_tokens,
-                "total_tokens": tokens,
-                "cost": float(event.cost),
-                "latency_ms": event.latency_ms,
-            }
-        )
-
-    def _record_approval(self, event):
-        session = self.ledger
-        approver = session.agent_id.approver_id or session.user_id
-        request = session.env["aia.message"].search(
-            [("session_id", "=", session.id), ("role", "=", "user")], order="id desc", limit=1
-        )
-        approval = session.env["aia.approval"].create(
-            {
-                "session_id": session.id,
-                "approver_id": approver.id,
-                "call_id": event.call_id,
-                "tool_name": event.name,
-                "arguments": event.arguments,
-                "preview": event.preview,
-                "user_request": request.body,
-                "agent_reason": self.agent_text,
-            }
-        )
-        # On the approval, which the approver may read, not on the session, which they may not.
-        approval.activity_schedule(
-            "mail.mail_activity_data_todo",
-            user_id=approver.id,
-            summary=session.env._("Approve AI action: %(tool)s", tool=event.name),
-            note=event.preview,
-        )
-
-    def _ledger_values(self):
-        session = self.ledger
-        return {
-            "session_id": session.id,
-            "agent_id": session.agent_id.id,
-            "user_id": session.user_id.id,
-            "company_id": session.company_id.id,
-        }
-
-
-class _ExecutionLedger:
-    """Counts a tool's executions in the session's company, for daily / monthly call budgets."""
-
-    def __init__(self, session):
-        self.session = session
-
-    def count_calls(self, tool_name, since):
-        return (
-            self.session.env["aia.tool.execution"]
-            .sudo()
-            .search_count(
-                [
-                    ("tool_name", "=", tool_name),
-                    ("company_id", "=", self.session.company_id.id),
-                    ("status", "in", ("ok", "error", "timeout")),
-                    ("create_date", ">=", fields.Datetime.to_string(since.replace(tzinfo=None))),
-                ]
+        A session is purged whole, never message by message: a history cut in the middle would
+        start with tool results whose calls are gone, which providers reject. A turn in progress
+        or waiting for a decision still needs its transcript.
+        """
+        session_ids = []
+        companies = self.env["res.company"].sudo().search([("aia_retention_days", ">", 0)])
+        for company in companies:
+            cutoff = now - timedelta(days=company.aia_retention_days)
+            groups = (
+                self.env["aia.message"]
+                .sudo()
+                ._read_group(
+                    [("company_id", "=", company.id), ("session_id.state", "not in", turn.BUSY_STATES)],
+                    groupby=["session_id"],
+                    aggregates=["create_date:max"],
+                    having=[("create_date:max", "<", cutoff)],
+                )
             )
+            session_ids += [session.id for session, _last in groups]
+        return session_ids
+
+    def _aia_purge_transcripts(self):
+        """Delete the transcripts of these sessions and blank what quoted them; usage stays."""
+        sessions = self.sudo()
+        sessions.message_ids_aia.unlink()
+        sessions.execution_ids.write(
+            {"arguments": False, "output": False, "content": False, "preview": False}
         )
+        sessions.approval_ids.write({"arguments": False, "preview": False, "reason": False})
+        # The name is the first words of the first message.
+        sessions.write({"name": self.env._("Purged transcript"), "last_text": False, "error_message": False})
 
-    def record_call(self, tool_name, at):
-        """Each call is counted from its execution row, written as soon as it ends."""
-
-
-def _jsonable(value):
-    try:
-        json.dumps(value)
-        return value
-    except (TypeError, ValueError):
-        return json.loads(json.dumps(value, default=str))
+    @api.model
+    def _cron_purge_transcripts(self):
+        """Purge the transcripts older than each company's retention, in committed batches."""
+        session_ids = self._aia_purgeable_ids(self.env.cr.now())
+        self.env["ir.cron"]._commit_progress(remaining=len(session_ids))
+        failure = None
+        for start in range(0, len(session_ids), PURGE_BATCH):
+            batch = self.browse(session_ids[start : start + PURGE_BATCH])
+            try:
+                batch._aia_purge_transcripts()
+                self.env.flush_all()
+            except Exception as exc:
+                self.env.cr.rollback()
+                _logger.exception("Purge of AI transcripts failed for sessions %s", batch.ids)
+                failure = exc
+                continue
+            if not self.env["ir.cron"]._commit_progress(len(batch)):
+                break
+        if failure is not None:
+            # Marks the run as failed; the other batches are committed.
+            raise failure

@@ -1,4 +1,16 @@
-from odoo import fields, models
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+
+_logger = logging.getLogger(__name__)
+
+ANOMALY_FACTOR_PARAM = "aia.anomaly_factor"
+ANOMALY_MIN_CALLS_PARAM = "aia.anomaly_min_calls"
+DEFAULT_ANOMALY_FACTOR = 10.0
+# Below this many calls in an hour nothing is unusual, whatever the average (new companies).
+DEFAULT_ANOMALY_MIN_CALLS = 20
+BASELINE_HOURS = 7 * 24
 
 
 class AiaToolExecution(models.Model):
@@ -32,3 +44,112 @@ class AiaToolExecution(models.Model):
     )
 
     _session_date_idx = models.Index("(company_id, create_date)")
+
+    # === BUSINESS METHODS === #
+
+    @api.model
+    def _aia_anomaly_thresholds(self):
+        params = self.env["ir.config_parameter"].sudo()
+        try:
+            factor = float(params.get_param(ANOMALY_FACTOR_PARAM) or DEFAULT_ANOMALY_FACTOR)
+            min_calls = int(params.get_param(ANOMALY_MIN_CALLS_PARAM) or DEFAULT_ANOMALY_MIN_CALLS)
+        except ValueError:
+            _logger.warning(
+                "Invalid %s or %s: using the defaults", ANOMALY_FACTOR_PARAM, ANOMALY_MIN_CALLS_PARAM
+            )
+            factor, min_calls = DEFAULT_ANOMALY_FACTOR, DEFAULT_ANOMALY_MIN_CALLS
+        return factor, min_calls
+
+    @api.model
+    def _aia_anomalies(self, now):
+        """Companies whose tool calls of the last hour exceed ``factor`` times their hourly
+        average over the week before; returns [(company, calls, average)].
+
+        Counted in SQL (two grouped counts), whatever the volume.
+        """
+        factor, min_calls = self._aia_anomaly_thresholds()
+        hour_ago = now - timedelta(hours=1)
+        week_start = hour_ago - timedelta(hours=BASELINE_HOURS)
+        Execution = self.sudo()
+        recent = Execution._read_group([("create_date", ">=", hour_ago)], ["company_id"], ["__count"])
+        recent = [(company, calls) for company, calls in recent if company and calls >= min_calls]
+        if not recent:
+            return []
+        baseline = dict(
+            Execution._read_group(
+                [
+                    ("company_id", "in", [company.id for company, _calls in recent]),
+                    ("create_date", ">=", week_start),
+                    ("create_date", "<", hour_ago),
+                ],
+                ["company_id"],
+                ["__count"],
+            )
+        )
+        anomalies = []
+        for company, calls in recent:
+            average = baseline.get(company, 0) / BASELINE_HOURS
+            if calls > factor * average:
+                anomalies.append((company, calls, average))
+        return anomalies
+
+    @api.model
+    def _aia_alert_anomaly(self, company, calls, average, now):
+        """Log the anomaly of ``company`` and give each of its AI managers an activity on the
+        busiest session of the hour (where a runaway agent is stopped)."""
+        company = company.sudo()
+        _logger.warning(
+            "Unusual AI tool activity in company %s: %s calls in the last hour, %.2f per hour on "
+            "average over the past week",
+            company.id,
+            calls,
+            average,
+        )
+        company.aia_anomaly_alert_date = now
+        [(session, _count)] = self.sudo()._read_group(
+            [("company_id", "=", company.id), ("create_date", ">=", now - timedelta(hours=1))],
+            ["session_id"],
+            ["__count"],
+            order="__count desc",
+            limit=1,
+        )
+        managers = (
+            self.env.ref("ai_core.group_aia_manager")
+            .sudo()
+            .all_user_ids.filtered(
+                lambda user: user.active and not user.share and company in user.company_ids
+            )
+        )
+        note = self.env._(
+            "%(calls)s AI tool calls in the last hour in %(company)s, against %(average)s per hour on "
+            "average over the past week. This session made the most calls; stop it or the agent if "
+            "the activity is not expected.",
+            calls=calls,
+            company=company.name,
+            average=round(average, 2),
+        )
+        for manager in managers:
+            session.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=manager.id,
+                summary=self.env._("Unusual AI tool activity"),
+                note=note,
+            )
+
+    # === CRON METHODS === #
+
+    @api.model
+    def _cron_alert_anomalies(self):
+        """Alert once per company and hour when its tool calls are far above its usual rate."""
+        now = self.env.cr.now()
+        hour_ago = now - timedelta(hours=1)
+        anomalies = [
+            (company, calls, average)
+            for company, calls, average in self._aia_anomalies(now)
+            if not company.sudo().aia_anomaly_alert_date or company.sudo().aia_anomaly_alert_date <= hour_ago
+        ]
+        self.env["ir.cron"]._commit_progress(remaining=len(anomalies))
+        for company, calls, average in anomalies:
+            self._aia_alert_anomaly(company, calls, average, now)
+            if not self.env["ir.cron"]._commit_progress(1):
+                break

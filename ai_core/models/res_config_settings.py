@@ -2,8 +2,8 @@ from odoo import api, fields, models
 
 from .. import secret_box
 from ..safe_fetch import ALLOWED_HOSTS_PARAM
-from .aia_session import ENABLED_PARAM
-from .res_company import (
+from ..turn import ENABLED_PARAM
+from .aia_tool_execution import (
     ANOMALY_FACTOR_PARAM,
     ANOMALY_MIN_CALLS_PARAM,
     DEFAULT_ANOMALY_FACTOR,

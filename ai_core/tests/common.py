@@ -5,7 +5,8 @@ from odoo.tests import TransactionCase, new_test_user
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine.testing import ScriptedModel
-from ..models.aia_session import BUS_TYPE, USER_CREATE_FIELDS
+from ..models.aia_session import USER_CREATE_FIELDS
+from ..turn import BUS_TYPE
 
 
 def perform_jobs(case, trap):

@@ -23,7 +23,7 @@ from odoo.addons.ai_core.ai_engine import ModelResponse, StreamText, TextBlock, 
 from odoo.addons.ai_core.ai_engine.redaction import REDACTED
 from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
 from odoo.addons.ai_core.ai_engine.untrusted import TOOL_OUTPUT_TAG
-from odoo.addons.ai_core.models.aia_session import BUS_TYPE
+from odoo.addons.ai_core.turn import BUS_TYPE
 
 # A value an automation's prompt template inserted: its body follows the preamble line.
 _RECORD_DATA = re.compile(r"<record_data>\n[^\n]*\n(.*?)\n</record_data>", re.DOTALL)

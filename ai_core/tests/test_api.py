@@ -14,16 +14,22 @@ from odoo.tests import HttpCase, new_test_user, tagged
 from odoo.tests.common import _registry_test_lock
 from odoo.tools import config
 
+from odoo.addons.queue_job.tests.common import trap_jobs
+
+from .. import turn
 from ..ai_engine import ServerError
 from ..ai_engine.fake_servers import FakeAnthropicServer
 from ..ai_engine.testing import ScriptedModel, chunked, failure, reply, tool_calls
-from ..controllers.main import AUTH_FAILURES, RATE_LIMITER, _Call, _event_stream, _TurnSlot
+from ..controllers.chat import _event_stream
+from ..controllers.helpers import AUTH_FAILURES, RATE_LIMITER, Call
+from ..controllers.turn_slots import TurnSlot
 from .common import AiaCase
 
 CHAT = "/aia/v1/agents/assistant/chat"
 STREAM = "/aia/v1/agents/assistant/chat/stream"
 EXECUTIONS = "/aia/v1/agents/assistant/executions"
-LOGGER = "odoo.addons.ai_core.controllers.main"
+# The API's modules log under this package (the request line: controllers.helpers).
+LOGGER = "odoo.addons.ai_core.controllers"
 
 
 def parse_sse(text):
@@ -430,9 +436,10 @@ class TestApi(AiaCase, HttpCase):
     def test_a_stream_left_by_its_client_frees_its_slot_once_the_turn_ended(self):
         self.script(chunked(reply("A long answer in parts."), 4))
         session = self.new_session(channel="api")
-        message = session._aia_accept_message("Tell me")
+        with trap_jobs():
+            message = turn.accept(session, "Tell me")
         self.env.flush_all()
-        slot = _TurnSlot()
+        slot = TurnSlot()
         released = []
 
         def release():
@@ -440,7 +447,7 @@ class TestApi(AiaCase, HttpCase):
             released.append(session.state)
 
         self.patch(slot, "release", release)
-        call = _Call("chat_stream", "test-slot")
+        call = Call("chat_stream", "test-slot")
         stream = _event_stream(self.registry, self.user.id, {}, session.id, message.id, call, slot=slot)
         next(stream)
         self.assertFalse(released)
@@ -517,6 +524,24 @@ class TestApi(AiaCase, HttpCase):
             response.json()["error"], {"code": "refused", "message": "Monthly budget exhausted."}
         )
         self.assertFalse(self.sessions_of(self.user))
+        self.assertEqual(model.requests, [])
+
+    def test_the_api_and_the_chat_refuse_a_busy_session_alike(self):
+        model = self.script()
+        session = self.new_session(channel="api")
+        with trap_jobs():
+            session.post_message("first")
+        # The chat's refusal and the API's are the turn service's one refusal.
+        with self.assertRaises(turn.SessionBusy) as refused:
+            session.post_message("second")
+        self.env.flush_all()
+        response = self.call(CHAT, {"message": "second", "session_id": session.id}, key=self.key)
+        self.assertEqual(response.status_code, 409, response.text)
+        self.assertEqual(
+            response.json()["error"], {"code": "session_busy", "message": str(refused.exception)}
+        )
+        session.invalidate_recordset()
+        self.assertEqual(session.message_ids_aia.mapped("body"), ["first"])
         self.assertEqual(model.requests, [])
 
     def test_kill_switch_answers_503(self):
@@ -620,9 +645,10 @@ class TestApi(AiaCase, HttpCase):
     def test_a_client_leaving_the_stream_does_not_drop_the_turn(self):
         self.script(chunked(reply("A long answer in parts."), 4))
         session = self.new_session(channel="api")
-        message = session._aia_accept_message("Tell me")
+        with trap_jobs():
+            message = turn.accept(session, "Tell me")
         self.env.flush_all()
-        call = _Call("chat_stream", "test-disconnect")
+        call = Call("chat_stream", "test-disconnect")
         stream = _event_stream(self.registry, self.user.id, {}, session.id, message.id, call)
         self.assertTrue(next(stream).startswith(b"event: text_delta\n"))
         stream.close()

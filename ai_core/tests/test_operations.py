@@ -270,7 +270,7 @@ class TestRetention(OperationsCase):
 
 @tagged("post_install", "-at_install")
 class TestAnomalies(OperationsCase):
-    LOGGER = "odoo.addons.ai_core.models.res_company"
+    LOGGER = "odoo.addons.ai_core.models.aia_tool_execution"
 
     @classmethod
     def setUpClass(cls):

@@ -3,9 +3,29 @@ from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from .. import turn
 from ..ai_engine import ServerError
-from ..ai_engine.testing import failure, reply, tool_calls, unwrap_tool_result
+from ..ai_engine.testing import ScriptedModel, chunked, failure, reply, tool_calls, unwrap_tool_result
+from ..turn import recorder as turn_recorder
 from .common import AiaCase, perform_jobs
+
+
+class _StopPressed:
+    """A model streaming a scripted answer, during which ``press`` runs once the ``after``-th
+    piece was produced (the stop button, pressed while the model writes)."""
+
+    provider = "scripted"
+
+    def __init__(self, model, after, press):
+        self.model, self.after, self.press = model, after, press
+        self.streamed = 0
+
+    def stream(self, request):
+        for item in self.model.stream(request):
+            if self.streamed == self.after:
+                self.press()
+            self.streamed += 1
+            yield item
 
 
 @tagged("post_install", "-at_install")
@@ -205,3 +225,92 @@ class TestTurn(AiaCase):
             session.approval_ids.with_user(self.user).action_approve()
             trap.assert_jobs_count(1, only=session._aia_job_resume)
             self.assertEqual(trap.calls[0].properties["channel"], "root.aia.automation")
+
+    # === THE TURN SERVICE === #
+
+    def test_the_stop_button_stops_a_streaming_turn_at_its_next_flush(self):
+        session = self.new_session()
+        pieces = 40
+        answer = " ".join(f"word{index}" for index in range(120))
+
+        def press():
+            # As the stop button does, from another transaction.
+            self.env.cr.execute("UPDATE aia_session SET state = 'cancelled' WHERE id = %s", [session.id])
+
+        model = _StopPressed(ScriptedModel([chunked(reply(answer), pieces)]), after=5, press=press)
+        self.patch(type(self.env["aia.provider"]), "_aia_build_model_adapter", lambda provider: model)
+        # Each text delta is flushed at once: the stop is seen at the first one after it.
+        self.patch(turn_recorder, "DELTA_FLUSH_INTERVAL", 0)
+        self.chat(session, "Tell me a long story")
+        self.assertEqual(session.state, "cancelled")
+        # The model's stream was closed long before its end; no answer, no usage was recorded.
+        self.assertLess(model.streamed, 10)
+        self.assertEqual(session.message_ids_aia.mapped("role"), ["user"])
+        self.assertFalse(session.usage_event_ids)
+        events = self.pushed_events(session)
+        self.assertEqual(events[-1], {"type": "done", "stop_reason": "cancelled", "text": ""})
+        self.assertNotIn("usage", [event["type"] for event in events])
+
+    def test_a_long_streamed_answer_costs_no_query_per_text_delta(self):
+        # Deltas reach the browser in batches: only a flush commits, notifies and reads whether
+        # the session was stopped. With one flush for the whole answer, a turn streaming 100
+        # pieces runs the queries of a turn streaming 2.
+        self.patch(turn_recorder, "DELTA_FLUSH_INTERVAL", 3600)
+
+        def queries(pieces):
+            session = self.new_session()
+            self.script(chunked(reply("All is well. " * 100), pieces))
+            before = self.env.cr.sql_log_count
+            self.chat(session, "How are things?")
+            self.assertEqual(session.state, "done")
+            deltas = [event for event in self.pushed_events(session) if event["type"] == "text_delta"]
+            return self.env.cr.sql_log_count - before, len(deltas)
+
+        short, _deltas = queries(2)
+        long, deltas = queries(100)
+        self.assertGreater(deltas, 50)
+        self.assertLess(long - short, 5)
+
+    def test_chat_and_json2_and_automation_share_the_services_refusals(self):
+        session = self.new_session()
+        with trap_jobs():
+            turn.accept(session, "first")
+        # A busy session: the chat (post_message), and the batch form of automation.
+        with self.assertRaisesRegex(turn.SessionBusy, "still working"):
+            session.post_message("second")
+        with self.assertRaises(turn.SessionBusy):
+            turn.accept_batch(session, ["second"])
+        with self.assertRaises(turn.EmptyMessage):
+            self.new_session().post_message("   ")
+        self.env["ir.config_parameter"].set_param("aia.agents_enabled", "False")
+        fresh = self.new_session()
+        for accept in (fresh.post_message, lambda text: turn.accept_batch(fresh, [text])):
+            with self.assertRaisesRegex(turn.AgentsDisabled, "temporarily unavailable"):
+                accept("hello")
+        self.assertEqual(session.message_ids_aia.mapped("body"), ["first"])
+        self.assertFalse(fresh.message_ids_aia)
+
+    def test_the_batch_form_accepts_new_sessions_at_once_and_queues_their_turns(self):
+        sessions = (
+            self.env["aia.session"]
+            .sudo()
+            .create(
+                [
+                    {"agent_id": self.agent.id, "user_id": self.user.id, "name": f"Batch {index}"}
+                    for index in range(3)
+                ]
+            )
+        )
+        with trap_jobs() as trap:
+            messages = turn.accept_batch(sessions, ["one", "two", "three"])
+            trap.assert_jobs_count(3)
+        self.assertEqual([call.method.__self__ for call in trap.calls], list(sessions))
+        self.assertEqual([call.args for call in trap.calls], [(message.id,) for message in messages])
+        self.assertEqual(sessions.mapped("state"), ["running"] * 3)
+        self.assertEqual(messages.mapped("session_id"), sessions)
+        self.assertEqual(messages.mapped("body"), ["one", "two", "three"])
+        # Sessions are named by whoever opened them, not after the message.
+        self.assertEqual(sessions.mapped("name"), ["Batch 0", "Batch 1", "Batch 2"])
+        self.script(reply("Done one."), reply("Done two."), reply("Done three."))
+        perform_jobs(self, trap)
+        self.assertEqual(sessions.mapped("last_text"), ["Done one.", "Done two.", "Done three."])

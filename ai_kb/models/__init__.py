@@ -2,7 +2,6 @@ from . import (
     aia_agent,
     aia_knowledge_base,
     aia_knowledge_document,
-    aia_message,
     aia_session,
     res_config_settings,
 )

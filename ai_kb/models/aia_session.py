@@ -1,9 +1,6 @@
-import dataclasses
 import time
 
 from odoo import models
-
-from odoo.addons.ai_core.ai_engine import Done, ToolResult
 
 
 class AiaSession(models.Model):
@@ -15,19 +12,6 @@ class AiaSession(models.Model):
         if bases and self.agent_id.sudo().knowledge_mode == "auto":
             runner.knowledge = lambda query: self._aia_kb_retrieve(query, bases)
         return runner
-
-    def _aia_run_turn(self, user_message=None, decision=None):
-        cited = []
-        for event in super()._aia_run_turn(user_message=user_message, decision=decision):
-            if isinstance(event, ToolResult) and event.name == "kb.search" and isinstance(event.output, dict):
-                cited += event.output.get("citations") or []
-            elif isinstance(event, Done):
-                cited = list(event.citations) + cited
-                if cited:
-                    self._aia_save_citations(cited)
-                    # The API answers with this event: it names kb.search's passages too.
-                    event = dataclasses.replace(event, citations=tuple(cited))
-            yield event
 
     # === BUSINESS METHODS === #
 
@@ -63,14 +47,3 @@ class AiaSession(models.Model):
                     "status": status,
                 }
             )
-
-    def _aia_save_citations(self, cited):
-        """Keep the citations on the turn's last answer, for the chat and the API."""
-        self.ensure_one()
-        answer = (
-            self.env["aia.message"]
-            .sudo()
-            .search([("session_id", "=", self.id), ("role", "=", "assistant")], order="id desc", limit=1)
-        )
-        if answer:
-            answer.citations = cited

@@ -22,6 +22,7 @@ from odoo.addons.ai_core.tools import tool
         "required": ["query"],
         "additionalProperties": False,
     },
+    cites=True,
 )
 def kb_search(ctx, args):
     session = getattr(ctx, "session", None)

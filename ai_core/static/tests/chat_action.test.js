@@ -128,6 +128,24 @@ test("sends the first message to the picked agent and streams the turn", async (
     expect(".o_aia_live .o_aia_result pre").toHaveText('{"shadow": true}');
     expect.verifySteps([]);
 
+    // Each provider call's usage adds the total the server counted to the running totals.
+    pushEvents(7, [
+        {
+            type: "usage",
+            provider: "anthropic",
+            model: "claude-test",
+            input_tokens: 40,
+            output_tokens: 20,
+            cache_read_tokens: 30,
+            cache_write_tokens: 10,
+            total_tokens: 100,
+            cost: "0.0015",
+            latency_ms: 80,
+        },
+    ]);
+    await waitFor(".o_aia_totals:contains(100 tokens)");
+    expect(".o_aia_totals").toHaveText("100 tokens · cost 0.0015");
+
     // The turn ends: the saved transcript replaces the live bubble.
     saved = chatData({
         total_tokens: 120,

@@ -521,11 +521,7 @@ export class AiaChatAction extends Component {
             if (event.type === "done" || event.type === "state") {
                 finished = true;
             } else if (event.type === "usage") {
-                session.total_tokens +=
-                    event.input_tokens +
-                    event.output_tokens +
-                    event.cache_read_tokens +
-                    event.cache_write_tokens;
+                session.total_tokens += event.total_tokens;
                 session.total_cost += parseFloat(event.cost) || 0;
             } else {
                 this.applyLiveEvent(event);

@@ -1,0 +1,41 @@
+"""The turn service: accepting a message (:mod:`.accept`), running a turn (:mod:`.run`),
+recording its events (:mod:`.recorder`), the ledgers it writes (:mod:`.ledger`) and the bus
+notifications it sends (:mod:`.notifier`)."""
+
+from .accept import (
+    BUSY_STATES,
+    ENABLED_PARAM,
+    AgentsDisabled,
+    EmptyMessage,
+    SessionBusy,
+    accept,
+    accept_batch,
+    agents_enabled,
+    check_enabled,
+    enqueue_resume,
+    enqueue_turns,
+)
+from .ledger import ExecutionLedger, UsageLedger
+from .notifier import BUS_TYPE, notify
+from .recorder import TurnRecorder
+from .run import run_turn
+
+__all__ = [
+    "BUSY_STATES",
+    "BUS_TYPE",
+    "ENABLED_PARAM",
+    "AgentsDisabled",
+    "EmptyMessage",
+    "ExecutionLedger",
+    "SessionBusy",
+    "TurnRecorder",
+    "UsageLedger",
+    "accept",
+    "accept_batch",
+    "agents_enabled",
+    "check_enabled",
+    "enqueue_resume",
+    "enqueue_turns",
+    "notify",
+    "run_turn",
+]

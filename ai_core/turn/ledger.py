@@ -1,0 +1,72 @@
+"""The ledgers a turn writes: usage rows (``aia.usage.event``, append-only) and the tool call
+counts of daily / monthly call budgets (the engine's ``CallLedger`` port)."""
+
+from odoo import fields
+
+
+class UsageLedger:
+    """Writes the session's rows of the usage ledger, the one source of its totals and caps."""
+
+    def __init__(self, session):
+        self.session = session.sudo()
+
+    def record_usage(self, event):
+        """A provider call (a ``usage`` event)."""
+        self._create(
+            kind="provider_call",
+            provider=event.provider,
+            model_name=event.model,
+            input_tokens=event.input_tokens,
+            output_tokens=event.output_tokens,
+            cache_read_tokens=event.cache_read_tokens,
+            cache_write_tokens=event.cache_write_tokens,
+            total_tokens=event.total_tokens,
+            cost=float(event.cost),
+            latency_ms=event.latency_ms,
+        )
+
+    def record_tool_call(self, event):
+        """A tool call (a ``tool_result`` event), priced or not."""
+        self._create(
+            kind="tool_call",
+            tool_name=event.name,
+            cost=float(event.cost),
+            latency_ms=event.latency_ms,
+            status=event.status,
+        )
+
+    def _create(self, **values):
+        session = self.session
+        return session.env["aia.usage.event"].create(
+            {
+                "session_id": session.id,
+                "agent_id": session.agent_id.id,
+                "user_id": session.user_id.id,
+                "company_id": session.company_id.id,
+                **values,
+            }
+        )
+
+
+class ExecutionLedger:
+    """Counts a tool's executions in the session's company, for daily / monthly call budgets."""
+
+    def __init__(self, session):
+        self.session = session
+
+    def count_calls(self, tool_name, since):
+        return (
+            self.session.env["aia.tool.execution"]
+            .sudo()
+            .search_count(
+                [
+                    ("tool_name", "=", tool_name),
+                    ("company_id", "=", self.session.company_id.id),
+                    ("status", "in", ("ok", "error", "timeout")),
+                    ("create_date", ">=", fields.Datetime.to_string(since.replace(tzinfo=None))),
+                ]
+            )
+        )
+
+    def record_call(self, tool_name, at):
+        """Each call is counted from its execution row, written as soon as it ends."""

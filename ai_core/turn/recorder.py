@@ -1,0 +1,175 @@
+"""The turn recorder: persists a turn's messages and events as they arrive, commits them, and
+streams them to the browser (the engine's ``MessageSink`` port, fed every event)."""
+
+import json
+import time
+
+from .. import metrics
+from ..ai_engine import ApprovalRequired, Done, Error, TextDelta, ToolResult, Usage, WouldExecute
+from .ledger import UsageLedger
+from .notifier import notify
+
+# Text deltas are sent to the browser in batches at most this often (seconds).
+DELTA_FLUSH_INTERVAL = 0.05
+
+
+class TurnRecorder:
+    """Records one turn of ``session`` (an environment of the session's user).
+
+    Each flush commits what was recorded and sends the pending events; then it reads whether the
+    session was cancelled (the stop button, in another transaction): :attr:`cancelled` says so,
+    and the caller stops the turn. One check per flush, not per event: a streamed answer costs
+    no query per delta.
+    """
+
+    def __init__(self, session):
+        self.session = session
+        self.ledger = session.sudo()
+        self.usage = UsageLedger(session)
+        self.previews = {}
+        self.pending_deltas = []
+        # None: the first text delta reaches the browser at once; later ones are batched.
+        self.last_flush = None
+        self.error = None
+        self.cancelled = False
+        # What the agent said last in this turn: an approval request quotes it.
+        self.agent_text = ""
+
+    # === MessageSink port === #
+
+    def append(self, message):
+        self.ledger.env["aia.message"].create(
+            {"session_id": self.session.id, "role": message.role, "content": message.to_dict()}
+        )
+        if message.role == "assistant" and message.text:
+            self.ledger.last_text = message.text
+            self.agent_text = message.text
+        self.session._aia_checkpoint()
+
+    # === EVENTS === #
+
+    def record(self, event):
+        metrics.observe_event(event)
+        if isinstance(event, TextDelta):
+            self.pending_deltas.append(event.to_dict())
+            if self.last_flush is None or time.monotonic() - self.last_flush >= DELTA_FLUSH_INTERVAL:
+                self.flush()
+            return
+        if isinstance(event, WouldExecute):
+            self.previews[event.call_id] = event.preview
+        elif isinstance(event, ToolResult):
+            self._record_tool_result(event)
+        elif isinstance(event, Usage):
+            self.usage.record_usage(event)
+        elif isinstance(event, ApprovalRequired):
+            self._record_approval(event)
+        elif isinstance(event, Error):
+            self.error = event.message
+        elif isinstance(event, Done):
+            self._record_done(event)
+        if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired)):
+            # Commit first: a browser reloading on this event must find what it announces.
+            self.session._aia_checkpoint()
+        self.flush([event.to_dict()])
+
+    def flush(self, extra=()):
+        """Send the pending events, committed with them (nothing else is pending then), then
+        read whether the session was cancelled meanwhile."""
+        if self._send(extra):
+            self.cancelled = self._read_cancelled()
+
+    def finish_cancelled(self):
+        self._send([Done("cancelled").to_dict()])
+
+    def fail(self, message):
+        self.ledger.write({"state": "error", "error_message": message})
+        self._send([Error("session_error", message).to_dict(), Done("error").to_dict()])
+
+    # === HELPERS === #
+
+    def _send(self, extra):
+        events = self.pending_deltas + list(extra)
+        self.pending_deltas = []
+        self.last_flush = time.monotonic()
+        if not events:
+            return False
+        notify(self.session, events)
+        self.session._aia_checkpoint()
+        return True
+
+    def _read_cancelled(self):
+        cr = self.session.env.cr
+        cr.execute("SELECT state FROM aia_session WHERE id = %s", [self.session.id])
+        row = cr.fetchone()
+        return bool(row) and row[0] == "cancelled"
+
+    def _record_done(self, event):
+        state = {"approval_required": "waiting_approval", "error": "error"}.get(event.stop_reason, "done")
+        self.ledger.write({"state": state, "error_message": self.error or False})
+        if event.citations:
+            self._save_citations(event.citations)
+
+    def _save_citations(self, citations):
+        """The turn's knowledge passages, kept on its last answer for the chat and the API."""
+        answer = self.ledger.env["aia.message"].search(
+            [("session_id", "=", self.session.id), ("role", "=", "assistant")], order="id desc", limit=1
+        )
+        if answer:
+            answer.citations = [dict(item) for item in citations]
+
+    def _record_tool_result(self, event):
+        session = self.ledger
+        tool = session.env["aia.tool"].search([("name", "=", event.name)], limit=1)
+        session.env["aia.tool.execution"].create(
+            {
+                "session_id": session.id,
+                "tool_id": tool.id,
+                "tool_name": event.name,
+                "call_id": event.call_id,
+                "arguments": event.arguments,
+                "output": _jsonable(event.output),
+                "content": event.content,
+                "preview": self.previews.get(event.call_id),
+                "result_size": event.result_size,
+                "latency_ms": event.latency_ms,
+                "status": event.status,
+            }
+        )
+        self.usage.record_tool_call(event)
+        if event.call_id in self.previews:
+            approval = session.approval_ids.filtered(lambda a: a.call_id == event.call_id)
+            approval.filtered(lambda a: a.state == "pending").state = "cancelled"
+
+    def _record_approval(self, event):
+        session = self.ledger
+        approver = session.agent_id.approver_id or session.user_id
+        request = session.env["aia.message"].search(
+            [("session_id", "=", session.id), ("role", "=", "user")], order="id desc", limit=1
+        )
+        approval = session.env["aia.approval"].create(
+            {
+                "session_id": session.id,
+                "approver_id": approver.id,
+                "call_id": event.call_id,
+                "tool_name": event.name,
+                "arguments": event.arguments,
+                "preview": event.preview,
+                "user_request": request.body,
+                "agent_reason": self.agent_text,
+            }
+        )
+        # On the approval, which the approver may read, not on the session, which they may not.
+        approval.activity_schedule(
+            "mail.mail_activity_data_todo",
+            user_id=approver.id,
+            summary=session.env._("Approve AI action: %(tool)s", tool=event.name),
+            note=event.preview,
+        )
+
+
+def _jsonable(value):
+    try:
+        json.dumps(value)
+        return value
+    except (TypeError, ValueError):
+        return json.loads(json.dumps(value, default=str))

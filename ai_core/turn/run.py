@@ -1,0 +1,53 @@
+"""Running a turn of a session: the engine's loop with the recorder as its sink."""
+
+import logging
+
+from odoo.exceptions import UserError
+
+from .recorder import TurnRecorder
+
+_logger = logging.getLogger(__name__)
+
+
+def run_turn(session, user_message=None, decision=None):
+    """Run one turn of ``session`` and persist it as it goes; yields each engine event.
+
+    The turn runs as the session's user in the session's company, whoever triggered it (an
+    approver resuming it, a job runner). Failures end in a clear session state; the user's
+    message, saved before, is never lost. The turn stops at the first flush of its events after
+    the session was cancelled.
+    """
+    session.ensure_one()
+    own = session.with_user(session.user_id).with_company(session.company_id).sudo(False)
+    recorder = TurnRecorder(own)
+    if not session._aia_enabled():
+        recorder.fail(session.env._("AI agents are temporarily unavailable."))
+        return
+    try:
+        own._aia_check_can_start()
+    except UserError as exc:
+        recorder.fail(exc.args[0])
+        return
+    try:
+        runner = own._aia_runner(recorder)
+        history = own._aia_history(exclude=user_message)
+        if decision is not None:
+            turn = runner.resume(history, decision)
+        else:
+            turn = runner.run(history, user_message._aia_engine_message())
+    except Exception as exc:
+        _logger.warning("session %s: turn could not start: %s", session.id, type(exc).__name__, exc_info=True)
+        recorder.fail(str(exc))
+        return
+    events = iter(turn)
+    try:
+        for event in events:
+            recorder.record(event)
+            yield event
+            if recorder.cancelled:
+                events.close()
+                recorder.finish_cancelled()
+                return
+    except Exception as exc:  # nothing may leave a session stuck in "running"
+        _logger.exception("session %s: turn failed", session.id)
+        recorder.fail(str(exc))
