@@ -5,6 +5,7 @@ from .. import secret_box
 from ..ai_engine import ToolSpec
 from ..safe_fetch import Allowlist
 from ..tools import CATALOGUE
+from ..tools.catalogue import addon_of
 from ..tools.http_tools import make_http_handler
 
 
@@ -101,6 +102,39 @@ class AiaTool(models.Model):
             redact_keys=tuple(headers),
             display_name=self.label or "",
         )
+
+    @api.model
+    def _aia_sync_catalogue(self, module):
+        """Make the catalogue rows of the tools whose handlers ``module`` defines.
+
+        Called by a ``<function>`` of the addon's data on install and upgrade: the Python
+        declaration (``@tool``) is the one source of a tool's name, label, description and mode.
+        Each row gets the xml id ``<module>.tool_<name>`` (dots as underscores), so agent records
+        can ``ref()`` it, an upgrade drops the rows of tools the addon no longer defines and an
+        uninstall removes them all. What an administrator sets on a row (archiving it) is kept; a
+        row of the same name made before (by an older version's XML) is taken over.
+
+        Returns:
+            The rows of ``module``'s tools.
+        """
+        Tool = self.with_context(active_test=False)
+        imd = self.env["ir.model.data"]
+        data_list = []
+        for spec in sorted((s for s in CATALOGUE if addon_of(s) == module), key=lambda s: s.name):
+            xml_id = f"{module}.tool_{spec.name.replace('.', '_')}"
+            if not self.env.ref(xml_id, raise_if_not_found=False):
+                former = Tool.search([("name", "=", spec.name), ("company_id", "=", False)], limit=1)
+                if former:
+                    imd._update_xmlids([{"xml_id": xml_id, "record": former, "noupdate": False}])
+            values = {
+                "name": spec.name,
+                "label": spec.display_name or spec.name,
+                "description": spec.description,
+                "kind": "python",
+                "mode": spec.mode,
+            }
+            data_list.append({"xml_id": xml_id, "noupdate": False, "values": values})
+        return Tool._load_records(data_list, update=True)
 
     @api.model
     def _aia_encrypt_stored_secrets(self):
