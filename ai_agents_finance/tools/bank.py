@@ -6,7 +6,7 @@ from odoo.fields import Domain
 from odoo.tools.misc import get_lang
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import apply_filters, tool
 
 from ..finance_engine import GRANULARITIES, bucket_starts, cash_flow_rows
 from . import common
@@ -16,11 +16,12 @@ MAX_PERIODS = 62
 TRANSACTIONS_DEFAULT_ROWS = 20
 TRANSACTIONS_MAX_ROWS = 100
 LIQUIDITY_JOURNALS = ("bank", "cash")
+LINE_FILTERS = (common.JOURNAL_FILTER, common.PARTNER_FILTER)
 
 
 def _liquidity_journals(ctx, value):
     if value is not None:
-        return common.resolve_journal(ctx, value, types=LIQUIDITY_JOURNALS)
+        return common.resolve_journal(ctx.env, value, types=LIQUIDITY_JOURNALS)
     return ctx.env["account.journal"].search(
         [("company_id", "=", common.company(ctx).id), ("type", "in", LIQUIDITY_JOURNALS)]
     )
@@ -44,9 +45,9 @@ def _liquidity_journals(ctx, value):
         "required": ["date_from", "date_to"],
         "additionalProperties": False,
     },
+    requires=common.JOURNAL_ITEMS,
 )
 def get_cash_flow(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     currency = current.currency_id
     date_from, date_to = common.date_range(args, ctx, require_from=True)
@@ -59,7 +60,9 @@ def get_cash_flow(ctx, args):
             "use a coarser granularity or a shorter range"
         )
     if args.get("journal") is not None:
-        accounts = common.resolve_journal(ctx, args["journal"], types=LIQUIDITY_JOURNALS).default_account_id
+        accounts = common.resolve_journal(
+            ctx.env, args["journal"], types=LIQUIDITY_JOURNALS
+        ).default_account_id
     else:
         accounts = ctx.env["account.account"].search(
             [*ctx.env["account.account"]._check_company_domain(current), ("account_type", "=", "asset_cash")]
@@ -119,9 +122,9 @@ def get_cash_flow(ctx, args):
         },
         "additionalProperties": False,
     },
+    requires=common.JOURNAL_ITEMS,
 )
 def get_bank_balance(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     as_of = common.date_range({"date_to": args.get("date")}, ctx)[1]
     journals = _liquidity_journals(ctx, args.get("journal"))
@@ -238,9 +241,9 @@ def _amount_domain(args):
         },
         "additionalProperties": False,
     },
+    requires=common.JOURNAL_ITEMS,
 )
 def get_bank_transactions(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     date_from, date_to = common.date_range(args, ctx)
     domain = Domain(
@@ -248,10 +251,9 @@ def get_bank_transactions(ctx, args):
     ) & _amount_domain(args)
     if date_from:
         domain &= Domain("date", ">=", date_from)
-    if args.get("journal") is not None:
-        domain &= Domain("journal_id", "=", common.resolve_journal(ctx, args["journal"]).id)
-    if args.get("partner") is not None:
-        domain &= Domain("partner_id", "child_of", common.resolve_partner(ctx, args["partner"]).id)
+    domain, _echo, _records = apply_filters(
+        ctx.env, args, (common.JOURNAL_FILTER, common.PARTNER_FILTER), domain
+    )
     if args.get("label"):
         text = args["label"]
         domain &= Domain.OR(

@@ -122,9 +122,9 @@ def _open_items(candidates, currency, company_currency):
         },
         "additionalProperties": False,
     },
+    requires=common.JOURNAL_ITEMS,
 )
 def reconcile_account(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     date_from, date_to = common.date_range(args, ctx)
     Line = ctx.env["account.bank.statement.line"]
@@ -139,7 +139,7 @@ def reconcile_account(ctx, args):
     if date_from:
         domain &= Domain("date", ">=", date_from)
     if args.get("journal") is not None:
-        journal = common.resolve_journal(ctx, args["journal"], types=("bank", "cash", "credit"))
+        journal = common.resolve_journal(ctx.env, args["journal"], types=("bank", "cash", "credit"))
         domain &= Domain("journal_id", "=", journal.id)
     if args.get("statement_line_ids"):
         wanted = set(args["statement_line_ids"])

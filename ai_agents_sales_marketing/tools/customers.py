@@ -12,11 +12,13 @@ from collections import defaultdict
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool
 
 from . import common
 
 DEFAULT_DAYS = 90
+
+FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
 
 
 @tool(
@@ -37,10 +39,10 @@ DEFAULT_DAYS = 90
         },
         "additionalProperties": False,
     },
+    requires=Requires(read=("sale.order",)),
 )
 def get_top_customers(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "sale.order")
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     previous = common.previous_period(env, current)
     domain, filters = confirmed_orders_domain(env, args)
@@ -88,15 +90,7 @@ def get_top_customers(ctx, args):
 def confirmed_orders_domain(env, args):
     """Confirmed orders of the session's company, filtered by team and salesperson."""
     domain = Domain("company_id", "=", env.company.id) & Domain("state", "=", "sale")
-    filters = {}
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
-    if args.get("salesperson") is not None:
-        user = common.resolve_salesperson(env, args["salesperson"])
-        domain &= Domain("user_id", "=", user.id)
-        filters["salesperson"] = user.display_name
+    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
     return domain, filters
 
 

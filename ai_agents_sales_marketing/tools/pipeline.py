@@ -2,12 +2,14 @@
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool
 
 from . import common
 
 DEFAULT_ROWS = 20
 MAX_ROWS = 100
+
+FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER, common.STAGE_FILTER)
 
 
 @tool(
@@ -35,10 +37,10 @@ MAX_ROWS = 100
         },
         "additionalProperties": False,
     },
+    requires=Requires(read=("crm.lead",)),
 )
 def get_pipeline_value(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "crm.lead")
     domain, filters = _domain(env, args)
     limit = args.get("limit") or DEFAULT_ROWS
     # One query with SQL grouping sets: per stage, per team, per salesperson and the total.
@@ -90,19 +92,8 @@ def _domain(env, args):
         & Domain("type", "=", "opportunity")
         & Domain("won_status", "in", statuses)
     )
-    filters = {"status": "open and won" if args.get("include_won") else "open"}
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
-    if args.get("salesperson") is not None:
-        user = common.resolve_salesperson(env, args["salesperson"])
-        domain &= Domain("user_id", "=", user.id)
-        filters["salesperson"] = user.display_name
-    if args.get("stage") is not None:
-        stage = common.resolve_stage(env, args["stage"])
-        domain &= Domain("stage_id", "=", stage.id)
-        filters["stage"] = stage.display_name
+    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
+    filters["status"] = "open and won" if args.get("include_won") else "open"
     # Either bound alone is a filter: expected closing dates are mostly in the future.
     date_from, date_to = common.parse_date(args, "date_from"), common.parse_date(args, "date_to")
     if date_from and date_to:

@@ -18,7 +18,7 @@ from odoo import fields
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, tool
 
 from . import common
 from .customers import confirmed_orders_domain, revenue_by_customer
@@ -72,10 +72,10 @@ MAX_SUGGESTIONS = 10
         },
         "additionalProperties": False,
     },
+    requires=Requires(read=("sale.order", "sale.order.line", "product.product")),
 )
 def get_upsell_opportunities(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "sale.order", "sale.order.line", "product.product")
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     previous = common.previous_period(env, current)
     domain, filters = confirmed_orders_domain(env, args)

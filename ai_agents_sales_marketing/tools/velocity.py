@@ -11,10 +11,9 @@ closing date (``date_closed``), for the leads won or lost within the period.
 
 from collections import defaultdict
 
-from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool
 
 from . import common
 
@@ -39,18 +38,14 @@ ALL_TEAMS = "All teams"
         },
         "additionalProperties": False,
     },
+    requires=Requires(read=("crm.lead",)),
 )
 def get_deal_velocity(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "crm.lead")
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     Lead = env["crm.lead"].with_context(active_test=False)
     domain = common.lead_company_domain(env)
-    filters = {}
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
+    domain, filters, _records = apply_filters(env, args, (common.TEAM_FILTER,), domain)
     # The leads the user may read (record rules included): the raw SQL below only ever reads
     # the stage changes and dates of these.
     leads = Lead._search(domain)
