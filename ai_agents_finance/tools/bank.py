@@ -6,7 +6,7 @@ from odoo.fields import Domain
 from odoo.tools.misc import get_lang
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import apply_filters, tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from ..finance_engine import GRANULARITIES, bucket_starts, cash_flow_rows
 from . import common
@@ -34,17 +34,15 @@ def _liquidity_journals(ctx, value):
     "accounts, or one bank/cash journal's account): opening balance, inflows, outflows and closing "
     "balance for each day, week or month of the range, in the company currency, posted entries. At "
     f"most {MAX_PERIODS} periods: use a coarser granularity for long ranges.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE, "description": "First day (YYYY-MM-DD)."},
             "date_to": {**common.DATE, "description": "Last day, included (YYYY-MM-DD)."},
             "granularity": {"enum": list(GRANULARITIES), "default": "month"},
             "journal": {**common.JOURNAL, "description": "Only this bank or cash journal's account."},
         },
-        "required": ["date_from", "date_to"],
-        "additionalProperties": False,
-    },
+        required=["date_from", "date_to"],
+    ),
     requires=common.JOURNAL_ITEMS,
 )
 def get_cash_flow(ctx, args):
@@ -114,14 +112,12 @@ def get_cash_flow(ctx, args):
     "general ledger balance of its account as of a date, the last bank statement's ending balance and "
     "date, and the count and amount of statement lines not reconciled yet. Amounts in the journal's "
     "currency; the ledger balance also in the company currency when they differ.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "journal": common.JOURNAL,
             "date": {**common.DATE, "description": "As of this day, included (YYYY-MM-DD); default today."},
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.JOURNAL_ITEMS,
 )
 def get_bank_balance(ctx, args):
@@ -219,9 +215,8 @@ def _amount_domain(args):
     "filtered by journal, date, amount range (absolute amounts, with direction in = money received, "
     "out = money paid), partner, label text and reconciled or not; paginated with limit and offset. "
     "Returns the total count and inflow / outflow totals of every matching line, per currency.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "journal": common.JOURNAL,
             "date_from": common.DATE,
             "date_to": common.DATE,
@@ -239,8 +234,7 @@ def _amount_domain(args):
             },
             "offset": {"type": "integer", "minimum": 0, "default": 0},
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.JOURNAL_ITEMS,
 )
 def get_bank_transactions(ctx, args):

@@ -3,7 +3,7 @@
 from odoo.fields import Domain
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import apply_filters, tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
 
@@ -75,9 +75,8 @@ def gl_domain(ctx, *, date_from, date_to, include_draft=False):
     "Filters: account code prefix, account types, partner, journal, analytic account. Returns totals "
     "over every matching account and the first `limit` accounts (by code, or largest balances first "
     "with order='balance'), with truncated=true when some were left out.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {
                 **common.DATE,
                 "description": "First day (YYYY-MM-DD); omit for a balance as of date_to.",
@@ -96,8 +95,7 @@ def gl_domain(ctx, *, date_from, date_to, include_draft=False):
             "order": {"enum": ["code", "balance"], "default": "code"},
             "limit": {"type": "integer", "minimum": 1, "maximum": GL_MAX_ROWS, "default": GL_DEFAULT_ROWS},
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.JOURNAL_ITEMS,
 )
 def get_gl_balance(ctx, args):
@@ -167,9 +165,8 @@ def _group_path(group):
     description="The chart of accounts of the conversation's company: code, name, type, account group "
     "hierarchy and whether the account is reconcilable, ordered by code. Filter by code prefix, "
     "account types or a word of the name. Also counts the accounts per type.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "account_code": _ACCOUNT_CODE,
             "account_types": _ACCOUNT_TYPES,
             "name": {"type": "string", "description": "Part of the account name."},
@@ -182,8 +179,7 @@ def _group_path(group):
                 "default": ACCOUNTS_DEFAULT_ROWS,
             },
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.JOURNAL_ITEMS,
 )
 def list_gl_accounts(ctx, args):

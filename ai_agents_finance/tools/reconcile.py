@@ -9,7 +9,7 @@ import re
 from odoo.fields import Domain
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import tool, toolkit
 
 from ..finance_engine import MIN_CONFIDENCE, OpenItem, StatementLine, suggest
 from . import common
@@ -110,9 +110,8 @@ def _open_items(candidates, currency, company_currency):
     "likely pays, matched by amount, reference quoted in the bank label and partner, with a confidence "
     "(0-0.99, high / medium / low) and the reasons. Suggestions only: it never reconciles anything; "
     "the user reconciles in Odoo's bank reconciliation.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "journal": common.JOURNAL,
             "statement_line_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_LINES},
             "date_from": common.DATE,
@@ -120,8 +119,7 @@ def _open_items(candidates, currency, company_currency):
             "min_confidence": {"type": "number", "minimum": 0, "maximum": 0.99, "default": MIN_CONFIDENCE},
             "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LINES, "default": DEFAULT_LINES},
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.JOURNAL_ITEMS,
 )
 def reconcile_account(ctx, args):

@@ -14,7 +14,7 @@ from collections import defaultdict
 from odoo import fields
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -31,17 +31,15 @@ STATUSES = ("outgoing", "process", "pending", "sent", "open", "reply", "bounce",
     "delivered, opened, clicked, replied, bounced, failed, and the delivered / opened / clicked / "
     "replied / bounced rates (Odoo's definitions). Mailings sent in a period (default: the last 90 "
     "days); filters: campaign, mailing. Most recent mailings first.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE_FROM, "description": "Mailings sent on or after this day."},
             "date_to": {**common.DATE_TO, "description": "Mailings sent on or before this day."},
             "campaign": common.ref("UTM campaign: id or name."),
             "mailing": common.ref("Mailing: id or subject."),
             "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "mailings and campaigns"),
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=Requires(read=("mailing.mailing", "mailing.trace")),
 )
 def get_campaign_metrics(ctx, args):

@@ -13,7 +13,7 @@ from collections import defaultdict
 from odoo.fields import Domain
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -33,17 +33,15 @@ FILTERS = (common.TEAM_FILTER, common.utm_filter("source"))
     "last 365 days): created -> opportunities -> won -> with a confirmed sales order, with the rates "
     "between the steps, per month, quarter or year of creation and per source (UTM), with totals. "
     "Filters: team, source.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE_FROM, "description": "Leads created on or after this day."},
             "date_to": {**common.DATE_TO, "description": "Leads created on or before this day."},
             "granularity": {"enum": list(GRANULARITIES), "default": "month"},
             "team": common.TEAM,
             "source": common.ref("UTM source: id or name."),
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=Requires(read=("crm.lead", "sale.order")),
 )
 def get_conversion_rates(ctx, args):

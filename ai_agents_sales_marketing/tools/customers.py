@@ -12,7 +12,7 @@ from collections import defaultdict
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -28,17 +28,15 @@ FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
     "company currency) over a period (default: the last 90 days), each with its order count, share of "
     "the period's revenue, and the change against the previous period of the same length; with the "
     "period's totals. Filters: sales team, salesperson.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": common.DATE_FROM,
             "date_to": common.DATE_TO,
             "team": common.TEAM,
             "salesperson": common.SALESPERSON,
             "limit": common.limit_schema(what="customers"),
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=Requires(read=("sale.order",)),
 )
 def get_top_customers(ctx, args):

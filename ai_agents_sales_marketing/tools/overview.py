@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -24,9 +24,8 @@ FILTERS = (common.TEAM_FILTER, *(common.utm_filter(key) for key in ("source", "m
     "per campaign (UTM), with totals: open leads, open opportunities and their expected revenue (in the "
     "company currency), won and lost. Optional period on the creation date (date_from / date_to); "
     "filters: team, source, medium, campaign.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE_FROM, "description": "Created on or after this day."},
             "date_to": {**common.DATE_TO, "description": "Created on or before this day."},
             "team": common.TEAM,
@@ -35,8 +34,7 @@ FILTERS = (common.TEAM_FILTER, *(common.utm_filter(key) for key in ("source", "m
             "campaign": common.ref("UTM campaign: id or name."),
             "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "rows per breakdown"),
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=Requires(read=("crm.lead",)),
 )
 def get_pipeline_overview(ctx, args):

@@ -2,7 +2,7 @@
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -20,9 +20,8 @@ FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER, common.STAGE_FILTER)
     "probability, Odoo's prorated revenue), per stage (in pipeline order), per sales team and per "
     "salesperson, with totals, in the company currency. Filters: team, salesperson, stage, expected "
     "closing date range; include_won adds the won opportunities.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "team": common.TEAM,
             "salesperson": common.SALESPERSON,
             "stage": common.ref("Only opportunities in this stage: id or name."),
@@ -35,8 +34,7 @@ FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER, common.STAGE_FILTER)
             },
             "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "rows per breakdown"),
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=Requires(read=("crm.lead",)),
 )
 def get_pipeline_value(ctx, args):

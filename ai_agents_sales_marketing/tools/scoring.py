@@ -20,7 +20,7 @@ import datetime as dt
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -71,16 +71,14 @@ FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
     "received, meetings) and completeness (0.15: contact, email, phone, company, revenue, closing date). "
     "Each lead comes with every factor's value, weight and points. Filters: type (lead or "
     "opportunity), team, salesperson.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "type": {"enum": ["lead", "opportunity"], "description": "Only leads, or only opportunities."},
             "team": common.TEAM,
             "salesperson": common.SALESPERSON,
             "limit": common.limit_schema(DEFAULT_LEADS, MAX_LEADS, "leads"),
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=Requires(read=("crm.lead",)),
 )
 def get_lead_scoring(ctx, args):

@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -29,15 +29,13 @@ ALL_TEAMS = "All teams"
     "average number of days deals spent in each stage (stays that ended in the period, from the "
     "tracked stage changes), and the average days from creation to won and to lost (deals closed in "
     "the period), for all teams and per sales team. Filter: team.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": common.DATE_FROM,
             "date_to": common.DATE_TO,
             "team": common.TEAM,
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=Requires(read=("crm.lead",)),
 )
 def get_deal_velocity(ctx, args):

@@ -30,17 +30,15 @@ FILTERS = (
     "reference, vendor, source document, scheduled date (UTC), a late flag (scheduled date passed), "
     "status, warehouse, and the products with their quantities and units. Filters: warehouse, vendor, "
     "product, late only. Returns the N earliest receipts, a truncation flag and counts.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "warehouse": common.WAREHOUSE,
             "partner": toolkit.ref_schema("Vendor: id or name."),
             "product": common.PRODUCT,
             "late_only": {"type": "boolean", "default": False},
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.INVENTORY_USER,
 )
 def get_pending_receipts(ctx, args):

@@ -1,7 +1,7 @@
 from odoo import fields
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import apply_filters, tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
 
@@ -16,16 +16,14 @@ FILTERS = (common.warehouse_filter("warehouse_id"), common.product_filter(), com
     "to the rule's lead-time horizon, as in Odoo's Replenishment), the suggested quantity to order, and "
     "the vendor with its lead time when the product has one. Returns the top N rules by shortfall "
     "(minimum - forecast), a truncation flag and counts. Snoozed rules are left out.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "warehouse": common.WAREHOUSE,
             "product": common.PRODUCT,
             "category": common.CATEGORY,
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.INVENTORY_USER,
 )
 def get_reorder_alerts(ctx, args):

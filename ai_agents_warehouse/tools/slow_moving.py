@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import apply_filters, tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
 
@@ -21,9 +21,8 @@ QUANT_FILTERS = (common.warehouse_filter("location_id.warehouse_id"), common.cat
     "hand, its value at cost and the date of the last outgoing move. Value at cost = quantity on hand x "
     "the product's cost (standard price) in the company's currency; stock valuation layers are not "
     "used. Returns the top N products by value, a truncation flag and totals.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "days": {
                 "type": "integer",
                 "minimum": 1,
@@ -37,8 +36,7 @@ QUANT_FILTERS = (common.warehouse_filter("location_id.warehouse_id"), common.cat
             "category": common.CATEGORY,
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.INVENTORY_USER,
 )
 def get_slow_moving_stock(ctx, args):

@@ -1,6 +1,6 @@
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Filter, apply_filters, tool
+from odoo.addons.ai_core.tools import Filter, apply_filters, tool, toolkit
 
 from . import common
 
@@ -28,9 +28,8 @@ COLUMNS = {"product_id": "product", "location_id": "location", "location_id.ware
     "internal locations of the session's company. Filters: product, category, location, warehouse, "
     "lot/serial number. Returns the top N rows by quantity on hand (with a truncation flag) and totals "
     "per unit of measure; every quantity is in the unit named beside it.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "product": common.PRODUCT,
             "category": common.CATEGORY,
             "location": common.LOCATION,
@@ -44,8 +43,7 @@ COLUMNS = {"product_id": "product", "location_id": "location", "location_id.ware
             },
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
     requires=common.INVENTORY_USER,
 )
 def get_stock_levels(ctx, args):

@@ -34,6 +34,7 @@ __all__ = [
     "limit_schema",
     "money",
     "name",
+    "object_schema",
     "pct",
     "ref_schema",
     "row_limit",
@@ -48,6 +49,14 @@ DATE = {"type": "string", "format": "date"}
 
 
 # === SCHEMA FRAGMENTS === #
+
+
+def object_schema(properties, required=()):
+    """A tool's input schema: an object of ``properties`` and nothing else."""
+    schema = {"type": "object", "properties": properties, "additionalProperties": False}
+    if required:
+        schema["required"] = list(required)
+    return schema
 
 
 def ref_schema(description):
