@@ -9,6 +9,7 @@ from odoo import Command
 from odoo.tests import new_test_user
 
 from ..ai_engine import ToolDenied, ToolInputError
+from ..ai_engine.testing import reply, tool_calls
 from ..tools import CATALOGUE, OdooToolContext
 from .common import AiaCase
 
@@ -66,6 +67,26 @@ class AgentPackMixin:
         with self.assertRaises(ToolDenied) as caught:
             self.call(name, arguments, user=user or self.user)
         return str(caught.exception)
+
+    def run_turn(self, question, call, answer, **session_values):
+        """A session (``user``, ``agent``... as :meth:`new_session` takes them) and one turn of
+        ``question`` in which the model calls ``call`` (wire name, arguments), then answers
+        ``answer``; returns the scripted model and the session."""
+        model = self.script(tool_calls(call), reply(answer))
+        session = self.new_session(**session_values)
+        self.chat(session, question)
+        return model, session
+
+    def assertShipsInShadowMode(self, agent, tools):
+        """``agent`` ships in shadow mode, on the company's model, with exactly ``tools`` ({name:
+        label}), read tools whose handlers are installed."""
+        agent = agent.sudo()  # agents are AI configuration, whoever the test's user is
+        self.assertTrue(agent.shadow_mode)
+        self.assertFalse(agent.model_id)
+        self.assertEqual({tool.name: tool.label for tool in agent.tool_ids}, tools)
+        self.assertEqual(set(agent.tool_ids.mapped("mode")), {"read"})
+        self.assertTrue(all(agent.tool_ids.mapped("is_available")))
+        self.assertEqual({spec.name: spec.display_name for spec in agent._aia_tool_registry()}, tools)
 
     def ask(self, agent, user, question):
         """A session of ``agent`` opened by ``user`` in company A, and one turn of ``question``."""
