@@ -60,6 +60,14 @@ def _choices(records, label):
     return shown + (f" and {more} more" if more > 0 else "")
 
 
+def _by_id(Model, value, label):
+    """The record of id ``value`` the user may read."""
+    record = Model.search([("id", "=", value)])
+    if not record:
+        raise ToolInputError(f"no {label} with id {value} (or you may not read it)")
+    return record
+
+
 def resolve_journal(env, value, *, types=None):
     """The journal ``value`` (id, code or name) of the session's company.
 
@@ -74,9 +82,7 @@ def resolve_journal(env, value, *, types=None):
     Journal = env["account.journal"].with_context(active_test=False)
     current = env.company
     if isinstance(value, int):
-        journal = Journal.search([("id", "=", value)])
-        if not journal:
-            raise ToolInputError(f"no journal with id {value} (or you may not read it)")
+        journal = _by_id(Journal, value, "journal")
     else:
         text = str(value).strip()
         matches = Journal.search(toolkit.exact("code", text) | toolkit.exact("name", text))
@@ -107,10 +113,7 @@ def resolve_partner(env, value):
     """The commercial partner ``value`` designates (an id or a name)."""
     Partner = env["res.partner"].with_context(active_test=False)
     if isinstance(value, int):
-        partner = Partner.search([("id", "=", value)])
-        if not partner:
-            raise ToolInputError(f"no partner with id {value} (or you may not read it)")
-        return partner.commercial_partner_id
+        return _by_id(Partner, value, "partner").commercial_partner_id
     text = str(value).strip()
     partner = Partner.search(toolkit.exact("name", text)) or Partner.search([("name", "ilike", text)])
     partner = partner.commercial_partner_id
@@ -126,9 +129,7 @@ def resolve_analytic(env, value):
     Analytic = env["account.analytic.account"].with_context(active_test=False)
     current = env.company
     if isinstance(value, int):
-        analytic = Analytic.search([("id", "=", value)])
-        if not analytic:
-            raise ToolInputError(f"no analytic account with id {value} (or you may not read it)")
+        analytic = _by_id(Analytic, value, "analytic account")
     else:
         text = str(value).strip()
         analytic = Analytic.search(
