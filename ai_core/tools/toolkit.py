@@ -8,8 +8,8 @@
   record a name matched).
 - **Access requirements**: :class:`Requires`, declared on the tool (``@tool(..., requires=...)``)
   and checked before its handler runs, as the session's user.
-- **Schema fragments and result helpers**: :func:`ref_schema`, :func:`limit_schema`,
-  :data:`DATE`, :func:`row_limit`, :func:`money`, :func:`pct`, :func:`name`.
+- **Schema fragments and result helpers**: :func:`object_schema`, :func:`ref_schema`,
+  :func:`limit_schema`, :data:`DATE`, :func:`row_limit`, :func:`money`, :func:`pct`, :func:`name`.
 
 Everything runs in the session user's environment (``ctx.env``, never sudo).
 """
@@ -215,7 +215,7 @@ class Filter:
 
     Args:
         arg: The argument's name; also the key of the echo.
-        ref: A :class:`RecordRef`, or any ``resolve(env, value) -> record``.
+        ref: A :class:`RecordRef`, or any ``ref(env, value) -> record``.
         field: The field path the record filters (``"team_id"``, ``"product_id.categ_id"``).
         operator: ``=`` by default; ``child_of`` for hierarchies.
         value: ``value(record)`` compared with the field; the record's id by default.
@@ -223,7 +223,7 @@ class Filter:
 
     def __init__(self, arg, ref, field, operator="=", value=None):
         self.arg = arg
-        self.resolve = ref.resolve if isinstance(ref, RecordRef) else ref
+        self.resolve = ref
         self.field = field
         self.operator = operator
         self.value = value or (lambda record: record.id)
