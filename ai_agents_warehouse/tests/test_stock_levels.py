@@ -157,3 +157,6 @@ class TestStockLevels(WarehouseCase):
         # Odoo lets every internal user read stock.quant; the pack asks for Inventory / User.
         self.assertTrue(self.env["stock.quant"].with_user(self.user).has_access("read"))
         self.assertIn("Inventory", self.assertDenied(TOOL))
+        # The requirement is the tool's declaration, shown on its catalogue row.
+        row = self.env.ref("ai_agents_warehouse.tool_warehouse_get_stock_levels")
+        self.assertEqual(row.requirements, "the group Inventory / User")

@@ -24,6 +24,10 @@ class AiaTool(models.Model):
     mode = fields.Selection([("read", "Read"), ("write", "Write")], required=True, default="read")
     company_id = fields.Many2one("res.company", index=True, help="Empty: available to every company.")
     is_available = fields.Boolean(compute="_compute_is_available", help="A handler exists for this tool.")
+    requirements = fields.Char(
+        compute="_compute_requirements",
+        help="What a user needs to call the tool, declared with its handler; others get a denied result.",
+    )
     input_schema = fields.Json(help="JSON Schema 2020-12 of the arguments (HTTP tools).")
     http_url = fields.Char("URL", help="May contain {argument} placeholders.")
     http_method = fields.Selection(
@@ -47,6 +51,13 @@ class AiaTool(models.Model):
     def _compute_is_available(self):
         for tool in self:
             tool.is_available = tool.kind == "http" or tool.name in CATALOGUE
+
+    @api.depends("kind", "name")
+    def _compute_requirements(self):
+        for tool in self:
+            spec = CATALOGUE.get(tool.name) if tool.kind == "python" else None
+            requires = getattr(spec and spec.handler, "requires", None)
+            tool.requirements = requires.describe(self.env) if requires else False
 
     @api.constrains("kind", "input_schema", "http_url")
     def _check_http_definition(self):

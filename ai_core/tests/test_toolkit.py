@@ -85,6 +85,12 @@ class TestRequires(AiaCase):
             self.run_guarded(requires, self.user)
         self.assertEqual(self.run_guarded(Requires(groups=("base.group_user",)), self.user), "ran")
 
+    def test_requirements_are_told_in_words(self):
+        requires = Requires(read=("res.partner",), groups=("base.group_system",))
+        described = "read access to Contact; the group Role / Administrator"
+        self.assertEqual(requires.describe(self.env), described)
+        self.assertFalse(self.env.ref("ai_core.tool_orm_count").requirements)
+
     def test_a_model_the_user_may_not_read_is_denied(self):
         with self.assertRaises(ToolDenied):
             self.run_guarded(Requires(read=("ir.config_parameter",)), self.user)

@@ -270,6 +270,14 @@ class Requires:
     def __bool__(self):
         return bool(self.read or self.groups)
 
+    def describe(self, env):
+        """What these requirements ask, in words (for the tool's form)."""
+        parts = [env._("read access to %(model)s", model=env[model]._description) for model in self.read]
+        for xml_id in self.groups:
+            group = env.ref(xml_id, raise_if_not_found=False)
+            parts.append(env._("the group %(group)s", group=group.full_name if group else xml_id))
+        return "; ".join(parts)
+
     def check(self, env, tool_name):
         for xml_id in self.groups:
             if not env.user.has_group(xml_id):
