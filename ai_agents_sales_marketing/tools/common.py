@@ -40,10 +40,6 @@ def limit_schema(default=DEFAULT_LIMIT, maximum=MAX_LIMIT, what="rows"):
     return toolkit.limit_schema(default, maximum, what)
 
 
-def limit(args, default=DEFAULT_LIMIT, maximum=MAX_LIMIT):
-    return toolkit.row_limit(args, default, maximum)
-
-
 # === ENVIRONMENT === #
 
 
