@@ -47,7 +47,7 @@ def get_campaign_metrics(ctx, args):
     domain = Domain("mass_mailing_id", "!=", False) & Domain("is_test_trace", "!=", True)
     filters = {}
     if args.get("mailing") is not None:
-        mailing = common.MAILING.resolve(env, args["mailing"])
+        mailing = common.MAILING_REF.resolve(env, args["mailing"])
         domain &= Domain("mass_mailing_id", "=", mailing.id)
         filters["mailing"] = mailing.display_name
     else:

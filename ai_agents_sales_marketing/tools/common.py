@@ -142,7 +142,7 @@ def datetime_sql(column, current):
 # === RECORD REFERENCES AND FILTERS === #
 
 
-STAGE = RecordRef("crm.stage", "stage", active_test=False, list_known=True)
+STAGE_REF = RecordRef("crm.stage", "stage", active_test=False, list_known=True)
 TEAM_REF = RecordRef("crm.team", "sales team", domain=company_or_shared, active_test=False, list_known=True)
 SALESPERSON_REF = RecordRef(
     "res.users",
@@ -164,11 +164,11 @@ UTM = {
     key: RecordRef(model, key, active_test=False, list_known=True)
     for key, model in (("source", "utm.source"), ("medium", "utm.medium"), ("campaign", "utm.campaign"))
 }
-MAILING = RecordRef("mailing.mailing", "mailing", exact=("subject",), fuzzy="subject", active_test=False)
+MAILING_REF = RecordRef("mailing.mailing", "mailing", exact=("subject",), fuzzy="subject", active_test=False)
 
 TEAM_FILTER = Filter("team", TEAM_REF, "team_id")
 SALESPERSON_FILTER = Filter("salesperson", SALESPERSON_REF, "user_id")
-STAGE_FILTER = Filter("stage", STAGE, "stage_id")
+STAGE_FILTER = Filter("stage", STAGE_REF, "stage_id")
 
 
 def utm_filter(key):
