@@ -1,12 +1,10 @@
 from odoo import Command
-from odoo.tests import new_test_user
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.ai_core.tests.common import AiaCase
-from odoo.addons.ai_core.tools import CATALOGUE, OdooToolContext
+from odoo.addons.ai_core.tests.pack_case import AgentPackMixin
 
 
-class FinanceCase(AccountTestInvoicingCommon):
+class FinanceCase(AgentPackMixin, AccountTestInvoicingCommon):
     """Books of two companies built with Odoo's own account test helpers, and the Finance agent.
 
     Company A (USD, generic chart), all dated 2019 (EUR is worth 0.5 USD that year):
@@ -162,54 +160,15 @@ class FinanceCase(AccountTestInvoicingCommon):
             {"name": "claude-test", "provider_id": provider.id, "currency_id": cls.env.ref("base.USD").id}
         )
         cls.agent = cls.env.ref("ai_agents_finance.agent_finance")
-        companies = cls.company_a + cls.company_b
-        cls.accountant = new_test_user(
-            cls.env,
-            "fin_accountant",
-            groups="account.group_account_readonly,ai_core.group_aia_user",
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(companies.ids)],
+        a, b = cls.company_a, cls.company_b
+        cls.accountant = cls.new_user(
+            "fin_accountant", "account.group_account_readonly,ai_core.group_aia_user", a + b
         )
-        cls.billing_user = new_test_user(
-            cls.env,
-            "fin_billing",
-            groups="account.group_account_invoice,ai_core.group_aia_user",
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(cls.company_a.ids)],
+        cls.billing_user = cls.new_user(
+            "fin_billing", "account.group_account_invoice,ai_core.group_aia_user", a
         )
-        cls.accountant_b = new_test_user(
-            cls.env,
-            "fin_accountant_b",
-            groups="account.group_account_readonly,ai_core.group_aia_user",
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
+        cls.accountant_b = cls.new_user(
+            "fin_accountant_b", "account.group_account_readonly,ai_core.group_aia_user", b
         )
-        cls.employee = new_test_user(
-            cls.env,
-            "fin_employee",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(cls.company_a.ids)],
-        )
-
-    def setUp(self):
-        super().setUp()
-        self.env["aia.provider"]._aia_reset_breakers()
-        self.addCleanup(self.env["aia.provider"]._aia_reset_breakers)
-
-    # The agent-side factories are ai_core's own.
-    script = AiaCase.script
-    new_session = AiaCase.new_session
-    chat = AiaCase.chat
-
-    def call(self, tool_name, arguments=None, *, user=None, company=None):
-        """Call a finance tool as a session would: its schema first, then the handler through
-        ai_core's tool context, as ``user`` with ``company`` first among the allowed companies."""
-        user = user or self.accountant
-        company = company or user.company_id
-        spec = CATALOGUE.get(tool_name)
-        arguments = arguments or {}
-        self.assertIsNone(spec.input_error(arguments))
-        allowed = [company.id, *(cid for cid in user.company_ids.ids if cid != company.id)]
-        env = self.env(user=user, context=dict(self.env.context, allowed_company_ids=allowed))
-        return OdooToolContext(env).invoke(spec.handler, arguments, timeout=30)
+        cls.employee = cls.new_user("fin_employee", "base.group_user,ai_core.group_aia_user", a)
+        cls.tool_user = cls.accountant

@@ -5,9 +5,8 @@ company's record in a tool result, nothing written in shadow mode, no approval b
 stored or served, and the text reached the model only wrapped as untrusted data. Each test fails
 when the defence it names is removed."""
 
-from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS, InjectionChecks, secret_forms
@@ -54,19 +53,13 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
                 }
             )
         )
-        cls.clerk = new_test_user(
-            cls.env,
+        cls.clerk = cls.new_user(
             "fin_zq_clerk",
-            groups="account.group_account_invoice,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(cls.company_a.ids)],
+            "account.group_account_invoice,base.group_partner_manager,ai_core.group_aia_user",
+            cls.company_a,
         )
-        cls.controller = new_test_user(
-            cls.env,
-            "fin_zq_controller",
-            groups="account.group_account_readonly,ai_core.group_aia_user",
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(cls.company_a.ids)],
+        cls.controller = cls.new_user(
+            "fin_zq_controller", "account.group_account_readonly,ai_core.group_aia_user", cls.company_a
         )
 
     def hostile_line(self, text, counterpart="Zq Wire Sender"):
@@ -82,24 +75,14 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
         )
 
     def ask_agent(self, user, question="Which bank lines are not reconciled yet?"):
-        session = self.new_session(user=user)
-        self.chat(session, question)
-        self.assertEqual(session.company_id, self.company_a)
-        return session
+        return self.ask(self.agent, user, question)
 
     OPENING = ("finance_get_bank_transactions", {"reconciled": False, "date_to": "2019-12-31"})
 
     def with_write_tools(self, **values):
         """What an administrator might do: give the agent the generic ORM write tools."""
-        orm_tools = self.env["aia.tool"].sudo().search([("name", "in", ("orm.create", "orm.write"))])
         models = ("res.partner.bank", "res.partner", "account.move")
-        self.agent.sudo().write(
-            {
-                "tool_ids": [Command.link(tool.id) for tool in orm_tools],
-                "allowed_model_ids": [Command.set([self.env["ir.model"]._get_id(name) for name in models])],
-                **values,
-            }
-        )
+        self.give_orm_tools(self.agent, ("orm.create", "orm.write"), models, **values)
 
     # === THE SESSION'S COMPANY === #
 

@@ -23,23 +23,15 @@ ARGUMENTS = {"finance.get_cash_flow": {"date_from": "2019-01-01", "date_to": "20
 @tagged("post_install", "-at_install")
 class TestFinanceAgent(FinanceCase):
     def test_the_agent_ships_in_shadow_mode_with_its_six_read_tools(self):
-        agent = self.agent.sudo()  # agents are AI configuration; the test user is an accountant
-        self.assertTrue(agent.shadow_mode)
-        self.assertFalse(agent.model_id)
-        self.assertEqual(dict(agent.tool_ids.mapped(lambda t: (t.name, t.label))), TOOLS)
-        self.assertEqual(set(agent.tool_ids.mapped("mode")), {"read"})
-        self.assertTrue(all(agent.tool_ids.mapped("is_available")))
-        self.assertEqual(len(agent._aia_tool_registry()), 6)
+        self.assertShipsInShadowMode(self.agent, TOOLS)
 
     def test_the_model_calls_a_tool_and_the_answer_carries_the_figure(self):
-        model = self.script(
-            tool_calls(
-                ("finance_get_gl_balance", {"account_types": ["asset_receivable"], "date_to": "2019-12-31"})
-            ),
-            reply("Customers owed 1,450.00 USD at the end of 2019."),
+        model, session = self.run_turn(
+            "How much did customers owe us at the end of 2019?",
+            ("finance_get_gl_balance", {"account_types": ["asset_receivable"], "date_to": "2019-12-31"}),
+            "Customers owed 1,450.00 USD at the end of 2019.",
+            user=self.accountant,
         )
-        session = self.new_session(user=self.accountant)
-        self.chat(session, "How much did customers owe us at the end of 2019?")
         model.assert_complete()
         execution = session.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("finance.get_gl_balance", "ok"))
@@ -65,19 +57,19 @@ class TestFinanceAgent(FinanceCase):
         output_b = json.loads(unwrap_tool_result(model.requests[1].messages[-1].tool_results[0].content))
         self.assertEqual((output_b["company"], output_b["totals"]["balance"]), ("Company B", 7000.0))
 
-        model = self.script(tool_calls(("finance_get_gl_balance", args)), reply("1,450.00"))
-        session_a = self.new_session(user=self.accountant)
-        self.chat(session_a, "Receivables?")
+        model, session_a = self.run_turn(
+            "Receivables?", ("finance_get_gl_balance", args), "1,450.00", user=self.accountant
+        )
         output_a = json.loads(unwrap_tool_result(model.requests[1].messages[-1].tool_results[0].content))
         self.assertEqual((output_a["company"], output_a["totals"]["balance"]), (self.company_a.name, 1450.0))
 
     def test_a_user_without_accounting_rights_gets_a_denied_result(self):
-        model = self.script(
-            tool_calls(("finance_get_gl_balance", {"date_to": "2019-12-31"})),
-            reply("You lack accounting access."),
+        model, session = self.run_turn(
+            "What is our revenue?",
+            ("finance_get_gl_balance", {"date_to": "2019-12-31"}),
+            "You lack accounting access.",
+            user=self.employee,
         )
-        session = self.new_session(user=self.employee)
-        self.chat(session, "What is our revenue?")
         execution = session.execution_ids
         self.assertEqual(execution.status, "denied")
         [result] = model.requests[1].messages[-1].tool_results

@@ -6,7 +6,7 @@ from odoo.fields import Domain
 from odoo.tools.misc import get_lang
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from ..finance_engine import GRANULARITIES, bucket_starts, cash_flow_rows
 from . import common
@@ -16,11 +16,12 @@ MAX_PERIODS = 62
 TRANSACTIONS_DEFAULT_ROWS = 20
 TRANSACTIONS_MAX_ROWS = 100
 LIQUIDITY_JOURNALS = ("bank", "cash")
+LINE_FILTERS = (common.JOURNAL_FILTER, common.PARTNER_FILTER)
 
 
 def _liquidity_journals(ctx, value):
     if value is not None:
-        return common.resolve_journal(ctx, value, types=LIQUIDITY_JOURNALS)
+        return common.resolve_journal(ctx.env, value, types=LIQUIDITY_JOURNALS)
     return ctx.env["account.journal"].search(
         [("company_id", "=", common.company(ctx).id), ("type", "in", LIQUIDITY_JOURNALS)]
     )
@@ -33,20 +34,18 @@ def _liquidity_journals(ctx, value):
     "accounts, or one bank/cash journal's account): opening balance, inflows, outflows and closing "
     "balance for each day, week or month of the range, in the company currency, posted entries. At "
     f"most {MAX_PERIODS} periods: use a coarser granularity for long ranges.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE, "description": "First day (YYYY-MM-DD)."},
             "date_to": {**common.DATE, "description": "Last day, included (YYYY-MM-DD)."},
             "granularity": {"enum": list(GRANULARITIES), "default": "month"},
             "journal": {**common.JOURNAL, "description": "Only this bank or cash journal's account."},
         },
-        "required": ["date_from", "date_to"],
-        "additionalProperties": False,
-    },
+        required=["date_from", "date_to"],
+    ),
+    requires=common.JOURNAL_ITEMS,
 )
 def get_cash_flow(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     currency = current.currency_id
     date_from, date_to = common.date_range(args, ctx, require_from=True)
@@ -59,7 +58,9 @@ def get_cash_flow(ctx, args):
             "use a coarser granularity or a shorter range"
         )
     if args.get("journal") is not None:
-        accounts = common.resolve_journal(ctx, args["journal"], types=LIQUIDITY_JOURNALS).default_account_id
+        accounts = common.resolve_journal(
+            ctx.env, args["journal"], types=LIQUIDITY_JOURNALS
+        ).default_account_id
     else:
         accounts = ctx.env["account.account"].search(
             [*ctx.env["account.account"]._check_company_domain(current), ("account_type", "=", "asset_cash")]
@@ -111,17 +112,15 @@ def get_cash_flow(ctx, args):
     "general ledger balance of its account as of a date, the last bank statement's ending balance and "
     "date, and the count and amount of statement lines not reconciled yet. Amounts in the journal's "
     "currency; the ledger balance also in the company currency when they differ.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "journal": common.JOURNAL,
             "date": {**common.DATE, "description": "As of this day, included (YYYY-MM-DD); default today."},
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.JOURNAL_ITEMS,
 )
 def get_bank_balance(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     as_of = common.date_range({"date_to": args.get("date")}, ctx)[1]
     journals = _liquidity_journals(ctx, args.get("journal"))
@@ -216,9 +215,8 @@ def _amount_domain(args):
     "filtered by journal, date, amount range (absolute amounts, with direction in = money received, "
     "out = money paid), partner, label text and reconciled or not; paginated with limit and offset. "
     "Returns the total count and inflow / outflow totals of every matching line, per currency.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "journal": common.JOURNAL,
             "date_from": common.DATE,
             "date_to": common.DATE,
@@ -236,11 +234,10 @@ def _amount_domain(args):
             },
             "offset": {"type": "integer", "minimum": 0, "default": 0},
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.JOURNAL_ITEMS,
 )
 def get_bank_transactions(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     date_from, date_to = common.date_range(args, ctx)
     domain = Domain(
@@ -248,10 +245,9 @@ def get_bank_transactions(ctx, args):
     ) & _amount_domain(args)
     if date_from:
         domain &= Domain("date", ">=", date_from)
-    if args.get("journal") is not None:
-        domain &= Domain("journal_id", "=", common.resolve_journal(ctx, args["journal"]).id)
-    if args.get("partner") is not None:
-        domain &= Domain("partner_id", "child_of", common.resolve_partner(ctx, args["partner"]).id)
+    domain, _echo, _records = apply_filters(
+        ctx.env, args, (common.JOURNAL_FILTER, common.PARTNER_FILTER), domain
+    )
     if args.get("label"):
         text = args["label"]
         domain &= Domain.OR(

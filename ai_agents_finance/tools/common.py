@@ -1,4 +1,4 @@
-"""What every finance tool shares: the access check, the session's company, input resolution.
+"""What every finance tool shares: the access requirement, the session's company, input resolution.
 
 Tools read the books of ONE company, the session's (``ctx.env.company``, the first of the
 context's ``allowed_company_ids``), even when the user may see others: record rules alone would
@@ -6,14 +6,15 @@ mix the figures of every company the user works in.
 """
 
 from odoo import fields
-from odoo.tools.sql import escape_psql
+from odoo.fields import Domain
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
+from odoo.addons.ai_core.tools import Filter, Requires, toolkit
 
 from ..finance_engine import FinanceInputError, parse_range
 
 # Schema fragments reused by the tools' input schemas.
-DATE = {"type": "string", "format": "date"}
+DATE = toolkit.DATE
 PARTNER = {
     "type": ["integer", "string"],
     "description": "Partner id, or its name (exact, else the only partial match).",
@@ -22,19 +23,13 @@ JOURNAL = {
     "type": ["integer", "string"],
     "description": "Journal id, or its short code (e.g. BNK1) or name, of the conversation's company.",
 }
-MAX_CHOICES_SHOWN = 5
 
-
-def check_access(ctx):
-    """Refuse users who may not read journal items: every figure of these tools comes from them.
-
-    Odoo lets every employee read the chart of accounts; only accounting rights (Invoicing or
-    Accounting groups) give access to journal items, so this is the line between the two.
-
-    Raises:
-        AccessError: Which the tool context reports to the model as a denied call.
-    """
-    ctx.env["account.move.line"].check_access("read")
+# Every figure of these tools comes from journal items. Odoo lets every employee read the chart of
+# accounts; only accounting rights (Invoicing or Accounting groups) give access to journal items,
+# so this is the line between the two.
+JOURNAL_ITEMS = Requires(read=("account.move.line",))
+money = toolkit.money
+like_prefix = toolkit.like_prefix
 
 
 def company(ctx):
@@ -59,44 +54,38 @@ def date_range(args, ctx, *, require_from=False):
         raise ToolInputError(str(exc)) from None
 
 
-def money(currency, amount):
-    # Adding 0.0 turns -0.0 into 0.0, which a model would read as a sign.
-    return currency.round(amount or 0.0) + 0.0
-
-
-def like_prefix(prefix):
-    """An ``=like`` pattern matching values starting with ``prefix`` taken literally."""
-    return escape_psql(prefix) + "%"
-
-
 def _choices(records, label):
-    shown = ", ".join(f"{label(record)} (id {record.id})" for record in records[:MAX_CHOICES_SHOWN])
-    more = len(records) - MAX_CHOICES_SHOWN
+    shown = ", ".join(f"{label(record)} (id {record.id})" for record in records[: toolkit.CANDIDATES])
+    more = len(records) - toolkit.CANDIDATES
     return shown + (f" and {more} more" if more > 0 else "")
 
 
-def resolve_journal(ctx, value, *, types=None):
+def _by_id(Model, value, label):
+    """The record of id ``value`` the user may read."""
+    record = Model.search([("id", "=", value)])
+    if not record:
+        raise ToolInputError(f"no {label} with id {value} (or you may not read it)")
+    return record
+
+
+def resolve_journal(env, value, *, types=None):
     """The journal ``value`` (id, code or name) of the session's company.
 
     Args:
-        ctx: The tool context.
+        env: The tool's environment.
         value: What the model gave.
         types: Journal types allowed (e.g. ``("bank", "cash")``), None for any.
 
     Raises:
         ToolInputError: Unknown, ambiguous, of another company, or of another type.
     """
-    Journal = ctx.env["account.journal"].with_context(active_test=False)
-    current = company(ctx)
+    Journal = env["account.journal"].with_context(active_test=False)
+    current = env.company
     if isinstance(value, int):
-        journal = Journal.search([("id", "=", value)])
-        if not journal:
-            raise ToolInputError(f"no journal with id {value} (or you may not read it)")
+        journal = _by_id(Journal, value, "journal")
     else:
         text = str(value).strip()
-        matches = Journal.search(
-            ["|", ("code", "=ilike", escape_psql(text)), ("name", "=ilike", escape_psql(text))]
-        )
+        matches = Journal.search(toolkit.exact("code", text) | toolkit.exact("name", text))
         journal = matches.filtered(lambda j: j.company_id == current)
         if not journal and matches:
             journal = matches[0]  # another company's: reported below
@@ -107,9 +96,7 @@ def resolve_journal(ctx, value, *, types=None):
                 f"{_choices(available, lambda j: f'{j.code} {j.name}')}"
             )
         if len(journal) > 1:
-            raise ToolInputError(
-                f"journal {text!r} is ambiguous: {_choices(journal, lambda j: f'{j.code} {j.name}')}"
-            )
+            raise toolkit.ambiguous("journal", text, journal)
     if journal.company_id != current:
         raise ToolInputError(
             f"journal {journal.code} ({journal.name}) belongs to {journal.company_id.name}, not to "
@@ -122,52 +109,37 @@ def resolve_journal(ctx, value, *, types=None):
     return journal
 
 
-def resolve_partner(ctx, value):
+def resolve_partner(env, value):
     """The commercial partner ``value`` designates (an id or a name)."""
-    Partner = ctx.env["res.partner"].with_context(active_test=False)
+    Partner = env["res.partner"].with_context(active_test=False)
     if isinstance(value, int):
-        partner = Partner.search([("id", "=", value)])
-        if not partner:
-            raise ToolInputError(f"no partner with id {value} (or you may not read it)")
-        return partner.commercial_partner_id
+        return _by_id(Partner, value, "partner").commercial_partner_id
     text = str(value).strip()
-    partner = Partner.search([("name", "=ilike", escape_psql(text))]) or Partner.search(
-        [("name", "ilike", text)]
-    )
+    partner = Partner.search(toolkit.exact("name", text)) or Partner.search([("name", "ilike", text)])
     partner = partner.commercial_partner_id
     if not partner:
         raise ToolInputError(f"no partner named {text!r}")
     if len(partner) > 1:
-        raise ToolInputError(
-            f"partner {text!r} is ambiguous: {_choices(partner, lambda p: p.display_name)}; give the id"
-        )
+        raise toolkit.ambiguous("partner", text, partner, hint="Give the id.")
     return partner
 
 
-def resolve_analytic(ctx, value):
+def resolve_analytic(env, value):
     """The analytic account ``value`` designates (an id, a code or a name)."""
-    Analytic = ctx.env["account.analytic.account"].with_context(active_test=False)
-    current = company(ctx)
+    Analytic = env["account.analytic.account"].with_context(active_test=False)
+    current = env.company
     if isinstance(value, int):
-        analytic = Analytic.search([("id", "=", value)])
-        if not analytic:
-            raise ToolInputError(f"no analytic account with id {value} (or you may not read it)")
+        analytic = _by_id(Analytic, value, "analytic account")
     else:
         text = str(value).strip()
         analytic = Analytic.search(
-            [
-                ("company_id", "in", [current.id, False]),
-                "|",
-                ("code", "=ilike", escape_psql(text)),
-                ("name", "=ilike", escape_psql(text)),
-            ]
+            Domain("company_id", "in", [current.id, False])
+            & (toolkit.exact("code", text) | toolkit.exact("name", text))
         )
         if not analytic:
             raise ToolInputError(f"no analytic account {text!r} in {current.name}")
         if len(analytic) > 1:
-            raise ToolInputError(
-                f"analytic account {text!r} is ambiguous: {_choices(analytic, lambda a: a.display_name)}"
-            )
+            raise toolkit.ambiguous("analytic account", text, analytic)
     if analytic.company_id and analytic.company_id != current:
         raise ToolInputError(
             f"analytic account {analytic.display_name} belongs to {analytic.company_id.name}, not to "
@@ -185,5 +157,8 @@ def account_types(ctx, values):
     return list(values)
 
 
-def limit(args, default, maximum):
-    return min(max(int(args.get("limit") or default), 1), maximum)
+limit = toolkit.row_limit
+
+PARTNER_FILTER = Filter("partner", resolve_partner, "partner_id", "child_of")
+JOURNAL_FILTER = Filter("journal", resolve_journal, "journal_id")
+ANALYTIC_FILTER = Filter("analytic_account", resolve_analytic, "analytic_distribution", "in", lambda a: a.ids)

@@ -1,7 +1,9 @@
 """GetGLBalance and ListGLAccounts: the general ledger and the chart of accounts."""
 
+from odoo.fields import Domain
+
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
 
@@ -17,6 +19,7 @@ _ACCOUNT_TYPES = {
     "liability_payable, liability_current, equity, income, income_other, expense, "
     "expense_depreciation, expense_direct_cost.",
 }
+GL_FILTERS = (common.PARTNER_FILTER, common.JOURNAL_FILTER, common.ANALYTIC_FILTER)
 _ACCOUNT_CODE = {
     "type": "string",
     "minLength": 1,
@@ -72,9 +75,8 @@ def gl_domain(ctx, *, date_from, date_to, include_draft=False):
     "Filters: account code prefix, account types, partner, journal, analytic account. Returns totals "
     "over every matching account and the first `limit` accounts (by code, or largest balances first "
     "with order='balance'), with truncated=true when some were left out.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {
                 **common.DATE,
                 "description": "First day (YYYY-MM-DD); omit for a balance as of date_to.",
@@ -93,26 +95,20 @@ def gl_domain(ctx, *, date_from, date_to, include_draft=False):
             "order": {"enum": ["code", "balance"], "default": "code"},
             "limit": {"type": "integer", "minimum": 1, "maximum": GL_MAX_ROWS, "default": GL_DEFAULT_ROWS},
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.JOURNAL_ITEMS,
 )
 def get_gl_balance(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     currency = current.currency_id
     date_from, date_to = common.date_range(args, ctx)
-    domain = gl_domain(ctx, date_from=date_from, date_to=date_to, include_draft=args.get("include_draft"))
+    domain = Domain(
+        gl_domain(ctx, date_from=date_from, date_to=date_to, include_draft=args.get("include_draft"))
+    )
     if args.get("account_code") or args.get("account_types"):
         accounts = _accounts(ctx, args.get("account_code"), args.get("account_types"))
-        domain.append(("account_id", "in", accounts.ids))
-    if args.get("partner") is not None:
-        partner = common.resolve_partner(ctx, args["partner"])
-        domain.append(("partner_id", "child_of", partner.id))
-    if args.get("journal") is not None:
-        domain.append(("journal_id", "=", common.resolve_journal(ctx, args["journal"]).id))
-    if args.get("analytic_account") is not None:
-        analytic = common.resolve_analytic(ctx, args["analytic_account"])
-        domain.append(("analytic_distribution", "in", analytic.ids))
+        domain &= Domain("account_id", "in", accounts.ids)
+    domain, _echo, _records = apply_filters(ctx.env, args, GL_FILTERS, domain)
 
     # One GROUP BY in PostgreSQL; Python only orders and rounds the groups (one per account).
     groups = [
@@ -169,9 +165,8 @@ def _group_path(group):
     description="The chart of accounts of the conversation's company: code, name, type, account group "
     "hierarchy and whether the account is reconcilable, ordered by code. Filter by code prefix, "
     "account types or a word of the name. Also counts the accounts per type.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "account_code": _ACCOUNT_CODE,
             "account_types": _ACCOUNT_TYPES,
             "name": {"type": "string", "description": "Part of the account name."},
@@ -184,11 +179,10 @@ def _group_path(group):
                 "default": ACCOUNTS_DEFAULT_ROWS,
             },
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.JOURNAL_ITEMS,
 )
 def list_gl_accounts(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     Account = ctx.env["account.account"].with_context(active_test=not args.get("include_archived"))
     domain = list(Account._check_company_domain(current))

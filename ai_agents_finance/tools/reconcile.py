@@ -9,7 +9,7 @@ import re
 from odoo.fields import Domain
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import tool, toolkit
 
 from ..finance_engine import MIN_CONFIDENCE, OpenItem, StatementLine, suggest
 from . import common
@@ -110,9 +110,8 @@ def _open_items(candidates, currency, company_currency):
     "likely pays, matched by amount, reference quoted in the bank label and partner, with a confidence "
     "(0-0.99, high / medium / low) and the reasons. Suggestions only: it never reconciles anything; "
     "the user reconciles in Odoo's bank reconciliation.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "journal": common.JOURNAL,
             "statement_line_ids": {"type": "array", "items": {"type": "integer"}, "maxItems": MAX_LINES},
             "date_from": common.DATE,
@@ -120,11 +119,10 @@ def _open_items(candidates, currency, company_currency):
             "min_confidence": {"type": "number", "minimum": 0, "maximum": 0.99, "default": MIN_CONFIDENCE},
             "limit": {"type": "integer", "minimum": 1, "maximum": MAX_LINES, "default": DEFAULT_LINES},
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.JOURNAL_ITEMS,
 )
 def reconcile_account(ctx, args):
-    common.check_access(ctx)
     current = common.company(ctx)
     date_from, date_to = common.date_range(args, ctx)
     Line = ctx.env["account.bank.statement.line"]
@@ -139,7 +137,7 @@ def reconcile_account(ctx, args):
     if date_from:
         domain &= Domain("date", ">=", date_from)
     if args.get("journal") is not None:
-        journal = common.resolve_journal(ctx, args["journal"], types=("bank", "cash", "credit"))
+        journal = common.resolve_journal(ctx.env, args["journal"], types=("bank", "cash", "credit"))
         domain &= Domain("journal_id", "=", journal.id)
     if args.get("statement_line_ids"):
         wanted = set(args["statement_line_ids"])

@@ -1,14 +1,12 @@
 import datetime as dt
 
 from odoo import Command
-from odoo.tests import new_test_user
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tests.common import AiaCase
-from odoo.addons.ai_core.tools import CATALOGUE, OdooToolContext
+from odoo.addons.ai_core.tests.pack_case import AgentPackCase
 
 
-class SalesMarketingCase(AiaCase):
+class SalesMarketingCase(AgentPackCase):
     """Two companies (A: ``cls.company``, B: ``cls.company_b``, both in USD), CRM stages, two sales
     teams in A and one in B, the people below, and builders of the business data each test class
     needs (``_build_*``), so that each class's figures follow from its own data only.
@@ -30,8 +28,6 @@ class SalesMarketingCase(AiaCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        cls.company_a = cls.company
-        cls.company_b = cls.other_company
         cls.usd = cls.company_a.currency_id
         cls.stage_new = env.ref("crm.stage_lead1")
         cls.stage_qualified = env.ref("crm.stage_lead2")
@@ -40,15 +36,7 @@ class SalesMarketingCase(AiaCase):
         both = cls.company_a + cls.company_b
 
         def user(login, name, groups, companies):
-            return new_test_user(
-                env,
-                login,
-                groups=f"{groups},ai_core.group_aia_user",
-                name=name,
-                tz="UTC",
-                company_id=companies[0].id,
-                company_ids=[Command.set(companies.ids)],
-            )
+            return cls.new_user(login, f"{groups},ai_core.group_aia_user", companies, name=name, tz="UTC")
 
         cls.manager = user("sm_manager", "Mia Manager", "sales_team.group_sale_manager", both)
         cls.alice = user("sm_alice", "Alice Seller", "sales_team.group_sale_salesman", cls.company_a)
@@ -84,20 +72,9 @@ class SalesMarketingCase(AiaCase):
 
         cls.agent_sales = env.ref("ai_agents_sales_marketing.agent_sales")
         cls.agent_marketing = env.ref("ai_agents_sales_marketing.agent_marketing")
+        cls.tool_user = cls.manager
 
     # === HELPERS === #
-
-    def call(self, tool_name, arguments=None, *, user=None, company=None):
-        """Call a tool as a session would: its schema first, then the handler through ai_core's
-        tool context, as ``user`` with ``company`` first among the allowed companies."""
-        user = user or self.manager
-        company = company or user.company_id
-        spec = CATALOGUE.get(tool_name)
-        arguments = arguments or {}
-        self.assertIsNone(spec.input_error(arguments))
-        allowed = [company.id, *(cid for cid in user.company_ids.ids if cid != company.id)]
-        env = self.env(user=user, context=dict(self.env.context, allowed_company_ids=allowed))
-        return OdooToolContext(env).invoke(spec.handler, arguments, timeout=30)
 
     @classmethod
     def sql_write(cls, records, **columns):

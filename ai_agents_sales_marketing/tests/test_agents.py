@@ -2,7 +2,7 @@ import json
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
+from odoo.addons.ai_core.ai_engine.testing import unwrap_tool_result
 
 from .common import SalesMarketingCase
 
@@ -69,20 +69,16 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         ):
             with self.subTest(agent=code):
                 self.assertEqual(agent.code, code)
-                self.assertTrue(agent.shadow_mode)
-                self.assertFalse(agent.model_id)
-                self.assertEqual({tool.name: tool.label for tool in agent.tool_ids}, tools)
-                self.assertEqual(set(agent.tool_ids.mapped("mode")), {"read"})
-                self.assertTrue(all(agent.tool_ids.mapped("is_available")))
-                self.assertEqual({spec.name: spec.display_name for spec in agent._aia_tool_registry()}, tools)
+                self.assertShipsInShadowMode(agent, tools)
 
     def test_sales_agent_end_to_end_the_answer_carries_the_weighted_pipeline(self):
-        model = self.script(
-            tool_calls(("sales_get_pipeline_value", {})),
-            reply("The open pipeline is worth 45,000.00 USD, 13,000.00 USD weighted by probability."),
+        model, session = self.run_turn(
+            "What is our pipeline worth?",
+            ("sales_get_pipeline_value", {}),
+            "The open pipeline is worth 45,000.00 USD, 13,000.00 USD weighted by probability.",
+            user=self.manager,
+            agent=self.agent_sales,
         )
-        session = self.new_session(user=self.manager, agent=self.agent_sales)
-        self.chat(session, "What is our pipeline worth?")
         model.assert_complete()
         self.assertEqual(session.state, "done")
         # The agent has no model of its own: the company's first active model answered.
@@ -132,12 +128,13 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         self.assertIn("13,000.00 USD", session.last_text)
 
     def test_marketing_agent_end_to_end_the_answer_carries_the_counts(self):
-        model = self.script(
-            tool_calls(("marketing_get_pipeline_overview", {})),
-            reply("1 open lead and 5 open opportunities (45,000.00 USD); 1 won, 1 lost."),
+        model, session = self.run_turn(
+            "Where do we stand with leads?",
+            ("marketing_get_pipeline_overview", {}),
+            "1 open lead and 5 open opportunities (45,000.00 USD); 1 won, 1 lost.",
+            user=self.marketer,
+            agent=self.agent_marketing,
         )
-        session = self.new_session(user=self.marketer, agent=self.agent_marketing)
-        self.chat(session, "Where do we stand with leads?")
         model.assert_complete()
         self.assertIn("marketing assistant", model.requests[0].system)
         self.assertEqual(
@@ -180,9 +177,14 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         self.assertIn("5 open opportunities", session.last_text)
 
     def test_a_company_b_session_never_sees_company_a_pipeline(self):
-        model = self.script(tool_calls(("sales_get_pipeline_value", {})), reply("99,000.00 USD"))
-        session = self.new_session(user=self.manager, agent=self.agent_sales, company_id=self.company_b.id)
-        self.chat(session, "Pipeline?")
+        model, session = self.run_turn(
+            "Pipeline?",
+            ("sales_get_pipeline_value", {}),
+            "99,000.00 USD",
+            user=self.manager,
+            agent=self.agent_sales,
+            company_id=self.company_b.id,
+        )
         content = json.loads(unwrap_tool_result(self.told(model).content))
         self.assertEqual((content["company"], content["totals"]["expected_revenue"]), ("Company B", 99000.0))
         self.assertNotIn("45000", self.told(model).content)
@@ -193,9 +195,9 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             (self.agent_marketing, "marketing_get_lead_scoring"),
         ):
             with self.subTest(tool=tool):
-                model = self.script(tool_calls((tool, {})), reply("You need CRM access for that."))
-                session = self.new_session(user=self.user, agent=agent)
-                self.chat(session, "Pipeline?")
+                model, session = self.run_turn(
+                    "Pipeline?", (tool, {}), "You need CRM access for that.", user=self.user, agent=agent
+                )
                 [execution] = session.execution_ids
                 self.assertEqual(execution.status, "denied")
                 told = self.told(model)
@@ -203,12 +205,13 @@ class TestSalesMarketingAgents(SalesMarketingCase):
                 self.assertNotIn("45000", told.content)
 
     def test_bad_input_comes_back_to_the_model_as_an_error_result(self):
-        model = self.script(
-            tool_calls(("sales_get_pipeline_value", {"stage": "Negotiation"})),
-            reply("There is no Negotiation stage; the stages are New, Qualified, Proposition and Won."),
+        model, session = self.run_turn(
+            "Pipeline in negotiation?",
+            ("sales_get_pipeline_value", {"stage": "Negotiation"}),
+            "There is no Negotiation stage; the stages are New, Qualified, Proposition and Won.",
+            user=self.manager,
+            agent=self.agent_sales,
         )
-        session = self.new_session(user=self.manager, agent=self.agent_sales)
-        self.chat(session, "Pipeline in negotiation?")
         [execution] = session.execution_ids
         self.assertEqual(execution.status, "error")
         told = self.told(model)

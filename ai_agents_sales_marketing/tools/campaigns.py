@@ -14,7 +14,7 @@ from collections import defaultdict
 from odoo import fields
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -31,35 +31,31 @@ STATUSES = ("outgoing", "process", "pending", "sent", "open", "reply", "bounce",
     "delivered, opened, clicked, replied, bounced, failed, and the delivered / opened / clicked / "
     "replied / bounced rates (Odoo's definitions). Mailings sent in a period (default: the last 90 "
     "days); filters: campaign, mailing. Most recent mailings first.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE_FROM, "description": "Mailings sent on or after this day."},
             "date_to": {**common.DATE_TO, "description": "Mailings sent on or before this day."},
             "campaign": common.ref("UTM campaign: id or name."),
             "mailing": common.ref("Mailing: id or subject."),
             "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "mailings and campaigns"),
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("mailing.mailing", "mailing.trace")),
 )
 def get_campaign_metrics(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "mailing.mailing", "mailing.trace")
     domain = Domain("mass_mailing_id", "!=", False) & Domain("is_test_trace", "!=", True)
     filters = {}
     if args.get("mailing") is not None:
-        mailing = _resolve_mailing(env, args["mailing"])
+        mailing = common.MAILING_REF.resolve(env, args["mailing"])
         domain &= Domain("mass_mailing_id", "=", mailing.id)
         filters["mailing"] = mailing.display_name
     else:
         sent = common.period(env, args, default_days=DEFAULT_DAYS)
         domain &= common.datetime_domain("mass_mailing_id.sent_date", sent)
         filters["sent"] = common.period_info(sent)
-    if args.get("campaign") is not None:
-        campaign = common.resolve_utm(env, "utm.campaign", args["campaign"], "campaign")
-        domain &= Domain("campaign_id", "=", campaign.id)
-        filters["campaign"] = campaign.display_name
+    domain, echo, _records = apply_filters(env, args, (common.utm_filter("campaign"),), domain)
+    filters.update(echo)
     limit = args.get("limit") or DEFAULT_ROWS
     # One query with SQL grouping sets: per mailing, per campaign and in total, each per status.
     per_set = env["mailing.trace"]._read_grouping_sets(
@@ -141,7 +137,3 @@ def _figures(line):
 def _day(env, when):
     """A UTC datetime as a day of the user's calendar."""
     return str(fields.Datetime.context_timestamp(env.user, when).date()) if when else None
-
-
-def _resolve_mailing(env, value):
-    return common.pick(env, "mailing.mailing", value, "mailing", Domain.TRUE, ["subject"], "subject")

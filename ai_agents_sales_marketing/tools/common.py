@@ -1,6 +1,7 @@
 """What the sales and marketing tools share: the session's company, periods in the user's time
-zone, resolving the names the model gives (stage, team, salesperson, customer, UTM records) and
-rounding money in the company currency.
+zone, the references to records the model may give (stage, team, salesperson, customer, UTM
+records) and the filters they make. Record lookup, filters, money and the rights check are ai_core's
+toolkit.
 
 Every tool runs in the session user's environment (``ctx.env``, never sudo): Odoo's access rights
 and record rules decide what a user may see (a salesperson with "own documents only" sees their
@@ -16,37 +17,27 @@ import pytz
 from odoo import fields
 from odoo.fields import Domain
 from odoo.tools import SQL
-from odoo.tools.sql import escape_psql
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
+from odoo.addons.ai_core.tools import Filter, RecordRef, toolkit
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
-# How many candidates an "ambiguous name" error lists.
-CANDIDATES = 5
 
-REF = {"type": ["integer", "string"], "minLength": 1}
+ref = toolkit.ref_schema
+money = toolkit.money
+pct = toolkit.pct
+name = toolkit.name
 
-
-def ref(description):
-    return {**REF, "description": description}
-
-
-DATE_FROM = {"type": "string", "format": "date", "description": "First day of the period (YYYY-MM-DD)."}
-DATE_TO = {"type": "string", "format": "date", "description": "Last day of the period, included."}
+DATE_FROM = {**toolkit.DATE, "description": "First day of the period (YYYY-MM-DD)."}
+DATE_TO = {**toolkit.DATE, "description": "Last day of the period, included."}
 TEAM = ref("Sales team: id or name.")
 SALESPERSON = ref("Salesperson: user id, login or name.")
 CUSTOMER = ref("Customer: partner id or name (its company when it is a contact of one).")
 
 
 def limit_schema(default=DEFAULT_LIMIT, maximum=MAX_LIMIT, what="rows"):
-    return {
-        "type": "integer",
-        "minimum": 1,
-        "maximum": maximum,
-        "default": default,
-        "description": f"How many {what} to return (1 to {maximum}).",
-    }
+    return toolkit.limit_schema(default, maximum, what)
 
 
 # === ENVIRONMENT === #
@@ -60,37 +51,17 @@ def tool_env(ctx):
     return env(context=dict(env.context, tz=tz))
 
 
-def check_read(env, *models):
-    """Refuse at once when the user may not read one of ``models`` (an AccessError, which the
-    tool context turns into a "denied" result), before any other work."""
-    for model in models:
-        env[model].check_access("read")
-
-
-def lead_company_domain(env):
-    """Leads of the session's company, and leads without a company: Odoo shows those in every
-    company (its record rule is ``company_id in company_ids + [False]``)."""
+def company_or_shared(env):
+    """Records of the session's company, and records without a company: Odoo shows those in every
+    company (e.g. the leads' record rule is ``company_id in company_ids + [False]``)."""
     return Domain("company_id", "in", [env.company.id, False])
+
+
+lead_company_domain = company_or_shared
 
 
 def currency(env):
     return env.company.currency_id
-
-
-def money(currency_record, amount):
-    # Adding 0.0 turns -0.0 into 0.0, which a model would read as a sign.
-    return currency_record.round(amount or 0.0) + 0.0
-
-
-def pct(part, whole, digits=1):
-    """``part`` as a percentage of ``whole``; None when ``whole`` is zero (no meaningful rate)."""
-    if not whole:
-        return None
-    return round(100.0 * part / whole, digits) + 0.0
-
-
-def name(record, empty=None):
-    return record.display_name if record else empty
 
 
 # === PERIODS === #
@@ -168,91 +139,42 @@ def datetime_sql(column, current):
     return SQL("%s >= %s AND %s < %s", column, current.start, column, current.end)
 
 
-# === RESOLVING NAMES === #
+# === RECORD REFERENCES AND FILTERS === #
 
 
-def _ambiguous(label, text, records):
-    names = "; ".join(f"{record.display_name} (id {record.id})" for record in records[:CANDIDATES])
-    more = ", ..." if len(records) > CANDIDATES else ""
-    return ToolInputError(f"{label} {text!r} is ambiguous: {names}{more}. Give the id or the exact name.")
+STAGE_REF = RecordRef("crm.stage", "stage", active_test=False, list_known=True)
+TEAM_REF = RecordRef("crm.team", "sales team", domain=company_or_shared, active_test=False, list_known=True)
+SALESPERSON_REF = RecordRef(
+    "res.users",
+    "salesperson",
+    exact=("login", "name"),
+    domain=lambda env: Domain("share", "=", False) & Domain("company_ids", "in", env.company.id),
+    active_test=False,
+)
+# The commercial entity (the company, for a contact of one) is the customer: see resolve_customer.
+CUSTOMER_REF = RecordRef(
+    "res.partner",
+    "customer",
+    exact=("name", "ref"),
+    fuzzy="complete_name",
+    domain=company_or_shared,
+    active_test=False,
+)
+UTM = {
+    key: RecordRef(model, key, active_test=False, list_known=True)
+    for key, model in (("source", "utm.source"), ("medium", "utm.medium"), ("campaign", "utm.campaign"))
+}
+MAILING_REF = RecordRef("mailing.mailing", "mailing", exact=("subject",), fuzzy="subject", active_test=False)
+
+TEAM_FILTER = Filter("team", TEAM_REF, "team_id")
+SALESPERSON_FILTER = Filter("salesperson", SALESPERSON_REF, "user_id")
+STAGE_FILTER = Filter("stage", STAGE_REF, "stage_id")
 
 
-def pick(env, model, value, label, base_domain, exact_fields, fuzzy_field, known=None):
-    """One record of ``model`` from an id or a name among the ones matching ``base_domain``.
-
-    Exact (case-insensitive) matches on ``exact_fields`` win; otherwise an ``ilike`` on
-    ``fuzzy_field`` must match exactly one record. ``known`` lists the valid choices in the
-    error when nothing matches (for small sets such as stages).
-    """
-    Model = env[model].with_context(active_test=False)
-    if isinstance(value, int):
-        record = Model.search(base_domain & Domain("id", "=", value), limit=1)
-        if not record:
-            raise ToolInputError(f"unknown {label} id {value} (or you may not read it)")
-        return record
-    text = value.strip()
-    if not text:
-        raise ToolInputError(f"empty {label}")
-    for fname in exact_fields:
-        records = Model.search(base_domain & Domain(fname, "=ilike", escape_psql(text)), limit=CANDIDATES + 1)
-        if len(records) == 1:
-            return records
-        if records:
-            raise _ambiguous(label, text, records)
-    records = Model.search(base_domain & Domain(fuzzy_field, "ilike", text), limit=CANDIDATES + 1)
-    if len(records) == 1:
-        return records
-    if records:
-        raise _ambiguous(label, text, records)
-    hint = ""
-    if known is not None:
-        choices = Model.search(base_domain, limit=20)
-        hint = "; known: " + ", ".join(choices.mapped("display_name"))
-    raise ToolInputError(f"unknown {label} {text!r}{hint}")
-
-
-def resolve_stage(env, value):
-    return pick(env, "crm.stage", value, "stage", Domain.TRUE, ["name"], "name", known=True)
-
-
-def resolve_team(env, value):
-    return pick(
-        env,
-        "crm.team",
-        value,
-        "sales team",
-        Domain("company_id", "in", [env.company.id, False]),
-        ["name"],
-        "name",
-        known=True,
-    )
-
-
-def resolve_salesperson(env, value):
-    return pick(
-        env,
-        "res.users",
-        value,
-        "salesperson",
-        Domain("share", "=", False) & Domain("company_ids", "in", env.company.id),
-        ["login", "name"],
-        "name",
-    )
+def utm_filter(key):
+    return Filter(key, UTM[key], f"{key}_id")
 
 
 def resolve_customer(env, value):
     """The commercial entity (the company, for a contact of one) ``value`` names."""
-    partner = pick(
-        env,
-        "res.partner",
-        value,
-        "customer",
-        Domain("company_id", "in", [env.company.id, False]),
-        ["name", "ref"],
-        "complete_name",
-    )
-    return partner.commercial_partner_id
-
-
-def resolve_utm(env, model, value, label):
-    return pick(env, model, value, label, Domain.TRUE, ["name"], "name", known=True)
+    return CUSTOMER_REF.resolve(env, value).commercial_partner_id

@@ -13,7 +13,7 @@ from collections import defaultdict
 from odoo.fields import Domain
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -23,6 +23,8 @@ MAX_ROWS = 100
 GRANULARITIES = {"month": 1, "quarter": 3, "year": 12}
 NO_SOURCE = "No source"
 
+FILTERS = (common.TEAM_FILTER, common.utm_filter("source"))
+
 
 @tool(
     "marketing.get_conversion_rates",
@@ -31,21 +33,19 @@ NO_SOURCE = "No source"
     "last 365 days): created -> opportunities -> won -> with a confirmed sales order, with the rates "
     "between the steps, per month, quarter or year of creation and per source (UTM), with totals. "
     "Filters: team, source.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE_FROM, "description": "Leads created on or after this day."},
             "date_to": {**common.DATE_TO, "description": "Leads created on or before this day."},
             "granularity": {"enum": list(GRANULARITIES), "default": "month"},
             "team": common.TEAM,
             "source": common.ref("UTM source: id or name."),
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("crm.lead", "sale.order")),
 )
 def get_conversion_rates(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "crm.lead", "sale.order")
     created = common.period(env, args, default_days=DEFAULT_DAYS)
     granularity = args.get("granularity") or "month"
     months = (
@@ -58,15 +58,7 @@ def get_conversion_rates(ctx, args):
         )
     Lead = env["crm.lead"].with_context(active_test=False)
     domain = common.lead_company_domain(env) & common.datetime_domain("create_date", created)
-    filters = {}
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
-    if args.get("source") is not None:
-        source = common.resolve_utm(env, "utm.source", args["source"], "source")
-        domain &= Domain("source_id", "=", source.id)
-        filters["source"] = source.display_name
+    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
 
     cells = defaultdict(lambda: defaultdict(int))  # (period, source) -> counts
     for when, source, lead_type, status, count in Lead._read_group(

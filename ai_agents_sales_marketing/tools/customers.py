@@ -12,11 +12,13 @@ from collections import defaultdict
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
 DEFAULT_DAYS = 90
+
+FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
 
 
 @tool(
@@ -26,21 +28,19 @@ DEFAULT_DAYS = 90
     "company currency) over a period (default: the last 90 days), each with its order count, share of "
     "the period's revenue, and the change against the previous period of the same length; with the "
     "period's totals. Filters: sales team, salesperson.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": common.DATE_FROM,
             "date_to": common.DATE_TO,
             "team": common.TEAM,
             "salesperson": common.SALESPERSON,
             "limit": common.limit_schema(what="customers"),
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("sale.order",)),
 )
 def get_top_customers(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "sale.order")
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     previous = common.previous_period(env, current)
     domain, filters = confirmed_orders_domain(env, args)
@@ -88,15 +88,7 @@ def get_top_customers(ctx, args):
 def confirmed_orders_domain(env, args):
     """Confirmed orders of the session's company, filtered by team and salesperson."""
     domain = Domain("company_id", "=", env.company.id) & Domain("state", "=", "sale")
-    filters = {}
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
-    if args.get("salesperson") is not None:
-        user = common.resolve_salesperson(env, args["salesperson"])
-        domain &= Domain("user_id", "=", user.id)
-        filters["salesperson"] = user.display_name
+    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
     return domain, filters
 
 

@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -14,6 +14,8 @@ MAX_ROWS = 100
 DIMENSIONS = {"stage": "stage_id", "source": "source_id", "medium": "medium_id", "campaign": "campaign_id"}
 EMPTY = {"stage": "No stage", "source": "No source", "medium": "No medium", "campaign": "No campaign"}
 
+FILTERS = (common.TEAM_FILTER, *(common.utm_filter(key) for key in ("source", "medium", "campaign")))
+
 
 @tool(
     "marketing.get_pipeline_overview",
@@ -22,9 +24,8 @@ EMPTY = {"stage": "No stage", "source": "No source", "medium": "No medium", "cam
     "per campaign (UTM), with totals: open leads, open opportunities and their expected revenue (in the "
     "company currency), won and lost. Optional period on the creation date (date_from / date_to); "
     "filters: team, source, medium, campaign.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": {**common.DATE_FROM, "description": "Created on or after this day."},
             "date_to": {**common.DATE_TO, "description": "Created on or before this day."},
             "team": common.TEAM,
@@ -33,12 +34,11 @@ EMPTY = {"stage": "No stage", "source": "No source", "medium": "No medium", "cam
             "campaign": common.ref("UTM campaign: id or name."),
             "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "rows per breakdown"),
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("crm.lead",)),
 )
 def get_pipeline_overview(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "crm.lead")
     domain, filters = lead_filters(env, args)
     limit = args.get("limit") or DEFAULT_ROWS
     status = ["type", "won_status"]
@@ -120,13 +120,6 @@ def lead_filters(env, args):
     if created:
         domain &= common.datetime_domain("create_date", created)
         filters["created"] = common.period_info(created)
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
-    for key, model in (("source", "utm.source"), ("medium", "utm.medium"), ("campaign", "utm.campaign")):
-        if args.get(key) is not None:
-            record = common.resolve_utm(env, model, args[key], key)
-            domain &= Domain(DIMENSIONS[key], "=", record.id)
-            filters[key] = record.display_name
+    domain, echo, _records = apply_filters(env, args, FILTERS, domain)
+    filters.update(echo)
     return domain, filters

@@ -2,12 +2,14 @@
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
 DEFAULT_ROWS = 20
 MAX_ROWS = 100
+
+FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER, common.STAGE_FILTER)
 
 
 @tool(
@@ -18,9 +20,8 @@ MAX_ROWS = 100
     "probability, Odoo's prorated revenue), per stage (in pipeline order), per sales team and per "
     "salesperson, with totals, in the company currency. Filters: team, salesperson, stage, expected "
     "closing date range; include_won adds the won opportunities.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "team": common.TEAM,
             "salesperson": common.SALESPERSON,
             "stage": common.ref("Only opportunities in this stage: id or name."),
@@ -33,12 +34,11 @@ MAX_ROWS = 100
             },
             "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "rows per breakdown"),
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("crm.lead",)),
 )
 def get_pipeline_value(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "crm.lead")
     domain, filters = _domain(env, args)
     limit = args.get("limit") or DEFAULT_ROWS
     # One query with SQL grouping sets: per stage, per team, per salesperson and the total.
@@ -90,19 +90,8 @@ def _domain(env, args):
         & Domain("type", "=", "opportunity")
         & Domain("won_status", "in", statuses)
     )
-    filters = {"status": "open and won" if args.get("include_won") else "open"}
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
-    if args.get("salesperson") is not None:
-        user = common.resolve_salesperson(env, args["salesperson"])
-        domain &= Domain("user_id", "=", user.id)
-        filters["salesperson"] = user.display_name
-    if args.get("stage") is not None:
-        stage = common.resolve_stage(env, args["stage"])
-        domain &= Domain("stage_id", "=", stage.id)
-        filters["stage"] = stage.display_name
+    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
+    filters["status"] = "open and won" if args.get("include_won") else "open"
     # Either bound alone is a filter: expected closing dates are mostly in the future.
     date_from, date_to = common.parse_date(args, "date_from"), common.parse_date(args, "date_to")
     if date_from and date_to:

@@ -20,7 +20,7 @@ import datetime as dt
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -60,6 +60,8 @@ LEAD_FIELDS = [
     "date_last_stage_update",
 ]
 
+FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
+
 
 @tool(
     "marketing.get_lead_scoring",
@@ -69,33 +71,25 @@ LEAD_FIELDS = [
     "received, meetings) and completeness (0.15: contact, email, phone, company, revenue, closing date). "
     "Each lead comes with every factor's value, weight and points. Filters: type (lead or "
     "opportunity), team, salesperson.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "type": {"enum": ["lead", "opportunity"], "description": "Only leads, or only opportunities."},
             "team": common.TEAM,
             "salesperson": common.SALESPERSON,
             "limit": common.limit_schema(DEFAULT_LEADS, MAX_LEADS, "leads"),
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("crm.lead",)),
 )
 def get_lead_scoring(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "crm.lead")
     domain = common.lead_company_domain(env) & Domain("won_status", "=", "pending")
     filters = {}
     if args.get("type"):
         domain &= Domain("type", "=", args["type"])
         filters["type"] = args["type"]
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
-    if args.get("salesperson") is not None:
-        user = common.resolve_salesperson(env, args["salesperson"])
-        domain &= Domain("user_id", "=", user.id)
-        filters["salesperson"] = user.display_name
+    domain, echo, _records = apply_filters(env, args, FILTERS, domain)
+    filters.update(echo)
     limit = args.get("limit") or DEFAULT_LEADS
     now = env.cr.now()
     Lead = env["crm.lead"]

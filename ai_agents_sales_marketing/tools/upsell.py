@@ -18,7 +18,7 @@ from odoo import fields
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, tool, toolkit
 
 from . import common
 from .customers import confirmed_orders_domain, revenue_by_customer
@@ -38,9 +38,8 @@ MAX_SUGGESTIONS = 10
     "revenue of the period): saleable products often bought together with products the customer buys "
     "but that the customer never bought, with how many orders held both and the confidence. (2) "
     "Customers whose number of orders dropped against the previous period of the same length.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": common.DATE_FROM,
             "date_to": common.DATE_TO,
             "customer": {
@@ -70,12 +69,11 @@ MAX_SUGGESTIONS = 10
                 "description": "Only customers with at least this many orders in the previous period.",
             },
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("sale.order", "sale.order.line", "product.product")),
 )
 def get_upsell_opportunities(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "sale.order", "sale.order.line", "product.product")
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     previous = common.previous_period(env, current)
     domain, filters = confirmed_orders_domain(env, args)

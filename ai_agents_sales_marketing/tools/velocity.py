@@ -11,10 +11,9 @@ closing date (``date_closed``), for the leads won or lost within the period.
 
 from collections import defaultdict
 
-from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
 from . import common
 
@@ -30,27 +29,21 @@ ALL_TEAMS = "All teams"
     "average number of days deals spent in each stage (stays that ended in the period, from the "
     "tracked stage changes), and the average days from creation to won and to lost (deals closed in "
     "the period), for all teams and per sales team. Filter: team.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "date_from": common.DATE_FROM,
             "date_to": common.DATE_TO,
             "team": common.TEAM,
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=Requires(read=("crm.lead",)),
 )
 def get_deal_velocity(ctx, args):
     env = common.tool_env(ctx)
-    common.check_read(env, "crm.lead")
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     Lead = env["crm.lead"].with_context(active_test=False)
     domain = common.lead_company_domain(env)
-    filters = {}
-    if args.get("team") is not None:
-        team = common.resolve_team(env, args["team"])
-        domain &= Domain("team_id", "=", team.id)
-        filters["team"] = team.display_name
+    domain, filters, _records = apply_filters(env, args, (common.TEAM_FILTER,), domain)
     # The leads the user may read (record rules included): the raw SQL below only ever reads
     # the stage changes and dates of these.
     leads = Lead._search(domain)

@@ -1,14 +1,11 @@
 from datetime import timedelta
 
 from odoo import Command
-from odoo.tests import new_test_user
 
-from odoo.addons.ai_core.ai_engine import ToolDenied, ToolInputError
-from odoo.addons.ai_core.tests.common import AiaCase
-from odoo.addons.ai_core.tools import CATALOGUE, OdooToolContext
+from odoo.addons.ai_core.tests.pack_case import AgentPackCase
 
 
-class WarehouseCase(AiaCase):
+class WarehouseCase(AgentPackCase):
     """Two companies with real stock built through Odoo's own flows (quants, receipts, deliveries,
     an internal transfer, reordering rules). The figures each test expects follow from here:
 
@@ -36,8 +33,6 @@ class WarehouseCase(AiaCase):
         super().setUpClass()
         env = cls.env
         cls.now = env.cr.now()
-        cls.company_a = cls.company
-        cls.company_b = cls.other_company
         cls.uom_unit = env.ref("uom.product_uom_unit")
         cls.uom_kg = env.ref("uom.product_uom_kgm")
         cls.uom_gram = env.ref("uom.product_uom_gram")
@@ -180,28 +175,11 @@ class WarehouseCase(AiaCase):
         )
 
         stock_groups = "base.group_user,stock.group_stock_user,ai_core.group_aia_user"
-        cls.keeper = new_test_user(
-            env,
-            "wh_keeper",
-            groups=stock_groups,
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(cls.company_a.ids)],
-        )
-        cls.keeper_b = new_test_user(
-            env,
-            "wh_keeper_b",
-            groups=stock_groups,
-            company_id=cls.company_b.id,
-            company_ids=[Command.set(cls.company_b.ids)],
-        )
-        cls.keeper_ab = new_test_user(
-            env,
-            "wh_keeper_ab",
-            groups=stock_groups,
-            company_id=cls.company_a.id,
-            company_ids=[Command.set((cls.company_a | cls.company_b).ids)],
-        )
+        cls.keeper = cls.new_user("wh_keeper", stock_groups, cls.company_a)
+        cls.keeper_b = cls.new_user("wh_keeper_b", stock_groups, cls.company_b)
+        cls.keeper_ab = cls.new_user("wh_keeper_ab", stock_groups, cls.company_a | cls.company_b)
         cls.agent_warehouse = env.ref("ai_agents_warehouse.agent_warehouse")
+        cls.tool_user = cls.keeper
 
     @classmethod
     def _transfer(cls, picking_type, source, destination, lines, partner=None, **values):
@@ -245,22 +223,3 @@ class WarehouseCase(AiaCase):
             picking.move_ids.write({"date": date})
             picking.move_ids.move_line_ids.write({"date": date})
             picking.date_done = date
-
-    def call(self, name, args=None, user=None, company=None):
-        """Run tool ``name`` as the engine does: arguments checked against its schema, then the
-        handler through the Odoo tool context, as ``user`` in ``company`` (the session's)."""
-        user = user or self.keeper
-        company = company or user.company_id
-        spec = CATALOGUE.get(name)
-        args = args or {}
-        invalid = spec.input_error(args)
-        if invalid:
-            raise ToolInputError(invalid)
-        company_ids = [company.id, *(cid for cid in user.company_ids.ids if cid != company.id)]
-        env = self.env(user=user, context=dict(self.env.context, allowed_company_ids=company_ids))
-        return OdooToolContext(env).invoke(spec.handler, args, timeout=spec.timeout)
-
-    def assertDenied(self, name, args=None, user=None):
-        with self.assertRaises(ToolDenied) as caught:
-            self.call(name, args, user=user or self.user)
-        return str(caught.exception)

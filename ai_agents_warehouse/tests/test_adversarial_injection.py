@@ -5,9 +5,8 @@ corpus). After each run: no other company's stock in a tool result, nothing writ
 no approval bypassed, no secret stored or served, and the text reached the model only wrapped as
 untrusted data. Each test fails when the defence it names is removed."""
 
-from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS, InjectionChecks, secret_forms
@@ -62,33 +61,17 @@ class TestWarehouseInjection(InjectionChecks, WarehouseCase):
                 "fields": ["name", "description"],
             },
         )
-        cls.supervisor = new_test_user(
-            cls.env,
-            "wh_zq_supervisor",
-            groups="base.group_user,stock.group_stock_user,ai_core.group_aia_user",
-            company_id=cls.company_a.id,
-            company_ids=[Command.set(cls.company_a.ids)],
+        cls.supervisor = cls.new_user(
+            "wh_zq_supervisor", "base.group_user,stock.group_stock_user,ai_core.group_aia_user", cls.company_a
         )
 
     def with_orm_tools(self, **values):
         """What an administrator might do: let the agent read and change products itself."""
-        orm_tools = self.env["aia.tool"].search(
-            [("name", "in", ("orm.search_read", "orm.create", "orm.write"))]
-        )
-        models = ("product.product", "stock.quant")
-        self.agent_warehouse.write(
-            {
-                "tool_ids": [Command.link(tool.id) for tool in orm_tools],
-                "allowed_model_ids": [Command.set([self.env["ir.model"]._get_id(name) for name in models])],
-                **values,
-            }
-        )
+        tools = ("orm.search_read", "orm.create", "orm.write")
+        self.give_orm_tools(self.agent_warehouse, tools, ("product.product", "stock.quant"), **values)
 
     def ask_agent(self, user, question):
-        session = self.new_session(user=user, agent=self.agent_warehouse)
-        self.chat(session, question)
-        self.assertEqual(session.company_id, self.company_a)
-        return session
+        return self.ask(self.agent_warehouse, user, question)
 
     def describe(self, text):
         self.hinge.description = text

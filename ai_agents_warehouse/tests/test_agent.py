@@ -3,7 +3,7 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
+from odoo.addons.ai_core.ai_engine.testing import unwrap_tool_result
 
 from .common import WarehouseCase
 
@@ -18,25 +18,17 @@ TOOLS = {
 @tagged("post_install", "-at_install")
 class TestWarehouseAgent(WarehouseCase):
     def test_the_agent_ships_in_shadow_mode_with_its_four_read_tools(self):
-        agent = self.agent_warehouse
-        self.assertEqual(agent.code, "warehouse")
-        self.assertTrue(agent.shadow_mode)
-        self.assertFalse(agent.model_id)
-        self.assertEqual({tool.name: tool.label for tool in agent.tool_ids}, TOOLS)
-        self.assertEqual(set(agent.tool_ids.mapped("mode")), {"read"})
-        self.assertTrue(all(agent.tool_ids.mapped("is_available")))
-        self.assertEqual(
-            {name: spec.display_name for name, spec in ((s.name, s) for s in agent._aia_tool_registry())},
-            TOOLS,
-        )
+        self.assertEqual(self.agent_warehouse.code, "warehouse")
+        self.assertShipsInShadowMode(self.agent_warehouse, TOOLS)
 
     def test_end_to_end_slow_moving_value_reaches_the_model(self):
-        model = self.script(
-            tool_calls(("warehouse_get_slow_moving_stock", {"days": 30})),
-            reply("Slow movers (30 days): 3 products worth 1030.00 at cost."),
+        model, session = self.run_turn(
+            "Which stock has not moved in the last 30 days, and what is it worth?",
+            ("warehouse_get_slow_moving_stock", {"days": 30}),
+            "Slow movers (30 days): 3 products worth 1030.00 at cost.",
+            user=self.keeper,
+            agent=self.agent_warehouse,
         )
-        session = self.new_session(user=self.keeper, agent=self.agent_warehouse)
-        self.chat(session, "Which stock has not moved in the last 30 days, and what is it worth?")
         model.assert_complete()
         self.assertEqual(session.state, "done")
         # The agent has no model of its own: the company's first active model answered.
@@ -133,24 +125,26 @@ class TestWarehouseAgent(WarehouseCase):
         self.assertEqual(session.total_tokens, sum(ledger.mapped("total_tokens")))
 
     def test_a_user_without_inventory_rights_gets_a_denied_result(self):
-        model = self.script(
-            tool_calls(("warehouse_get_stock_levels", {"product": "WID"})),
-            reply("You need Inventory access for that."),
+        model, session = self.run_turn(
+            "How many widgets do we have?",
+            ("warehouse_get_stock_levels", {"product": "WID"}),
+            "You need Inventory access for that.",
+            user=self.user,
+            agent=self.agent_warehouse,
         )
-        session = self.new_session(user=self.user, agent=self.agent_warehouse)
-        self.chat(session, "How many widgets do we have?")
         [execution] = session.execution_ids
         self.assertEqual(execution.status, "denied")
         self.assertNotIn("130", execution.content)
         self.assertTrue(model.requests[1].messages[-1].tool_results[0].is_error)
 
     def test_a_non_positive_n_gets_an_error_result(self):
-        model = self.script(
-            tool_calls(("warehouse_get_slow_moving_stock", {"days": 0})),
-            reply("Let me ask for a valid window."),
+        model, session = self.run_turn(
+            "Slow movers over zero days?",
+            ("warehouse_get_slow_moving_stock", {"days": 0}),
+            "Let me ask for a valid window.",
+            user=self.keeper,
+            agent=self.agent_warehouse,
         )
-        session = self.new_session(user=self.keeper, agent=self.agent_warehouse)
-        self.chat(session, "Slow movers over zero days?")
         [execution] = session.execution_ids
         self.assertEqual(execution.status, "error")
         self.assertIn("days: 0 is less than the minimum of 1", execution.content)

@@ -111,6 +111,16 @@ class TestStockLevels(WarehouseCase):
         # A unique partial name is enough.
         self.assertEqual(on_hand({"product": "gadg"}), {"[GAD] Gadget": 8.0})
 
+    def test_a_name_with_a_percent_sign_is_matched_literally(self):
+        # Unescaped, "Cotton 100%" is a pattern that also matches "Cotton 100% organic".
+        Product = self.env["product.product"]
+        cotton = Product.create({"name": "Cotton 100%", "type": "consu", "is_storable": True})
+        Product.create({"name": "Cotton 100% organic", "type": "consu", "is_storable": True})
+        self.env["stock.quant"]._update_available_quantity(cotton, self.north.lot_stock_id, 4)
+        result = self.call(TOOL, {"product": "Cotton 100%", "group_by": "product"})
+        self.assertEqual(result["filters"], {"product": "Cotton 100%"})
+        self.assertEqual([row["on_hand"] for row in result["rows"]], [4.0])
+
     def test_bad_input_gets_a_clear_error(self):
         for args, message in [
             ({"product": "Flux capacitor"}, "unknown product 'Flux capacitor'"),
@@ -147,3 +157,6 @@ class TestStockLevels(WarehouseCase):
         # Odoo lets every internal user read stock.quant; the pack asks for Inventory / User.
         self.assertTrue(self.env["stock.quant"].with_user(self.user).has_access("read"))
         self.assertIn("Inventory", self.assertDenied(TOOL))
+        # The requirement is the tool's declaration, shown on its catalogue row.
+        row = self.env.ref("ai_agents_warehouse.tool_warehouse_get_stock_levels")
+        self.assertEqual(row.requirements, "the group Inventory / User")

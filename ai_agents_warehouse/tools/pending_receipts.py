@@ -2,12 +2,25 @@ from collections import defaultdict
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Filter, apply_filters, tool, toolkit
 
 from . import common
 
 # Lines shown per receipt; the rest is counted.
 MAX_LINES = 10
+
+FILTERS = (
+    common.warehouse_filter("picking_type_id.warehouse_id"),
+    # A vendor's contacts and addresses receive for it too.
+    Filter(
+        "partner",
+        common.PARTNER_REF,
+        "partner_id",
+        "child_of",
+        lambda partner: partner.commercial_partner_id.id,
+    ),
+    common.product_filter("move_ids.product_id"),
+)
 
 
 @tool(
@@ -17,42 +30,28 @@ MAX_LINES = 10
     "reference, vendor, source document, scheduled date (UTC), a late flag (scheduled date passed), "
     "status, warehouse, and the products with their quantities and units. Filters: warehouse, vendor, "
     "product, late only. Returns the N earliest receipts, a truncation flag and counts.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "warehouse": common.WAREHOUSE,
-            "partner": common.ref("Vendor: id or name."),
+            "partner": toolkit.ref_schema("Vendor: id or name."),
             "product": common.PRODUCT,
             "late_only": {"type": "boolean", "default": False},
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.INVENTORY_USER,
 )
 def get_pending_receipts(ctx, args):
     env = ctx.env
-    common.check_inventory_user(env)
     company = env.company
-    limit = args.get("limit") or common.DEFAULT_LIMIT
+    limit = common.limit(args)
     now = env.cr.now()
     domain = (
         Domain("company_id", "=", company.id)
         & Domain("picking_type_id.code", "=", "incoming")
         & Domain("state", "not in", ("done", "cancel"))
     )
-    filters = {}
-    if args.get("warehouse") is not None:
-        warehouse = common.resolve_warehouse(env, args["warehouse"])
-        domain &= Domain("picking_type_id.warehouse_id", "=", warehouse.id)
-        filters["warehouse"] = warehouse.display_name
-    if args.get("partner") is not None:
-        partner = common.resolve_partner(env, args["partner"])
-        domain &= Domain("partner_id", "child_of", partner.commercial_partner_id.id)
-        filters["partner"] = partner.display_name
-    if args.get("product") is not None:
-        product = common.resolve_product(env, args["product"])
-        domain &= Domain("move_ids.product_id", "=", product.id)
-        filters["product"] = product.display_name
+    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
     late = Domain("scheduled_date", "<", now)
     if args.get("late_only"):
         domain &= late

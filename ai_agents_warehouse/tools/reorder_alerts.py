@@ -1,9 +1,11 @@
 from odoo import fields
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
+
+FILTERS = (common.warehouse_filter("warehouse_id"), common.product_filter(), common.category_filter())
 
 
 @tool(
@@ -14,40 +16,25 @@ from . import common
     "to the rule's lead-time horizon, as in Odoo's Replenishment), the suggested quantity to order, and "
     "the vendor with its lead time when the product has one. Returns the top N rules by shortfall "
     "(minimum - forecast), a truncation flag and counts. Snoozed rules are left out.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "warehouse": common.WAREHOUSE,
             "product": common.PRODUCT,
             "category": common.CATEGORY,
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.INVENTORY_USER,
 )
 def get_reorder_alerts(ctx, args):
     env = ctx.env
-    common.check_inventory_user(env)
     company = env.company
-    limit = args.get("limit") or common.DEFAULT_LIMIT
+    limit = common.limit(args)
     today = fields.Date.context_today(env.user)
     domain = Domain("company_id", "=", company.id) & (
         Domain("snoozed_until", "=", False) | Domain("snoozed_until", "<=", today)
     )
-    filters = {}
-    if args.get("warehouse") is not None:
-        warehouse = common.resolve_warehouse(env, args["warehouse"])
-        domain &= Domain("warehouse_id", "=", warehouse.id)
-        filters["warehouse"] = warehouse.display_name
-    if args.get("product") is not None:
-        product = common.resolve_product(env, args["product"])
-        domain &= Domain("product_id", "=", product.id)
-        filters["product"] = product.display_name
-    if args.get("category") is not None:
-        category = common.resolve_category(env, args["category"])
-        domain &= Domain("product_id.categ_id", "child_of", category.id)
-        filters["category"] = category.display_name
-
+    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
     orderpoints = env["stock.warehouse.orderpoint"].search(domain)
     # qty_forecast is Odoo's own computation: grouped reads of quants and moves per location and
     # lead-time horizon, batched over the rules.

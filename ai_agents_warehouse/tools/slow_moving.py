@@ -4,11 +4,13 @@ from datetime import timedelta
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
 
 DEFAULT_DAYS = 90
+
+QUANT_FILTERS = (common.warehouse_filter("location_id.warehouse_id"), common.category_filter())
 
 
 @tool(
@@ -19,9 +21,8 @@ DEFAULT_DAYS = 90
     "hand, its value at cost and the date of the last outgoing move. Value at cost = quantity on hand x "
     "the product's cost (standard price) in the company's currency; stock valuation layers are not "
     "used. Returns the top N products by value, a truncation flag and totals.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "days": {
                 "type": "integer",
                 "minimum": 1,
@@ -35,15 +36,14 @@ DEFAULT_DAYS = 90
             "category": common.CATEGORY,
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.INVENTORY_USER,
 )
 def get_slow_moving_stock(ctx, args):
     env = ctx.env
-    common.check_inventory_user(env)
     company = env.company
     days = args.get("days") or DEFAULT_DAYS
-    limit = args.get("limit") or common.DEFAULT_LIMIT
+    limit = common.limit(args)
     since = env.cr.now() - timedelta(days=days)
     filters = {"days": days}
 
@@ -54,16 +54,10 @@ def get_slow_moving_stock(ctx, args):
         & Domain("location_id.usage", "=", "internal")
         & Domain("location_dest_id.usage", "in", common.OUTGOING_USAGES)
     )
-    if args.get("warehouse") is not None:
-        warehouse = common.resolve_warehouse(env, args["warehouse"])
-        quants &= Domain("location_id.warehouse_id", "=", warehouse.id)
-        outgoing &= Domain("location_id.warehouse_id", "=", warehouse.id)
-        filters["warehouse"] = warehouse.display_name
-    if args.get("category") is not None:
-        category = common.resolve_category(env, args["category"])
-        quants &= Domain("product_id.categ_id", "child_of", category.id)
-        filters["category"] = category.display_name
-
+    quants, echo, records = apply_filters(env, args, QUANT_FILTERS, quants)
+    filters.update(echo)
+    if "warehouse" in records:
+        outgoing &= Domain("location_id.warehouse_id", "=", records["warehouse"].id)
     # One query: the quants of products without a recent outgoing move. The moves are searched with
     # the user's rules; "not any!" only skips the product rules for a list of products to leave out.
     recent = env["stock.move"]._search(outgoing & Domain("date", ">=", since))

@@ -1,6 +1,6 @@
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import tool
+from odoo.addons.ai_core.tools import Filter, apply_filters, tool, toolkit
 
 from . import common
 
@@ -28,9 +28,8 @@ COLUMNS = {"product_id": "product", "location_id": "location", "location_id.ware
     "internal locations of the session's company. Filters: product, category, location, warehouse, "
     "lot/serial number. Returns the top N rows by quantity on hand (with a truncation flag) and totals "
     "per unit of measure; every quantity is in the unit named beside it.",
-    input_schema={
-        "type": "object",
-        "properties": {
+    input_schema=toolkit.object_schema(
+        {
             "product": common.PRODUCT,
             "category": common.CATEGORY,
             "location": common.LOCATION,
@@ -44,15 +43,14 @@ COLUMNS = {"product_id": "product", "location_id": "location", "location_id.ware
             },
             "limit": common.LIMIT,
         },
-        "additionalProperties": False,
-    },
+    ),
+    requires=common.INVENTORY_USER,
 )
 def get_stock_levels(ctx, args):
     env = ctx.env
-    common.check_inventory_user(env)
     domain, filters = _quant_domain(env, args)
     group_by = args.get("group_by") or "product_warehouse"
-    limit = args.get("limit") or common.DEFAULT_LIMIT
+    limit = common.limit(args)
     groupby = [*GROUPINGS[group_by], UOM]
     Quant = env["stock.quant"]
     groups = Quant._read_group(domain, groupby, AGGREGATES, order=ORDER, limit=limit + 1)
@@ -93,30 +91,21 @@ def _figures(rnd, uom, on_hand, reserved):
     }
 
 
+QUANT_FILTERS = (
+    common.product_filter(),
+    common.category_filter(),
+    Filter("location", common.LOCATION_REF, "location_id", "child_of"),
+    common.warehouse_filter("location_id.warehouse_id"),
+)
+
+
 def _quant_domain(env, args):
     """Quants of the session company's internal locations matching the filters, and the filters
     as resolved (so the model can tell which record a name matched)."""
     domain = Domain("company_id", "=", env.company.id) & Domain("location_id.usage", "=", "internal")
-    filters = {}
-    product = None
-    if args.get("product") is not None:
-        product = common.resolve_product(env, args["product"])
-        domain &= Domain("product_id", "=", product.id)
-        filters["product"] = product.display_name
-    if args.get("category") is not None:
-        category = common.resolve_category(env, args["category"])
-        domain &= Domain("product_id.categ_id", "child_of", category.id)
-        filters["category"] = category.display_name
-    if args.get("location") is not None:
-        location = common.resolve_location(env, args["location"])
-        domain &= Domain("location_id", "child_of", location.id)
-        filters["location"] = location.display_name
-    if args.get("warehouse") is not None:
-        warehouse = common.resolve_warehouse(env, args["warehouse"])
-        domain &= Domain("location_id.warehouse_id", "=", warehouse.id)
-        filters["warehouse"] = warehouse.display_name
+    domain, filters, records = apply_filters(env, args, QUANT_FILTERS, domain)
     if args.get("lot") is not None:
-        lots = common.resolve_lots(env, args["lot"], product)
+        lots = common.resolve_lots(env, args["lot"], records.get("product"))
         domain &= Domain("lot_id", "in", lots.ids)
         filters["lot"] = args["lot"]
     return domain, filters

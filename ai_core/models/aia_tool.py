@@ -5,6 +5,7 @@ from .. import secret_box
 from ..ai_engine import ToolSpec
 from ..safe_fetch import Allowlist
 from ..tools import CATALOGUE
+from ..tools.catalogue import addon_of
 from ..tools.http_tools import make_http_handler
 from .guard import header_mapping
 
@@ -24,6 +25,10 @@ class AiaTool(models.Model):
     mode = fields.Selection([("read", "Read"), ("write", "Write")], required=True, default="read")
     company_id = fields.Many2one("res.company", index=True, help="Empty: available to every company.")
     is_available = fields.Boolean(compute="_compute_is_available", help="A handler exists for this tool.")
+    requirements = fields.Char(
+        compute="_compute_requirements",
+        help="What a user needs to call the tool, declared with its handler; others get a denied result.",
+    )
     input_schema = fields.Json(help="JSON Schema 2020-12 of the arguments (HTTP tools).")
     http_url = fields.Char("URL", help="May contain {argument} placeholders.")
     http_method = fields.Selection(
@@ -47,6 +52,13 @@ class AiaTool(models.Model):
     def _compute_is_available(self):
         for tool in self:
             tool.is_available = tool.kind == "http" or tool.name in CATALOGUE
+
+    @api.depends("kind", "name")
+    def _compute_requirements(self):
+        for tool in self:
+            spec = CATALOGUE.get(tool.name) if tool.kind == "python" else None
+            requires = getattr(spec and spec.handler, "requires", None)
+            tool.requirements = requires.describe(self.env) if requires else False
 
     @api.constrains("kind", "input_schema", "http_url")
     def _check_http_definition(self):
@@ -103,6 +115,39 @@ class AiaTool(models.Model):
             redact_keys=tuple(headers),
             display_name=self.label or "",
         )
+
+    @api.model
+    def _aia_sync_catalogue(self, module):
+        """Make the catalogue rows of the tools whose handlers ``module`` defines.
+
+        Called by a ``<function>`` of the addon's data on install and upgrade: the Python
+        declaration (``@tool``) is the one source of a tool's name, label, description and mode.
+        Each row gets the xml id ``<module>.tool_<name>`` (dots as underscores), so agent records
+        can ``ref()`` it, an upgrade drops the rows of tools the addon no longer defines and an
+        uninstall removes them all. What an administrator sets on a row (archiving it) is kept; a
+        row of the same name made before (by an older version's XML) is taken over.
+
+        Returns:
+            The rows of ``module``'s tools.
+        """
+        Tool = self.with_context(active_test=False)
+        imd = self.env["ir.model.data"]
+        data_list = []
+        for spec in sorted((s for s in CATALOGUE if addon_of(s) == module), key=lambda s: s.name):
+            xml_id = f"{module}.tool_{spec.name.replace('.', '_')}"
+            if not self.env.ref(xml_id, raise_if_not_found=False):
+                former = Tool.search([("name", "=", spec.name), ("company_id", "=", False)], limit=1)
+                if former:
+                    imd._update_xmlids([{"xml_id": xml_id, "record": former, "noupdate": False}])
+            values = {
+                "name": spec.name,
+                "label": spec.display_name or spec.name,
+                "description": spec.description,
+                "kind": "python",
+                "mode": spec.mode,
+            }
+            data_list.append({"xml_id": xml_id, "noupdate": False, "values": values})
+        return Tool._load_records(data_list, update=True)
 
     @api.model
     def _aia_encrypt_stored_secrets(self):

@@ -10,5 +10,6 @@ from . import (
     test_provider,
     test_safe_fetch,
     test_security,
+    test_toolkit,
     test_turn,
 )

@@ -1,11 +1,24 @@
-"""The process-wide tool catalogue and the Odoo implementations of the engine's tool ports.
+"""The process-wide tool catalogue, the Odoo implementations of the engine's tool ports, and the
+toolkit domain packs build their tools with.
 
-Domain modules declare handlers with ``@tool(...)`` from ``odoo.addons.ai_core.tools`` and ship an
-``aia.tool`` record of the same name; the record makes the tool selectable on agents.
+Domain modules declare handlers with ``@tool(...)`` from ``odoo.addons.ai_core.tools`` and call
+``aia.tool._aia_sync_catalogue(<module>)`` from their data: the rows that make the tools
+selectable on agents are generated from the declarations.
 """
 
-from . import orm_tools
+from . import orm_tools, toolkit
 from .catalogue import CATALOGUE, tool
 from .context import OdooToolContext
+from .toolkit import Filter, RecordRef, Requires, apply_filters
 
-__all__ = ["CATALOGUE", "OdooToolContext", "orm_tools", "tool"]
+__all__ = [
+    "CATALOGUE",
+    "Filter",
+    "OdooToolContext",
+    "RecordRef",
+    "Requires",
+    "apply_filters",
+    "orm_tools",
+    "tool",
+    "toolkit",
+]
