@@ -9,6 +9,7 @@ import pytest
 from ai_engine import (
     AgentConfig,
     Done,
+    Error,
     Message,
     ThreadedToolContext,
     ToolRegistry,
@@ -21,6 +22,7 @@ from ai_engine.rag import (
     Chunker,
     KnowledgeRetriever,
     QdrantStore,
+    VectorStoreError,
     citations,
     cited,
     extract,
@@ -250,6 +252,42 @@ def test_a_knowledge_outage_does_not_break_the_turn():
     events = make_runner(model, broken).run([], Message.user("Return policy?")).collect()
     assert events[-1].stop_reason == "end_turn"
     assert "could not be searched" in model.requests[0].messages[0].content[0].text
+    # The user is told too (an error event, not the end of the turn); the reason of an unexpected
+    # failure is named by its type only.
+    [error] = [event for event in events if isinstance(event, Error)]
+    assert error.code == "knowledge_unavailable"
+    assert error.message.endswith("does not use them: ConnectionError")
+
+
+def test_a_store_that_cannot_open_says_why_to_the_user():
+    """Qdrant embedded in a worker that does not hold its folder's lock: the answer comes, and
+    the user reads that the knowledge was unavailable and what to change."""
+
+    def locked(query):
+        raise VectorStoreError("The local Qdrant folder /srv/q is in use by another process.")
+
+    model = ScriptedModel([reply("Here is what I know.")])
+    events = make_runner(model, locked).run([], Message.user("Return policy?")).collect()
+    [error] = [event for event in events if isinstance(event, Error)]
+    assert "in use by another process" in error.message
+    assert events[-1].stop_reason == "end_turn" and events[-1].text == "Here is what I know."
+
+
+def test_the_answers_sources_are_the_passages_it_cites(setup):
+    _store, _embedder, retriever = setup
+    registry = ToolRegistry([_search_tool(retriever)])
+    model = ScriptedModel(
+        [
+            tool_calls(("kb_search", {"query": "returns"})),
+            tool_calls(("kb_search", {"query": "shipping noon"})),
+            reply("Orders placed before noon ship the same day [2]."),
+        ]
+    )
+    runner = TurnRunner(AgentConfig(model="test-model"), model, registry, ThreadedToolContext())
+    turn = runner.run([], Message.user("When do orders ship?"))
+    done = turn.collect()[-1]
+    assert [c["n"] for c in turn.citations] == [1, 2]
+    assert [c["n"] for c in done.citations] == [2]
 
 
 def test_passages_are_wrapped_by_the_function_tool_results_share():

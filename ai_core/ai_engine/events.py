@@ -157,9 +157,9 @@ class Done(_Event):
         stop_reason: ``end_turn``, ``max_tokens``, ``refusal``, ``approval_required``,
             ``budget_exceeded`` or ``error``.
         text: The final assistant text of the turn.
-        citations: Every knowledge passage the model was given in the turn, as ``[n]`` cites
-            them (document, page, offsets): those retrieved before the answer, then those of
-            the turn's tool results; left out of :meth:`to_dict` when there are none.
+        citations: The knowledge passages the answer cites as ``[n]`` (document, page,
+            offsets), of those the model was given in the turn (retrieved before the answer,
+            then the turn's tool results); left out of :meth:`to_dict` when there are none.
     """
 
     type: ClassVar[str] = "done"

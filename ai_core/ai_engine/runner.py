@@ -42,7 +42,9 @@ from .messages import (
 )
 from .ports import CallLedger, Clock, MessageSink, ModelAdapter, RetrievedChunk, ToolContext
 from .pricing import PriceTable
-from .rag.retriever import citations, wrap_passages
+from .rag.embedder import EmbeddingModelError
+from .rag.retriever import citations, cited, wrap_passages
+from .rag.stores import VectorStoreError
 from .redaction import StreamRedactor, redact, redact_text
 from .tools import ToolDenied, ToolInputError, ToolRegistry, ToolSpec, ToolTimeout, serialize, truncate
 from .untrusted import wrap_tool_result
@@ -144,6 +146,9 @@ class Turn:
         pending: The approval the turn stopped for, if any.
         citations: The knowledge passages given to the model, numbered as the model cites them:
             those retrieved before the answer, then those of tool results (``ToolSpec.cites``).
+            ``Done`` carries the ones the answer cites.
+        knowledge_error: Why the knowledge bases could not be searched before the answer (the
+            turn goes on without them, and says so in an ``error`` event).
     """
 
     _events: Iterator[TurnEvent]
@@ -155,6 +160,7 @@ class Turn:
     summarized: int = 0
     pending: ApprovalRequired | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
+    knowledge_error: str | None = None
 
     def __iter__(self) -> Iterator[TurnEvent]:
         return self._events
@@ -293,6 +299,9 @@ class TurnRunner:
         system = build_system_prompt(self.config, summary)
         window = split_window(prior, self.config.memory_window)[1]
         knowledge = self._retrieve(turn, user_message) if user_message is not None else None
+        if turn.knowledge_error:
+            # Not the end of the turn: the user must see that the answer lacks the knowledge.
+            yield Error("knowledge_unavailable", turn.knowledge_error)
         try:
             if decision is not None:
                 yield from self._run_tool_calls(
@@ -556,6 +565,13 @@ class TurnRunner:
             chunks = list(self.knowledge(user_message.text))
         except Exception as exc:  # a knowledge outage must not break the turn
             _logger.warning("knowledge retrieval failed: %s", type(exc).__name__, exc_info=True)
+            # The store's and the embedder's errors are written for people; others are not shown.
+            reason = (
+                str(exc) if isinstance(exc, (VectorStoreError, EmbeddingModelError)) else type(exc).__name__
+            )
+            turn.knowledge_error = (
+                f"The knowledge bases could not be searched, so this answer does not use them: {reason}"
+            )
             return TextBlock(
                 "<knowledge>The knowledge bases could not be searched for this message; if the answer "
                 "depends on them, say so.</knowledge>"
@@ -591,7 +607,8 @@ class TurnRunner:
 
     def _done(self, turn: Turn, stop_reason: str) -> Done:
         turn.stop_reason = stop_reason
-        return Done(stop_reason, turn.text, tuple(turn.citations))
+        # The sources of the answer: the passages it cites as [n], not every one it was given.
+        return Done(stop_reason, turn.text, tuple(cited(turn.citations, turn.text)))
 
 
 def _release(shown: StreamRedactor) -> Iterator[TextDelta]:
