@@ -2,6 +2,10 @@
 a base moved to another company, progress of a PDF, a neutralized copy, the store defaults."""
 
 import io
+import shutil
+import subprocess
+import sys
+import tempfile
 
 from reportlab.pdfgen import canvas
 
@@ -9,6 +13,7 @@ from odoo.modules import neutralize
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine.rag import pgvector_status
+from odoo.addons.ai_core.ai_engine.testing import reply
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..models import aia_knowledge_base, aia_knowledge_document
@@ -191,3 +196,42 @@ class TestIndexingRuns(KnowledgeCase):
         base = self.env["aia.knowledge.base"].create({"name": "Defaults"})
         self.assertEqual(base.vector_store, "pgvector")
         self.assertTrue(base._aia_store().hnsw)
+
+
+@tagged("post_install", "-at_install")
+class TestStoreOfAnotherProcess(KnowledgeCase):
+    def test_a_worker_that_cannot_open_the_embedded_store_tells_the_user(self):
+        """Qdrant embedded with several workers: the folder is locked by another process. The turn
+        answers, and the user reads that the knowledge was unavailable and why (not HTTP 200 with
+        a silently uninformed answer)."""
+        folder = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, folder, True)
+        holder = subprocess.Popen(
+            [sys.executable, "-c", HOLD_FOLDER, folder],
+            stdout=subprocess.PIPE,
+            stdin=subprocess.PIPE,
+            text=True,
+        )
+        self.addCleanup(holder.kill)
+        self.assertEqual(holder.stdout.readline().strip(), "holding")
+        self.env["ir.config_parameter"].sudo().set_param(aia_knowledge_base.QDRANT_PATH_PARAM, folder)
+        base = self.make_base()
+        self.agent.knowledge_base_ids = base
+        self.script(reply("Goods can be returned, as far as I know."))
+        session = self.new_session()
+        self.chat(session, "How long do customers have to return goods?")
+        self.assertEqual(session.state, "done")
+        self.assertIn("could not be searched", session.error_message)
+        self.assertIn("in use by another process", session.error_message)
+        errors = [event for event in self.pushed_events(session) if event["type"] == "error"]
+        self.assertEqual(errors[0]["code"], "knowledge_unavailable")
+
+
+# Another process holding an embedded Qdrant folder, as a second Odoo worker would.
+HOLD_FOLDER = """
+import sys
+from qdrant_client import QdrantClient
+client = QdrantClient(path=sys.argv[1])
+print("holding", flush=True)
+sys.stdin.read()
+"""
