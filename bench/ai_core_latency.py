@@ -124,7 +124,7 @@ def main():
     config.parse_config(["-c", args.config, "-d", args.database])
     registry = Registry(args.database)
     # Importable once the configuration has set the addons path.
-    from odoo.addons.ai_core.ai_engine.fake_servers import FakeAnthropicServer
+    from odoo.addons.ai_core.tests.fake_servers import FakeAnthropicServer
 
     with registry.cursor() as cr:
         env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})

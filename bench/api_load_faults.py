@@ -6,7 +6,7 @@ the role given by ``--db-user`` without a password. The script:
 
 1. creates the throwaway database ``--database`` once (``-i ai_core --without-demo``) or reuses it;
 2. starts a fake Anthropic Messages server on 127.0.0.1 (the real SSE wire format, from
-   ``ai_engine.fake_servers``) that, for the share ``--fault-share`` of the chats of a faulty
+   ``ai_core/tests/fake_servers.py``) that, for the share ``--fault-share`` of the chats of a faulty
    phase, answers ``429`` with ``retry-after: 1`` once, ``529 overloaded`` once, ``529`` on every
    attempt, or cuts its stream mid-way (a quarter of the faulty chats each);
 3. configures the suite through the ORM as its administrator (made AI Manager): a provider whose
@@ -93,7 +93,7 @@ WORKER_KILLS = re.compile(r"timeout after \d+s|time limit \(\S+\) reached|memory
 
 def fault_server_class():
     """Build the server class once ``ai_engine`` is importable (after Odoo's config is parsed)."""
-    from odoo.addons.ai_core.ai_engine.fake_servers import FakeAnthropicServer, FakeHTTPError, FakeReply
+    from odoo.addons.ai_core.tests.fake_servers import FakeAnthropicServer, FakeHTTPError, FakeReply
 
     class FaultyAnthropicServer(FakeAnthropicServer):
         """Answers every request (no script queue): the fault plan is keyed by the chat's tag,

@@ -12,7 +12,6 @@ import pytest
 
 from ai_engine.anthropic_adapter import DEFAULT_MODEL, AnthropicAdapter
 from ai_engine.errors import ProviderError
-from ai_engine.fake_servers import FakeAnthropicServer, FakeOpenAIServer
 from ai_engine.messages import (
     Message,
     ModelRequest,
@@ -24,6 +23,7 @@ from ai_engine.messages import (
 )
 from ai_engine.openai_adapter import OpenAIAdapter
 from ai_engine.ports import ModelAdapter
+from fake_servers import FakeAnthropicServer, FakeOpenAIServer
 
 __all__ = [
     "ANTHROPIC",

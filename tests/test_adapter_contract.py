@@ -24,8 +24,8 @@ from ai_engine.errors import (
     ServerError,
     StreamInterrupted,
 )
-from ai_engine.fake_servers import FakeReply, FakeToolCall, FakeUsage
 from ai_engine.messages import Message, TextBlock, TokenUsage, ToolUseBlock
+from fake_servers import FakeReply, FakeToolCall, FakeUsage
 
 from .adapter_helpers import (
     FAST_RETRY,

@@ -13,8 +13,8 @@ from collections.abc import Iterator
 import pytest
 
 from ai_engine.anthropic_adapter import DEFAULT_MODEL, AnthropicAdapter
-from ai_engine.fake_servers import FakeAnthropicServer, FakeToolCall, FakeUsage
 from ai_engine.messages import Message, TextBlock, TokenUsage, ToolUseBlock
+from fake_servers import FakeAnthropicServer, FakeToolCall, FakeUsage
 
 from .adapter_helpers import ANTHROPIC, CLOCK, SYSTEM_PROMPT, TWO_TOOL_CALLS, WEATHER, run
 

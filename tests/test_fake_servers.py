@@ -10,7 +10,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from ai_engine.fake_servers import FakeAnthropicServer, FakeOpenAIServer, FakeReply, FakeToolCall
+from fake_servers import FakeAnthropicServer, FakeOpenAIServer, FakeReply, FakeToolCall
 
 AI_CORE = Path(__file__).resolve().parents[1] / "ai_core"
 
@@ -39,7 +39,8 @@ def sse_events(raw: bytes) -> list[tuple[str | None, str]]:
 def test_adapter_and_fake_modules_do_not_import_the_sdks() -> None:
     code = (
         "import json, sys\n"
-        "import ai_engine.anthropic_adapter, ai_engine.openai_adapter, ai_engine.fake_servers\n"
+        "sys.path.insert(0, 'tests')\n"
+        "import ai_engine.anthropic_adapter, ai_engine.openai_adapter, fake_servers\n"
         "print(json.dumps(sorted(sys.modules)))"
     )
     out = subprocess.run(

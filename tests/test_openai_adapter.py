@@ -12,9 +12,9 @@ from collections.abc import Iterator
 import pytest
 
 from ai_engine.errors import RateLimited, StreamInterrupted
-from ai_engine.fake_servers import FakeOpenAIServer, FakeReply, FakeToolCall, FakeUsage
 from ai_engine.messages import Message, TokenUsage, ToolUseBlock
 from ai_engine.openai_adapter import NO_API_KEY, OpenAIAdapter
+from fake_servers import FakeOpenAIServer, FakeReply, FakeToolCall, FakeUsage
 
 from .adapter_helpers import CLOCK, OPENAI, SYSTEM_PROMPT, TWO_TOOL_CALLS, WEATHER, fail, run
 

@@ -18,12 +18,12 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import turn
 from ..ai_engine import ServerError
-from ..ai_engine.fake_servers import FakeAnthropicServer
 from ..ai_engine.testing import ScriptedModel, chunked, failure, reply, tool_calls
 from ..controllers.chat import _event_stream
 from ..controllers.helpers import AUTH_FAILURES, RATE_LIMITER, Call
 from ..controllers.turn_slots import TurnSlot
 from .common import AiaCase
+from .fake_servers import FakeAnthropicServer
 
 CHAT = "/aia/v1/agents/assistant/chat"
 STREAM = "/aia/v1/agents/assistant/chat/stream"

@@ -11,9 +11,9 @@ from odoo.tools import config, mute_logger
 
 from .. import secret_box
 from ..ai_engine import Message, ModelRequest
-from ..ai_engine.fake_servers import FakeAnthropicServer
 from ..logging_filter import REDACTED
 from .common import AiaCase
+from .fake_servers import FakeAnthropicServer
 
 KEY = "a-long-random-server-key-for-tests"
 API_KEY = "sk-ant-api03-operations-test-key-0001"
