@@ -1,5 +1,6 @@
 from . import (
     aia_agent,
+    aia_agent_version,
     aia_approval,
     aia_message,
     aia_model,

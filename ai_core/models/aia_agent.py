@@ -36,6 +36,7 @@ class AiaAgent(models.Model):
     _name = "aia.agent"
     _description = "AI Agent"
     _order = "name"
+    _check_company_auto = True
 
     code = fields.Char(required=True, help="Stable identifier used by the API: /aia/v1/agents/<code>/chat")
     name = fields.Char(required=True, translate=True)
@@ -47,10 +48,11 @@ class AiaAgent(models.Model):
     model_id = fields.Many2one(
         "aia.model",
         ondelete="restrict",
+        check_company=True,
         help="Empty: the first active model available to the company (lets modules ship agents as data).",
     )
     fallback_model_id = fields.Many2one(
-        "aia.model", ondelete="set null", help="Used when the model's provider fails."
+        "aia.model", ondelete="set null", check_company=True, help="Used when the model's provider fails."
     )
     tool_ids = fields.Many2many("aia.tool", string="Tools")
     allowed_model_ids = fields.Many2many(
@@ -234,36 +236,3 @@ class AiaAgent(models.Model):
         if not links:
             raise UserError(self.env._("Agent %(name)s has no active model.", name=self.name))
         return FallbackChain(links)
-
-
-class AiaAgentVersion(models.Model):
-    _name = "aia.agent.version"
-    _description = "AI Agent Version"
-    _order = "agent_id, version desc"
-
-    agent_id = fields.Many2one("aia.agent", required=True, ondelete="cascade", index=True)
-    company_id = fields.Many2one(related="agent_id.company_id", store=True)
-    version = fields.Integer(required=True)
-    snapshot = fields.Json(required=True)
-
-    @api.depends("agent_id.name", "version")
-    def _compute_display_name(self):
-        for version in self:
-            version.display_name = f"{version.agent_id.name} v{version.version}"
-
-    def action_restore(self):
-        """Restore this configuration; the restore itself becomes the newest version."""
-        self.ensure_one()
-        values = {}
-        for name, value in self.snapshot.items():
-            field = self.agent_id._fields.get(name)
-            if field is None:
-                continue
-            if field.type == "many2many":
-                model = self.env[field.comodel_name]
-                value = [fields.Command.set(model.browse(value).exists().ids)]
-            elif field.type == "many2one":
-                value = self.env[field.comodel_name].browse(value).exists().id if value else False
-            values[name] = value
-        self.agent_id.write(values)
-        return True

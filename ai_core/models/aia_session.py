@@ -35,9 +35,12 @@ class AiaSession(models.Model):
     _description = "AI Session"
     _inherit = ["mail.thread", "mail.activity.mixin"]
     _order = "id desc"
+    _check_company_auto = True
 
     name = fields.Char(default=lambda self: self.env._("New session"), required=True)
-    agent_id = fields.Many2one("aia.agent", required=True, ondelete="restrict", index=True, tracking=True)
+    agent_id = fields.Many2one(
+        "aia.agent", required=True, ondelete="restrict", index=True, tracking=True, check_company=True
+    )
     user_id = fields.Many2one(
         "res.users", required=True, default=lambda self: self.env.user, ondelete="restrict", index=True
     )
@@ -63,7 +66,7 @@ class AiaSession(models.Model):
     )
     res_model = fields.Char("Linked model", index=True)
     res_id = fields.Many2oneReference("Linked record", model_field="res_model", index=True)
-    previous_session_id = fields.Many2one("aia.session", ondelete="set null", index=True)
+    previous_session_id = fields.Many2one("aia.session", ondelete="set null", index=True, check_company=True)
     message_ids_aia = fields.One2many("aia.message", "session_id", string="Transcript")
     execution_ids = fields.One2many("aia.tool.execution", "session_id", string="Tool executions")
     approval_ids = fields.One2many("aia.approval", "session_id", string="Approvals")
