@@ -65,13 +65,15 @@ namespace = env["ir.config_parameter"].get_param("aia.kb_namespace")
 env.cr.execute("SELECT count(*) FROM pg_tables WHERE tablename LIKE %s", [f"aia_kb_{namespace}_%"])
 assert env.cr.fetchone()[0] == 1
 import os
-assert os.path.isdir(bases._aia_qdrant_path())
+from odoo.addons.ai_kb import vector_stores
+assert os.path.isdir(vector_stores.qdrant_path(env))
 print("OK")
 PY
 
 step "uninstalled: no vector table, no Qdrant folder, no namespace, no usage product, no agent action or its scheduled run" <<'PY'
 import os
-folder = env["aia.knowledge.base"]._aia_qdrant_path()
+from odoo.addons.ai_kb import vector_stores
+folder = vector_stores.qdrant_path(env)
 namespace = env["ir.config_parameter"].get_param("aia.kb_namespace")
 env["ir.module.module"].search([("name", "in", ["ai_kb", "ai_automation", "ai_billing"])]).button_immediate_uninstall()
 env.cr.commit()

@@ -1,28 +1,22 @@
 import hashlib
 import logging
-import os
-import re
-import secrets
-import shutil
-import threading
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import config, str2bool
+from odoo.tools import config
 
 from odoo.addons.ai_core import secret_box
 from odoo.addons.ai_core.ai_engine.rag import (
     DEFAULT_MODEL,
     KnowledgeRetriever,
-    PgVectorStore,
-    QdrantStore,
     VectorStoreError,
-    close_local_store,
     get_embedder,
     model_available,
     pgvector_status,
     set_torch_threads,
 )
+
+from .. import vector_stores
 
 _logger = logging.getLogger(__name__)
 
@@ -31,21 +25,8 @@ VECTOR_STORES = [
     ("qdrant_server", "Qdrant server"),
     ("pgvector", "pgvector (this database)"),
 ]
-# ":memory:" or a folder; default: <filestore>/aia_qdrant.
-QDRANT_PATH_PARAM = "aia.qdrant_local_path"
-# pgvector's HNSW index (on by default: exact search at 100 k chunks is too slow for a chat).
-HNSW_PARAM = "aia.pgvector_hnsw"
 # Threads torch embeds with in each Odoo process (workers embed side by side).
 THREADS_PARAM = "aia.embedding_threads"
-# This install's vector namespace: tables and collections are named after it, so vectors of an
-# earlier install (ids restart at 1 after a reinstall) or of the database a copy was made from are
-# never read. Made on first use; uninstalling and neutralizing remove it.
-NAMESPACE_PARAM = "aia.kb_namespace"
-
-# Qdrant stores per location and prefix: local mode allows one client per folder and process, and
-# a server client keeps its connection pool.
-_stores = {}
-_stores_lock = threading.Lock()
 
 
 class AiaKnowledgeBase(models.Model):
@@ -248,35 +229,14 @@ class AiaKnowledgeBase(models.Model):
         """The base's vector store (a pgvector store works on this environment's cursor)."""
         self.ensure_one()
         if self.vector_store == "pgvector":
-            hnsw = str2bool(self.env["ir.config_parameter"].sudo().get_param(HNSW_PARAM, "True"))
-            return PgVectorStore(self.env.cr, table_prefix=f"aia_kb_{self._aia_namespace()}", hnsw=hnsw)
-        api_key = None
-        if self.vector_store == "qdrant_server":
-            # The only place the key is decrypted: the store's client is built here.
-            stored = self.sudo().qdrant_api_key
-            api_key = secret_box.decrypt(stored, self.env) if stored else None
-            fingerprint = hashlib.sha256((api_key or "").encode()).hexdigest()
-            key = ("server", self.qdrant_url, fingerprint, self._aia_store_prefix())
-        else:
-            return self._aia_local_store()
-        return self._aia_cached_store(key, api_key)
-
-    @api.model
-    def _aia_local_store(self):
-        return self._aia_cached_store(("local", self._aia_qdrant_path(), "", self._aia_store_prefix()))
-
-    @api.model
-    def _aia_cached_store(self, key, api_key=None):
-        with _stores_lock:
-            if key not in _stores:
-                kind, location, _fingerprint, prefix = key
-                if kind == "server":
-                    _stores[key] = QdrantStore(url=location, api_key=api_key, prefix=prefix)
-                else:
-                    if location != ":memory:":
-                        os.makedirs(location, exist_ok=True)
-                    _stores[key] = QdrantStore(path=location, prefix=prefix)
-            return _stores[key]
+            return vector_stores.pgvector_store(self.env)
+        if self.vector_store == "qdrant_local":
+            return vector_stores.local_store(self.env)
+        # The only place the key is decrypted: the store's client is built here.
+        stored = self.sudo().qdrant_api_key
+        api_key = secret_box.decrypt(stored, self.env) if stored else None
+        fingerprint = hashlib.sha256((api_key or "").encode()).hexdigest()
+        return vector_stores.server_store(self.env, self.qdrant_url, api_key, fingerprint)
 
     def _aia_embedder(self):
         self.ensure_one()
@@ -285,80 +245,12 @@ class AiaKnowledgeBase(models.Model):
         return get_embedder(self.embedding_model)
 
     @api.model
-    def _aia_qdrant_path(self):
-        path = self.env["ir.config_parameter"].sudo().get_param(QDRANT_PATH_PARAM)
-        return path or self._aia_default_qdrant_path()
-
-    @api.model
-    def _aia_default_qdrant_path(self):
-        return os.path.join(config.filestore(self.env.cr.dbname), "aia_qdrant")
-
-    @api.model
     def _aia_encrypt_stored_secrets(self):
         """Encrypt plain Qdrant keys, and those of older keys, with the first configured key."""
         bases = self.sudo().with_context(active_test=False).search([("qdrant_api_key", "!=", False)])
         for base in bases:
             base.qdrant_api_key = secret_box.reencrypt(base.qdrant_api_key)
         return len(bases)
-
-    @api.model
-    def _aia_namespace(self):
-        """This install's vector namespace (see NAMESPACE_PARAM): made at install, or on first
-        use in a neutralized copy."""
-        self.env.cr.execute("SELECT value FROM ir_config_parameter WHERE key = %s", [NAMESPACE_PARAM])
-        row = self.env.cr.fetchone()
-        if row and row[0]:
-            return row[0]
-        # Committed on its own: vectors written under it outlive a job that rolls back. Two
-        # processes making it at once: the second one gets the first one's value.
-        with self.env.registry.cursor() as cr:
-            cr.execute(
-                """INSERT INTO ir_config_parameter (key, value, create_uid, write_uid, create_date,
-                                                   write_date)
-                   VALUES (%s, %s, %s, %s, now() at time zone 'UTC', now() at time zone 'UTC')
-                   ON CONFLICT (key) DO UPDATE SET value = ir_config_parameter.value
-                   RETURNING value""",
-                [NAMESPACE_PARAM, secrets.token_hex(4), self.env.uid, self.env.uid],
-            )
-            return cr.fetchone()[0]
-
-    @api.model
-    def _aia_drop_namespace(self):
-        """Remove every vector of this install (uninstall): the pgvector tables, the Qdrant
-        collections, the embedded store's default folder, and the namespace itself."""
-        bases = self.sudo().with_context(active_test=False).search([])
-        stores = {}
-        for base in bases.filtered(lambda b: b.vector_store == "qdrant_server"):
-            try:
-                store = base._aia_store()
-                stores[id(store)] = store
-            except (UserError, VectorStoreError):
-                _logger.warning("knowledge base %s: Qdrant server unreachable, vectors left", base.id)
-        try:
-            local = self._aia_local_store()
-            stores[id(local)] = local
-        except VectorStoreError:  # another process holds the folder: removed with it below
-            _logger.warning("embedded Qdrant store busy: its collections are removed with its folder")
-        for store in stores.values():
-            try:
-                store.drop_all()
-            except Exception:  # a server down must not block the uninstall
-                _logger.warning("vector store %s: collections not deleted", store.prefix, exc_info=True)
-        PgVectorStore(self.env.cr, table_prefix=f"aia_kb_{self._aia_namespace()}").drop_all()
-        path = self._aia_qdrant_path()
-        if path == self._aia_default_qdrant_path() and os.path.isdir(path):
-            close_local_store(path)
-            shutil.rmtree(path, ignore_errors=True)
-        with _stores_lock:
-            _stores.clear()
-        self.env.cr.execute("DELETE FROM ir_config_parameter WHERE key = %s", [NAMESPACE_PARAM])
-
-    @api.model
-    def _aia_store_prefix(self):
-        """Collection prefix: one Qdrant server or folder may hold several databases' vectors, and
-        each install of each one has its own."""
-        database = re.sub(r"[^a-z0-9_]", "_", self.env.cr.dbname.lower())[:20]
-        return f"aia_{database}_{self._aia_namespace()}"
 
     def _aia_drop_vectors(self, store, company_id):
         self.ensure_one()

@@ -7,7 +7,6 @@ import uuid
 
 from odoo import api, fields, models
 from odoo.exceptions import MissingError, UserError, ValidationError
-from odoo.tools import html2plaintext
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.ai_core.ai_engine.rag import (
@@ -22,6 +21,8 @@ from odoo.addons.ai_core.ai_engine.rag import (
 )
 from odoo.addons.ai_core.safe_fetch import Allowlist, FetchError, fetch
 
+from ..readers import CountingReader, field_text
+
 _logger = logging.getLogger(__name__)
 
 URL_MAX_BYTES = 50 * 1024 * 1024
@@ -35,46 +36,6 @@ PROGRESS_INTERVAL = 2.0
 
 class _Overtaken(Exception):
     """The document was deleted, or indexed anew, while this run was indexing it."""
-
-
-class _CountingReader(io.RawIOBase):
-    """Wraps a binary file to report how much of it was read (indexing progress)."""
-
-    def __init__(self, raw, size):
-        super().__init__()
-        self.raw = raw
-        self.size = max(size or 0, 1)
-        self.done = 0
-
-    def readable(self):
-        return True
-
-    def seekable(self):
-        return self.raw.seekable()
-
-    def seek(self, offset, whence=io.SEEK_SET):
-        return self.raw.seek(offset, whence)
-
-    def tell(self):
-        return self.raw.tell()
-
-    def read(self, size=-1):  # pylint: disable=method-required-super
-        data = self.raw.read(size)
-        self.done += len(data)
-        return data
-
-    def readinto(self, buffer):
-        data = self.read(len(buffer))
-        buffer[: len(data)] = data
-        return len(data)
-
-    def close(self):
-        self.raw.close()
-        return super().close()
-
-    @property
-    def fraction(self):
-        return min(self.done / self.size, 0.99)
 
 
 class AiaKnowledgeDocument(models.Model):
@@ -339,7 +300,7 @@ class AiaKnowledgeDocument(models.Model):
             raw = open(attachment._full_path(attachment.store_fname), "rb")  # the reader closes it
         else:
             raw = io.BytesIO(attachment.raw or b"")
-        reader = _CountingReader(raw, attachment.file_size)
+        reader = CountingReader(raw, attachment.file_size)
         return extract(io.BufferedReader(reader), fmt), reader
 
     def _aia_fetch_url(self):
@@ -390,7 +351,7 @@ class AiaKnowledgeDocument(models.Model):
                 position += len(title) + 1
                 lines = []
                 for name in field_names:
-                    text = _field_text(record, name)
+                    text = field_text(record, name)
                     if text:
                         lines.append(f"{Model._fields[name].string}: {text}")
                 body = "\n".join(lines)
@@ -415,19 +376,3 @@ class AiaKnowledgeDocument(models.Model):
             if signature != document.sync_signature:
                 document.sync_signature = signature
                 document._aia_enqueue_index()
-
-
-def _field_text(record, name):
-    field = record._fields[name]
-    value = record[name]
-    if field.type in ("many2one", "many2many", "one2many"):
-        return ", ".join(value.mapped("display_name")[:20])
-    if field.type == "html":
-        return html2plaintext(value or "").strip()
-    if field.type == "boolean":
-        return "yes" if value else "no"
-    if field.type == "selection":
-        return dict(field._description_selection(record.env)).get(value, value) if value else ""
-    if value in (False, None, ""):
-        return ""
-    return str(value)

@@ -16,7 +16,8 @@ from odoo.addons.ai_core.ai_engine.rag import pgvector_status
 from odoo.addons.ai_core.ai_engine.testing import reply
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from ..models import aia_knowledge_base, aia_knowledge_document
+from .. import vector_stores
+from ..models import aia_knowledge_document
 from .test_knowledge import RETURNS, KnowledgeCase, perform_jobs
 
 LONG = b"\n\n".join(
@@ -174,8 +175,8 @@ class TestIndexingRuns(KnowledgeCase):
     def test_a_neutralized_copy_gets_its_own_namespace_and_reindexes(self):
         base = self.make_base()
         document = self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
-        self.assertTrue(base._aia_store_prefix().endswith(base._aia_namespace()))
-        self.env["ir.config_parameter"].sudo().set_param(aia_knowledge_base.QDRANT_PATH_PARAM, "/srv/shared")
+        self.assertTrue(vector_stores.store_prefix(self.env).endswith(vector_stores.namespace(self.env)))
+        self.env["ir.config_parameter"].sudo().set_param(vector_stores.QDRANT_PATH_PARAM, "/srv/shared")
         self.env.flush_all()
         for query in neutralize.get_neutralization_queries(["ai_kb"]):
             self.env.cr.execute(query)
@@ -183,10 +184,10 @@ class TestIndexingRuns(KnowledgeCase):
         self.env.registry.clear_cache()
         # No namespace left: the copy's first use makes a new one (at random, committed apart).
         self.env.cr.execute(
-            "SELECT count(*) FROM ir_config_parameter WHERE key = %s", [aia_knowledge_base.NAMESPACE_PARAM]
+            "SELECT count(*) FROM ir_config_parameter WHERE key = %s", [vector_stores.NAMESPACE_PARAM]
         )
         self.assertEqual(self.env.cr.fetchone()[0], 0)
-        self.assertNotEqual(base._aia_qdrant_path(), "/srv/shared")
+        self.assertNotEqual(vector_stores.qdrant_path(self.env), "/srv/shared")
         self.assertEqual(document.state, "error")
         self.assertIn("Re-index", document.error_message)
 
@@ -214,7 +215,7 @@ class TestStoreOfAnotherProcess(KnowledgeCase):
         )
         self.addCleanup(holder.kill)
         self.assertEqual(holder.stdout.readline().strip(), "holding")
-        self.env["ir.config_parameter"].sudo().set_param(aia_knowledge_base.QDRANT_PATH_PARAM, folder)
+        self.env["ir.config_parameter"].sudo().set_param(vector_stores.QDRANT_PATH_PARAM, folder)
         base = self.make_base()
         self.agent.knowledge_base_ids = base
         self.script(reply("Goods can be returned, as far as I know."))

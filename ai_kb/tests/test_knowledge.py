@@ -15,6 +15,7 @@ from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
+from .. import vector_stores
 from ..models import aia_knowledge_base
 
 RETURNS = b"""# Returns policy
@@ -36,12 +37,12 @@ class KnowledgeCase(AiaCase):
     def setUpClass(cls):
         super().setUpClass()
         # Embedded Qdrant in memory: nothing outlives the test's rolled-back transaction.
-        cls.env["ir.config_parameter"].sudo().set_param(aia_knowledge_base.QDRANT_PATH_PARAM, ":memory:")
+        cls.env["ir.config_parameter"].sudo().set_param(vector_stores.QDRANT_PATH_PARAM, ":memory:")
 
     def setUp(self):
         super().setUp()
-        aia_knowledge_base._stores.clear()
-        self.addCleanup(aia_knowledge_base._stores.clear)
+        vector_stores._stores.clear()
+        self.addCleanup(vector_stores._stores.clear)
 
     def make_base(self, store="qdrant_local", company=None, **values):
         return self.env["aia.knowledge.base"].create(
@@ -182,7 +183,7 @@ class TestKnowledge(KnowledgeCase):
         found = base._aia_search("return goods", self.company.id)
         self.assertTrue(found and found[0].document_id == document.id)
         collections = {c.name for c in base._aia_store().client.get_collections().collections}
-        prefix = base._aia_store_prefix()
+        prefix = vector_stores.store_prefix(self.env)
         self.assertEqual(collections, {f"{prefix}_c{self.company.id}_kb{base.id}_d768"})
         with self.assertRaisesRegex(ValidationError, "not installed"):
             base.embedding_model = "/nowhere/no-model"
