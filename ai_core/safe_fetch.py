@@ -31,12 +31,14 @@ from dataclasses import dataclass, field
 from urllib.parse import urljoin
 
 import requests
-from urllib3 import HTTPConnectionPool, HTTPSConnectionPool, Timeout
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.exceptions import ConnectTimeoutError, LocationParseError, NewConnectionError
+from urllib3 import Timeout
 from urllib3.exceptions import HTTPError as Urllib3Error
+from urllib3.exceptions import LocationParseError, NewConnectionError
 from urllib3.exceptions import TimeoutError as Urllib3Timeout
 from urllib3.util import parse_url
+
+from .address_rules import ALLOWED_HOSTS_PARAM, Allowlist, refusal
+from .pinned_pools import PinnedHTTPPool, PinnedHTTPSPool
 
 __all__ = [
     "ALLOWED_HOSTS_PARAM",
@@ -50,18 +52,10 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
-ALLOWED_HOSTS_PARAM = "aia.fetch_allowed_hosts"
 SCHEMES = {"http": 80, "https": 443}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 CHUNK_SIZE = 8192
 USER_AGENT = "Odoo-AI-Agents"
-# Instance metadata services (AWS, GCP, Azure, OpenStack, ECS task role, Alibaba, Oracle).
-METADATA_ADDRESSES = frozenset(
-    ipaddress.ip_address(address)
-    for address in ("169.254.169.254", "169.254.170.2", "fd00:ec2::254", "100.100.100.200", "192.0.0.192")
-)
-# NAT64's well-known prefix maps the whole IPv4 space (RFC 6052).
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 
 class FetchError(Exception):
@@ -98,80 +92,6 @@ class FetchResponse:
             if name.strip().lower() == "charset" and value.strip().strip('"'):
                 return value.strip().strip('"')
         return None
-
-
-@dataclass(frozen=True)
-class Allowlist:
-    """The host names, addresses and networks an administrator opened to fetches.
-
-    Build it with :meth:`parse` (the system parameter's text) or :meth:`from_env`.
-    """
-
-    hosts: frozenset = frozenset()
-    networks: tuple = ()
-
-    @classmethod
-    def parse(cls, text):
-        """Entries separated by commas, spaces or new lines: ``intranet.example.com``, ``10.1.2.3``,
-        ``10.0.0.0/8``, ``fd12::/16``. Host names match exactly (no subdomains)."""
-        hosts, networks = set(), []
-        for entry in (text or "").replace(",", " ").split():
-            entry = entry.strip().lower().strip("[]").rstrip(".")
-            if not entry:
-                continue
-            try:
-                networks.append(ipaddress.ip_network(entry, strict=False))
-            except ValueError:
-                hosts.add(entry)
-        return cls(frozenset(hosts), tuple(networks))
-
-    @classmethod
-    def from_env(cls, env):
-        """The allowlist of the system parameter (administrators set it; anyone's fetch reads it)."""
-        return cls.parse(env["ir.config_parameter"].sudo().get_param(ALLOWED_HOSTS_PARAM, ""))
-
-    def allows(self, host, address):
-        """Whether ``address``, one of ``host``'s, was opened by an administrator."""
-        if host.lower().rstrip(".") in self.hosts:
-            return True
-        candidates = {address, _embedded_ipv4(address)} - {None}
-        if address in METADATA_ADDRESSES or _embedded_ipv4(address) in METADATA_ADDRESSES:
-            # A network as wide as 169.254.0.0/16 does not open the metadata service by accident.
-            return any(net.num_addresses == 1 and net.network_address in candidates for net in self.networks)
-        return any(
-            candidate in net
-            for candidate in candidates
-            for net in self.networks
-            if net.version == candidate.version
-        )
-
-
-def refusal(address):
-    """Why ``address`` is refused by default, e.g. ``"a loopback address"``; None for a public one.
-
-    Args:
-        address: An ``ipaddress`` address or its text.
-    """
-    address = ipaddress.ip_address(address) if isinstance(address, str) else address
-    embedded = _embedded_ipv4(address)
-    if embedded is not None:
-        return refusal(embedded)
-    if address in METADATA_ADDRESSES:
-        return "a cloud metadata address"
-    checks = (
-        ("is_loopback", "a loopback address"),
-        ("is_link_local", "a link-local address"),
-        ("is_multicast", "a multicast address"),
-        ("is_unspecified", "an unspecified address"),
-        ("is_reserved", "a reserved address"),
-        ("is_private", "a private address"),
-    )
-    for attribute, reason in checks:
-        if getattr(address, attribute):
-            return reason
-    if not address.is_global:
-        return "not a public address"
-    return None
 
 
 def host_of(url):
@@ -250,19 +170,6 @@ def fetch(
 # === INTERNALS === #
 
 
-def _embedded_ipv4(address):
-    """The IPv4 address an IPv6 one carries (mapped, 6to4, NAT64), else None."""
-    if address.version != 6:
-        return None
-    if address.ipv4_mapped is not None:
-        return address.ipv4_mapped
-    if address.sixtofour is not None:
-        return address.sixtofour
-    if address in _NAT64:
-        return ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
-    return None
-
-
 def _exchange(request, allowlist, deadline, max_bytes, max_redirects, sockets):
     """The requests of one fetch: the first one, then each redirect followed."""
     method, url, body = request.method, request.url, request.body
@@ -319,11 +226,11 @@ def _send(method, url, body, headers, allowlist, deadline, max_bytes, sockets):
         "aia_sockets": sockets,
     }
     if scheme == "https":
-        pool = _PinnedHTTPSPool(
+        pool = PinnedHTTPSPool(
             parsed.host, port, cert_reqs="CERT_REQUIRED", ca_certs=requests.certs.where(), **options
         )
     else:
-        pool = _PinnedHTTPPool(parsed.host, port, **options)
+        pool = PinnedHTTPPool(parsed.host, port, **options)
     try:
         with pool:
             response = pool.urlopen(
@@ -407,51 +314,3 @@ def _read(response, max_bytes, deadline):
         if time.monotonic() > deadline:
             raise FetchError("no complete answer in time", kind="timeout")
     return bytes(content)
-
-
-class _PinnedConnection:
-    """Connects to the addresses checked before the request, never to a new lookup of the host.
-
-    The host name still names the server in the ``Host`` header, for SNI and for the certificate
-    check. Each socket is recorded so that the caller can wake it when the time is up.
-    """
-
-    def __init__(self, *args, aia_addresses, aia_sockets, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._aia_addresses = aia_addresses
-        self._aia_sockets = aia_sockets
-
-    def _new_conn(self):
-        error = None
-        for family, sockaddr in self._aia_addresses:
-            sock = socket.socket(family, socket.SOCK_STREAM)
-            self._aia_sockets.append(sock)
-            try:
-                for option in self.socket_options or ():
-                    sock.setsockopt(*option)
-                sock.settimeout(self.timeout)
-                sock.connect(sockaddr)
-                return sock
-            except TimeoutError:
-                sock.close()
-                raise ConnectTimeoutError(self, f"connection to {self.host} timed out") from None
-            except OSError as exc:
-                sock.close()
-                error = exc
-        raise NewConnectionError(self, f"Failed to establish a new connection: {error}")
-
-
-class _PinnedHTTPConnection(_PinnedConnection, HTTPConnection):
-    pass
-
-
-class _PinnedHTTPSConnection(_PinnedConnection, HTTPSConnection):
-    pass
-
-
-class _PinnedHTTPPool(HTTPConnectionPool):
-    ConnectionCls = _PinnedHTTPConnection
-
-
-class _PinnedHTTPSPool(HTTPSConnectionPool):
-    ConnectionCls = _PinnedHTTPSConnection
