@@ -4,7 +4,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 from .. import turn
-from .guard import check_user_writable
+from ..guard import check_user_writable
 
 
 class AiaApproval(models.Model):

@@ -9,8 +9,8 @@ from odoo.exceptions import UserError
 
 from .. import secret_box
 from ..ai_engine import CircuitBreaker, Message, ModelRequest, ProviderError
+from ..guard import header_mapping
 from ..logging_filter import register_secret
-from .guard import header_mapping
 
 _logger = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from odoo.http import request
 
 from .. import turn
 from ..ai_engine import ApprovalDecision, SessionUsage, TurnRunner
+from ..guard import check_user_writable
 from ..tools import OdooToolContext
-from .guard import check_user_writable
 
 _logger = logging.getLogger(__name__)
 

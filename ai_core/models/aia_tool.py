@@ -3,11 +3,11 @@ from odoo.exceptions import ValidationError
 
 from .. import secret_box
 from ..ai_engine import ToolSpec
+from ..guard import header_mapping
 from ..safe_fetch import Allowlist
 from ..tools import CATALOGUE
 from ..tools.catalogue import addon_of
 from ..tools.http_tools import make_http_handler
-from .guard import header_mapping
 
 
 class AiaTool(models.Model):
