@@ -6,6 +6,8 @@
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
     "depends": ["ai_core", "account"],
+    # Only the standard library and what Odoo itself requires.
+    "external_dependencies": {"python": []},
     "data": [
         "security/ir.model.access.csv",
         "data/aia_tool_data.xml",
