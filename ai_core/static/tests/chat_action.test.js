@@ -417,6 +417,14 @@ test("an answer shows the knowledge passages it cites", async () => {
                     citations: [
                         {n: 1, document_id: 4, document_name: "Returns policy", page: 2, chunk_id: "4-0"},
                         {n: 2, document_id: 5, document_name: "Shipping.md", page: null, chunk_id: "5-1"},
+                        {
+                            n: 3,
+                            document_id: 6,
+                            document_name: "Manual.pdf",
+                            page: 4,
+                            page_end: 5,
+                            chunk_id: "6-2",
+                        },
                     ],
                 },
             ],
@@ -429,6 +437,7 @@ test("an answer shows the knowledge passages it cites", async () => {
     expect(queryAll(".o_aia_citation").map((el) => el.textContent)).toEqual([
         "[1] Returns policy, p. 2",
         "[2] Shipping.md",
+        "[3] Manual.pdf, pp. 4–5",
     ]);
     expect(".o_aia_citation[data-document-id='4']").toHaveCount(1);
 });

@@ -190,9 +190,7 @@ export class AiaChatAction extends Component {
                 cards,
                 citations: (message.citations || []).map((citation) => ({
                     ...citation,
-                    label:
-                        `[${citation.n}] ${citation.document_name}` +
-                        (citation.page ? `, p. ${citation.page}` : ""),
+                    label: `[${citation.n}] ${citation.document_name}` + pagesLabel(citation),
                 })),
                 date: message.create_date,
             });
@@ -615,3 +613,13 @@ export class AiaChatAction extends Component {
 }
 
 registry.category("actions").add("aia_chat", AiaChatAction);
+
+/** ", p. 4" or ", pp. 4–5" (a passage's text runs over two pages), empty outside PDFs. */
+function pagesLabel(citation) {
+    if (!citation.page) {
+        return "";
+    }
+    return citation.page_end > citation.page
+        ? `, pp. ${citation.page}–${citation.page_end}`
+        : `, p. ${citation.page}`;
+}
