@@ -20,7 +20,7 @@ from odoo.tools.json import json_default
 
 from .. import turn
 from ..ai_engine import Done, Error, TextDelta, TokenUsage, Usage
-from .helpers import ApiError, api_endpoint, find_agent, json_body, json_response
+from .helpers import ApiError, api_route, find_agent, json_body, json_response
 from .turn_slots import take_turn_slot
 
 _logger = logging.getLogger(__name__)
@@ -182,16 +182,7 @@ def _event_stream(registry, uid, context, session_id, message_id, call, slot=Non
 
 
 class AiaChatApi(http.Controller):
-    @http.route(
-        "/aia/v1/agents/<string:code>/chat",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        readonly=False,
-        save_session=False,
-    )
-    @api_endpoint("chat")
+    @api_route("/aia/v1/agents/<string:code>/chat", "chat", method="POST")
     def chat(self, call, code, **kwargs):
         """Run one turn in the request and answer with its outcome as JSON."""
         with take_turn_slot():
@@ -218,16 +209,7 @@ class AiaChatApi(http.Controller):
         }
         return json_response(call, data, status, retry_after)
 
-    @http.route(
-        "/aia/v1/agents/<string:code>/chat/stream",
-        type="http",
-        auth="none",
-        methods=["POST"],
-        csrf=False,
-        readonly=False,
-        save_session=False,
-    )
-    @api_endpoint("chat_stream")
+    @api_route("/aia/v1/agents/<string:code>/chat/stream", "chat_stream", method="POST")
     def chat_stream(self, call, code, **kwargs):
         """Server-sent events: each engine event as ``event: <type>`` / ``data: <json>``."""
         slot = take_turn_slot()

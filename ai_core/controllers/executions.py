@@ -3,7 +3,7 @@
 from odoo import http
 from odoo.http import request
 
-from .helpers import api_endpoint, find_agent, int_arg, json_response
+from .helpers import api_route, find_agent, int_arg, json_response
 
 DEFAULT_PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
@@ -26,15 +26,7 @@ def _execution_data(execution):
 
 
 class AiaExecutionsApi(http.Controller):
-    @http.route(
-        "/aia/v1/agents/<string:code>/executions",
-        type="http",
-        auth="none",
-        methods=["GET"],
-        readonly=True,
-        save_session=False,
-    )
-    @api_endpoint("executions", kill_switch=False)
+    @api_route("/aia/v1/agents/<string:code>/executions", "executions", kill_switch=False)
     def executions(self, call, code, limit=None, offset=None, **kwargs):
         """The tool executions of the agent this key's user may read, newest first."""
         agent = find_agent(call, code)

@@ -5,7 +5,7 @@ from odoo.exceptions import UserError
 from odoo.http import request
 
 from .. import metrics
-from .helpers import api_endpoint, find_agent, json_response
+from .helpers import api_route, find_agent, json_response
 
 OPERATOR_GROUP = "ai_core.group_aia_operator"
 
@@ -31,19 +31,13 @@ def _agent_readiness(agent):
 
 
 class AiaHealthApi(http.Controller):
-    @http.route(
-        "/aia/v1/healthz", type="http", auth="none", methods=["GET"], readonly=True, save_session=False
-    )
-    @api_endpoint("healthz", authenticated=False, rate_limited=False, kill_switch=False)
+    @api_route("/aia/v1/healthz", "healthz", authenticated=False, rate_limited=False, kill_switch=False)
     def healthz(self, call, **kwargs):
         """Liveness: the server answers and reaches its database."""
         request.env.cr.execute("SELECT 1")
         return json_response(call, {"status": "ok"})
 
-    @http.route(
-        "/aia/v1/readyz", type="http", auth="none", methods=["GET"], readonly=True, save_session=False
-    )
-    @api_endpoint("readyz")
+    @api_route("/aia/v1/readyz", "readyz")
     def readyz(self, call, agent=None, **kwargs):
         """Readiness: the agent (or every active agent of the company) has a provider answering."""
         agents = (
@@ -56,10 +50,7 @@ class AiaHealthApi(http.Controller):
         data = {"request_id": call.request_id, "status": "ok" if ready else "unavailable", "agents": results}
         return json_response(call, data, 200 if ready else 503)
 
-    @http.route(
-        "/aia/v1/metrics", type="http", auth="none", methods=["GET"], readonly=True, save_session=False
-    )
-    @api_endpoint("metrics", rate_limited=False, kill_switch=False, group=OPERATOR_GROUP)
+    @api_route("/aia/v1/metrics", "metrics", rate_limited=False, kill_switch=False, group=OPERATOR_GROUP)
     def metrics_text(self, call, **kwargs):
         """Prometheus text exposition; needs the API key of an AI Operator (or Manager)."""
         headers = [("Content-Type", metrics.CONTENT_TYPE_LATEST), ("Cache-Control", "no-store")]

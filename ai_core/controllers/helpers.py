@@ -18,6 +18,7 @@ from collections import deque
 
 from psycopg2.errors import ReadOnlySqlTransaction
 
+from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
@@ -201,6 +202,25 @@ def api_endpoint(endpoint, *, authenticated=True, rate_limited=True, kill_switch
             return response
 
         return wrapper
+
+    return decorator
+
+
+def api_route(path, endpoint, *, method="GET", **endpoint_options):
+    """Declare a route of the API: no browser session, no CSRF token (the API key authenticates),
+    a read-only cursor for GET, then :func:`api_endpoint` with ``endpoint_options``."""
+    route = http.route(
+        path,
+        type="http",
+        auth="none",
+        methods=[method],
+        csrf=False,
+        readonly=method == "GET",
+        save_session=False,
+    )
+
+    def decorator(func):
+        return route(api_endpoint(endpoint, **endpoint_options)(func))
 
     return decorator
 
