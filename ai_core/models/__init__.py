@@ -1,3 +1,7 @@
+# The mixin first: Odoo builds the models inheriting it after it.
+from . import aia_secret_mixin
+
+# isort: split
 from . import (
     aia_agent,
     aia_agent_version,

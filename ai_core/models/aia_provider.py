@@ -9,7 +9,6 @@ from odoo.exceptions import UserError
 
 from .. import secret_box
 from ..ai_engine import CircuitBreaker, Message, ModelRequest, ProviderError
-from ..guard import header_mapping
 from ..logging_filter import register_secret
 
 _logger = logging.getLogger(__name__)
@@ -35,6 +34,7 @@ _probes_lock = threading.Lock()
 
 class AiaProvider(models.Model):
     _name = "aia.provider"
+    _inherit = ["aia.secret.mixin"]
     _description = "AI Provider"
     _order = "sequence, id"
 
@@ -55,10 +55,14 @@ class AiaProvider(models.Model):
         string="API Key",
         groups="base.group_system",
         copy=False,
+        aia_secret=True,
         help="Falls back to the environment when empty. Encrypted when the server has an aia_secret_key.",
     )
     extra_headers = fields.Json(
-        groups="base.group_system", help='Headers sent with every request, e.g. {"HTTP-Referer": "..."}'
+        "Extra headers",
+        groups="base.group_system",
+        aia_secret="headers",
+        help='Headers sent with every request, e.g. {"HTTP-Referer": "..."}',
     )
     max_retries = fields.Integer(
         default=2, help="Retries of 429, 5xx and connection errors, before streaming starts."
@@ -67,26 +71,6 @@ class AiaProvider(models.Model):
     cooldown = fields.Integer(string="Cool-down (s)", default=30, help="Seconds the breaker stays open.")
     company_id = fields.Many2one("res.company", index=True, help="Empty: shared by every company.")
     model_ids = fields.One2many("aia.model", "provider_id", string="Models")
-
-    # === CRUD METHODS === #
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
-
-    def write(self, vals):
-        return super().write(self._aia_encrypt_vals(vals))
-
-    @api.model
-    def _aia_encrypt_vals(self, vals):
-        """Secrets are encrypted before they reach the column (when the server has a key)."""
-        vals = dict(vals)
-        if "api_key" in vals:
-            vals["api_key"] = secret_box.encrypt(vals["api_key"])
-        if "extra_headers" in vals:
-            headers = header_mapping(self.env, vals["extra_headers"], self.env._("Extra headers"))
-            vals["extra_headers"] = secret_box.encrypt_mapping(headers)
-        return vals
 
     # === BUSINESS METHODS === #
 
@@ -125,29 +109,19 @@ class AiaProvider(models.Model):
             adapter = _adapters.get(cache_key)
         if adapter is not None:
             return adapter
-        label = f"{provider.kind}:{provider.id}"
         if provider.kind == "anthropic":
             if not key:
                 raise UserError(self.env._("No API key for provider %(name)s.", name=provider.name))
-            from ..ai_engine.anthropic_adapter import AnthropicAdapter
-
-            adapter = AnthropicAdapter(
-                key,
-                base_url=provider.base_url or None,
-                default_headers=headers or None,
-                max_retries=provider.max_retries,
-                provider=label,
-            )
+            from ..ai_engine.anthropic_adapter import AnthropicAdapter as adapter_class
         else:
-            from ..ai_engine.openai_adapter import OpenAIAdapter
-
-            adapter = OpenAIAdapter(
-                key,
-                base_url=provider.base_url or None,
-                default_headers=headers or None,
-                max_retries=provider.max_retries,
-                provider=label,
-            )
+            from ..ai_engine.openai_adapter import OpenAIAdapter as adapter_class
+        adapter = adapter_class(
+            key,
+            base_url=provider.base_url or None,
+            default_headers=headers or None,
+            max_retries=provider.max_retries,
+            provider=f"{provider.kind}:{provider.id}",
+        )
         with _adapters_lock:
             # Configurations that changed leave stale entries behind; bound the cache.
             if len(_adapters) >= MAX_CACHED_ADAPTERS:
@@ -166,19 +140,6 @@ class AiaProvider(models.Model):
             ):
                 breaker = _breakers[key] = CircuitBreaker(self.failure_threshold, self.cooldown)
             return breaker
-
-    @api.model
-    def _aia_encrypt_stored_secrets(self):
-        """Encrypt plain secrets, and those of older keys, with the first configured key."""
-        providers = self.sudo().with_context(active_test=False).search([])
-        for provider in providers:
-            provider.write(
-                {
-                    "api_key": secret_box.reencrypt(provider.api_key),
-                    "extra_headers": secret_box.reencrypt_mapping(provider.extra_headers),
-                }
-            )
-        return len(providers)
 
     def _aia_check_reachable(self, model_name):
         """Whether ``model_name`` answers through this provider now (readiness probes).

@@ -3,7 +3,6 @@ from odoo.exceptions import ValidationError
 
 from .. import secret_box
 from ..ai_engine import ToolSpec
-from ..guard import header_mapping
 from ..safe_fetch import Allowlist
 from ..tools import CATALOGUE
 from ..tools.catalogue import addon_of
@@ -12,6 +11,7 @@ from ..tools.http_tools import make_http_handler
 
 class AiaTool(models.Model):
     _name = "aia.tool"
+    _inherit = ["aia.secret.mixin"]
     _description = "AI Tool"
     _order = "name"
 
@@ -36,8 +36,9 @@ class AiaTool(models.Model):
         default="GET",
     )
     http_headers = fields.Json(
-        "Headers",
+        "HTTP headers",
         groups="base.group_system",
+        aia_secret="headers",
         help="Sent with every call; may hold secrets (encrypted when the server has an aia_secret_key).",
     )
     http_allowed_domains = fields.Char("Allowed domains", help="Comma-separated hosts the URL may point to.")
@@ -71,23 +72,6 @@ class AiaTool(models.Model):
                 raise ValidationError(
                     self.env._("Tool %(name)s: %(error)s", name=tool.name, error=exc)
                 ) from exc
-
-    # === CRUD METHODS === #
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
-
-    def write(self, vals):
-        return super().write(self._aia_encrypt_vals(vals))
-
-    @api.model
-    def _aia_encrypt_vals(self, vals):
-        """Header values are encrypted before they reach the column (when the server has a key)."""
-        if "http_headers" not in vals:
-            return vals
-        headers = header_mapping(self.env, vals["http_headers"], self.env._("HTTP headers"))
-        return {**vals, "http_headers": secret_box.encrypt_mapping(headers)}
 
     # === BUSINESS METHODS === #
 
@@ -148,11 +132,3 @@ class AiaTool(models.Model):
             }
             data_list.append({"xml_id": xml_id, "noupdate": False, "values": values})
         return Tool._load_records(data_list, update=True)
-
-    @api.model
-    def _aia_encrypt_stored_secrets(self):
-        """Encrypt plain header values, and those of older keys, with the first configured key."""
-        tools = self.sudo().with_context(active_test=False).search([("http_headers", "!=", False)])
-        for tool in tools:
-            tool.http_headers = secret_box.reencrypt_mapping(tool.http_headers)
-        return len(tools)

@@ -65,7 +65,8 @@ class ResConfigSettings(models.TransientModel):
 
     def action_aia_encrypt_secrets(self):
         """Encrypt the secrets saved before the key was set, or with an older key."""
-        count = sum(self.env[model]._aia_encrypt_stored_secrets() for model in self._aia_secret_models())
+        secret_models = self.env.registry["aia.secret.mixin"]._inherit_children
+        count = sum(self.env[model]._aia_encrypt_stored_secrets() for model in secret_models)
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
@@ -74,9 +75,3 @@ class ResConfigSettings(models.TransientModel):
                 "message": self.env._("Secrets of %(count)s records encrypted.", count=count),
             },
         }
-
-    # === BUSINESS METHODS === #
-
-    def _aia_secret_models(self):
-        """Models with secrets encrypted by the server's key; addons with secrets of their own extend it."""
-        return ["aia.provider", "aia.tool"]

@@ -3,5 +3,4 @@ from . import (
     aia_knowledge_base,
     aia_knowledge_document,
     aia_session,
-    res_config_settings,
 )

@@ -31,6 +31,7 @@ THREADS_PARAM = "aia.embedding_threads"
 
 class AiaKnowledgeBase(models.Model):
     _name = "aia.knowledge.base"
+    _inherit = ["aia.secret.mixin"]
     _description = "AI Knowledge Base"
     _order = "name"
 
@@ -58,6 +59,7 @@ class AiaKnowledgeBase(models.Model):
         "Qdrant API key",
         groups="base.group_system",
         copy=False,
+        aia_secret=True,
         help="Encrypted when the server has an aia_secret_key.",
     )
     chunk_size = fields.Integer("Chunk size (tokens)", default=800, required=True)
@@ -174,11 +176,10 @@ class AiaKnowledgeBase(models.Model):
     def create(self, vals_list):
         for vals in vals_list:
             self._aia_check_qdrant_url(vals)
-        return super().create([self._aia_encrypt_vals(vals) for vals in vals_list])
+        return super().create(vals_list)
 
     def write(self, vals):
         self._aia_check_qdrant_url(vals)
-        vals = self._aia_encrypt_vals(vals)
         moved = {
             "embedding_model",
             "vector_store",
@@ -210,13 +211,6 @@ class AiaKnowledgeBase(models.Model):
                 _logger.warning("knowledge base %s: vectors not deleted", base.id, exc_info=True)
         return super().unlink()
 
-    @api.model
-    def _aia_encrypt_vals(self, vals):
-        """The Qdrant key is encrypted before it reaches the column (when the server has a key)."""
-        if "qdrant_api_key" not in vals:
-            return vals
-        return {**vals, "qdrant_api_key": secret_box.encrypt(vals["qdrant_api_key"])}
-
     # === ACTIONS === #
 
     def action_reindex(self):
@@ -243,14 +237,6 @@ class AiaKnowledgeBase(models.Model):
         threads = self.env["ir.config_parameter"].sudo().get_param(THREADS_PARAM, "1")
         set_torch_threads(int(threads) if threads.isdigit() else 1)
         return get_embedder(self.embedding_model)
-
-    @api.model
-    def _aia_encrypt_stored_secrets(self):
-        """Encrypt plain Qdrant keys, and those of older keys, with the first configured key."""
-        bases = self.sudo().with_context(active_test=False).search([("qdrant_api_key", "!=", False)])
-        for base in bases:
-            base.qdrant_api_key = secret_box.reencrypt(base.qdrant_api_key)
-        return len(bases)
 
     def _aia_drop_vectors(self, store, company_id):
         self.ensure_one()

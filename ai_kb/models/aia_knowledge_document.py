@@ -111,14 +111,7 @@ class AiaKnowledgeDocument(models.Model):
 
     def unlink(self):
         for document in self:
-            try:
-                document.knowledge_base_id._aia_store().delete_document(
-                    company_id=document.company_id.id,
-                    knowledge_base_id=document.knowledge_base_id.id,
-                    document_id=document.id,
-                )
-            except (UserError, VectorStoreError):
-                _logger.warning("knowledge document %s: vectors not deleted", document.id, exc_info=True)
+            document._aia_drop_vectors()
         return super().unlink()
 
     # === ACTIONS === #
@@ -247,7 +240,8 @@ class AiaKnowledgeDocument(models.Model):
         row = self.env.cr.fetchone()
         return bool(row) and (row[0] or "") == generation
 
-    def _aia_index_failed(self, message):
+    def _aia_drop_vectors(self):
+        """Remove every vector of this document; an unreachable store is logged, not raised."""
         try:
             self.knowledge_base_id._aia_store().delete_document(
                 company_id=self.company_id.id,
@@ -256,6 +250,9 @@ class AiaKnowledgeDocument(models.Model):
             )
         except (UserError, VectorStoreError):
             _logger.warning("knowledge document %s: vectors not deleted", self.id, exc_info=True)
+
+    def _aia_index_failed(self, message):
+        self._aia_drop_vectors()
         self.write(
             {
                 "state": "error",
