@@ -89,10 +89,9 @@ class ToolResult(_Event):
 
 
 @dataclass(frozen=True)
-class WouldExecute(_Event):
-    """Shadow mode: a write tool that would have run with these validated arguments."""
+class _HeldWrite(_Event):
+    """A write tool call that did not run: its validated arguments and what it would do."""
 
-    type: ClassVar[str] = "would_execute"
     call_id: str
     name: str
     arguments: dict[str, Any]
@@ -100,14 +99,17 @@ class WouldExecute(_Event):
 
 
 @dataclass(frozen=True)
-class ApprovalRequired(_Event):
+class WouldExecute(_HeldWrite):
+    """Shadow mode: a write tool that would have run with these validated arguments."""
+
+    type: ClassVar[str] = "would_execute"
+
+
+@dataclass(frozen=True)
+class ApprovalRequired(_HeldWrite):
     """A write tool waits for a decision; the turn stops after this event and resumes with it."""
 
     type: ClassVar[str] = "approval_required"
-    call_id: str
-    name: str
-    arguments: dict[str, Any]
-    preview: str
 
 
 @dataclass(frozen=True)
