@@ -23,9 +23,7 @@ esac
 if [ -n "$odoo_src" ]; then
     scripts/setup.sh --odoo "$odoo_src"
 fi
-default_python=python3
-[ -x .venv/bin/python ] && default_python=.venv/bin/python
-export ODOO_PYTHON=${ODOO_PYTHON:-$default_python}
+. scripts/odoo_python.sh
 if ! "$ODOO_PYTHON" -c "import odoo.release, importlib.util as u, sys; sys.exit(not u.find_spec('odoo.addons.queue_job'))" 2>/dev/null; then
     echo "demo.sh: no Odoo 19 with queue_job in $ODOO_PYTHON: run scripts/demo.sh --odoo PATH (an Odoo 19.0 source tree or archive)." >&2
     exit 1

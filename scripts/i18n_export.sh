@@ -5,9 +5,7 @@
 #   ODOO_PYTHON   interpreter that imports odoo (default: .venv's python, else python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-default_python=python3
-[ -x .venv/bin/python ] && default_python=.venv/bin/python
-ODOO_PYTHON=${ODOO_PYTHON:-$default_python}
+. scripts/odoo_python.sh
 modules=$(for manifest in */__manifest__.py; do dirname "$manifest"; done | paste -sd, -)
 db="aia_i18n_$$"
 rc=$(mktemp)

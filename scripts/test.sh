@@ -56,31 +56,32 @@ fi
 
 echo "== tier 2: Odoo tests"
 ODOO_PYTHON=${ODOO_PYTHON:-$PYTHON}
+# Run a tier-2 script, showing its output: its status in run_status, its last
+# "<name>: N passed, M failed" line in line.
+run_counted() {
+    local log
+    log=$(mktemp)
+    set +e
+    ODOO_PYTHON=$ODOO_PYTHON "$1" | tee "$log"
+    run_status=${PIPESTATUS[0]}
+    set -e
+    line=$(grep -E "^$2: [0-9]+ passed, [0-9]+ failed" "$log" | tail -1 || true)
+    rm -f "$log"
+}
 odoo_passed=0
 odoo_failed=0
 odoo_status=0
 if "$ODOO_PYTHON" -c "import odoo.release" 2>/dev/null; then
-    odoo_log=$(mktemp)
-    set +e
-    ODOO_PYTHON=$ODOO_PYTHON scripts/test_odoo.sh | tee "$odoo_log"
-    odoo_status=${PIPESTATUS[0]}
-    set -e
-    line=$(grep -E "^odoo: [0-9]+ passed, [0-9]+ failed" "$odoo_log" | tail -1 || true)
-    rm -f "$odoo_log"
+    run_counted scripts/test_odoo.sh odoo
+    odoo_status=$run_status
     odoo_passed=$(count passed "$line")
     odoo_failed=$(count failed "$line")
     [ "$odoo_status" -ne 0 ] && [ "${odoo_failed:-0}" -eq 0 ] && odoo_failed=1
     echo "== tier 2: install, uninstall, reinstall"
-    lifecycle_log=$(mktemp)
-    set +e
-    ODOO_PYTHON=$ODOO_PYTHON scripts/test_lifecycle.sh | tee "$lifecycle_log"
-    lifecycle_status=${PIPESTATUS[0]}
-    set -e
-    line=$(grep -E "^lifecycle: [0-9]+ passed, [0-9]+ failed" "$lifecycle_log" | tail -1 || true)
-    rm -f "$lifecycle_log"
+    run_counted scripts/test_lifecycle.sh lifecycle
     odoo_passed=$((odoo_passed + $(count passed "$line")))
     odoo_failed=$((odoo_failed + $(count failed "$line")))
-    if [ "$lifecycle_status" -ne 0 ] || [ -z "$line" ]; then
+    if [ "$run_status" -ne 0 ] || [ -z "$line" ]; then
         odoo_status=1
         [ "$(count failed "$line")" -eq 0 ] && odoo_failed=$((odoo_failed + 1))
     fi

@@ -7,9 +7,7 @@
 #   ODOO_PYTHON   interpreter that imports odoo (default: .venv's python, else python3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-default_python=python3
-[ -x .venv/bin/python ] && default_python=.venv/bin/python
-ODOO_PYTHON=${ODOO_PYTHON:-$default_python}
+. scripts/odoo_python.sh
 db="aia_lifecycle_$$"
 modules=ai_core,ai_kb,ai_automation,ai_billing
 connection=(--db_host "${PGHOST:-127.0.0.1}" --db_user "${PGUSER:-$(id -un)}")

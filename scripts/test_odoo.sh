@@ -12,9 +12,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 here=$(pwd)
-default_python=python3
-[ -x .venv/bin/python ] && default_python=.venv/bin/python
-export ODOO_PYTHON=${ODOO_PYTHON:-$default_python}
+. scripts/odoo_python.sh
 modules=${AIA_MODULES:-$(for manifest in */__manifest__.py; do dirname "$manifest"; done | paste -sd, -)}
 if [ -z "$modules" ]; then
     echo "SKIPPED tier 2: no addon in this repository yet."

@@ -15,9 +15,7 @@
 # scripts/test_odoo.sh.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-default_python=python3
-[ -x .venv/bin/python ] && default_python=.venv/bin/python
-export ODOO_PYTHON=${ODOO_PYTHON:-$default_python}
+. scripts/odoo_python.sh
 if ! "$ODOO_PYTHON" -c "import odoo.release, pytest_odoo" 2>/dev/null; then
     echo "test_quick.sh: $ODOO_PYTHON lacks Odoo 19 or pytest-odoo: run scripts/setup.sh --odoo PATH first." >&2
     exit 1

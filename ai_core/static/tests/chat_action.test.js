@@ -35,6 +35,40 @@ function chatData(values) {
     };
 }
 
+/** A session of the list whose turn waits for a decision on one write ``tool`` call. */
+function mockPendingApproval({id, name, tool, approvalId, approver, canDecide}) {
+    const callId = `call_${approvalId}`;
+    mockBootstrap([{id, name, state: "waiting_approval", agent_name: "Finance", write_date: false}]);
+    onRpc("aia.session", "chat_data", () =>
+        chatData({
+            id,
+            name,
+            state: "waiting_approval",
+            messages: [
+                {id: 1, role: "user", text: name, tool_calls: []},
+                {
+                    id: 2,
+                    role: "assistant",
+                    text: "",
+                    tool_calls: [{id: callId, name: tool.replace(".", "_")}],
+                },
+            ],
+            approvals: [
+                {
+                    id: approvalId,
+                    call_id: callId,
+                    name: tool,
+                    arguments: {},
+                    preview: name.split(" ")[0],
+                    state: "pending",
+                    approver,
+                    can_decide: canDecide,
+                },
+            ],
+        })
+    );
+}
+
 /** The server's side of a running turn: bus.bus notifications to the session owner's partner. */
 function pushEvents(sessionId, events) {
     MockServer.env["bus.bus"]._sendone(serverState.partnerId, "aia.session/events", {
@@ -276,32 +310,14 @@ test("an action waiting for approval is approved from its card", async () => {
 });
 
 test("a pending action is rejected with a reason", async () => {
-    mockBootstrap([
-        {id: 8, name: "Delete Acme", state: "waiting_approval", agent_name: "Finance", write_date: false},
-    ]);
-    onRpc("aia.session", "chat_data", () =>
-        chatData({
-            id: 8,
-            name: "Delete Acme",
-            state: "waiting_approval",
-            messages: [
-                {id: 1, role: "user", text: "Delete Acme", tool_calls: []},
-                {id: 2, role: "assistant", text: "", tool_calls: [{id: "call_3", name: "orm_unlink"}]},
-            ],
-            approvals: [
-                {
-                    id: 32,
-                    call_id: "call_3",
-                    name: "orm.unlink",
-                    arguments: {},
-                    preview: "Delete",
-                    state: "pending",
-                    approver: "Mitchell Admin",
-                    can_decide: true,
-                },
-            ],
-        })
-    );
+    mockPendingApproval({
+        id: 8,
+        name: "Delete Acme",
+        tool: "orm.unlink",
+        approvalId: 32,
+        approver: "Mitchell Admin",
+        canDecide: true,
+    });
     onRpc("aia.approval", "action_reject", ({args}) => {
         expect.step(`action_reject ${JSON.stringify(args)}`);
         return true;
@@ -316,32 +332,14 @@ test("a pending action is rejected with a reason", async () => {
 });
 
 test("a pending action someone else decides on offers no buttons", async () => {
-    mockBootstrap([
-        {id: 9, name: "Pay Acme", state: "waiting_approval", agent_name: "Finance", write_date: false},
-    ]);
-    onRpc("aia.session", "chat_data", () =>
-        chatData({
-            id: 9,
-            name: "Pay Acme",
-            state: "waiting_approval",
-            messages: [
-                {id: 1, role: "user", text: "Pay Acme", tool_calls: []},
-                {id: 2, role: "assistant", text: "", tool_calls: [{id: "call_4", name: "orm_write"}]},
-            ],
-            approvals: [
-                {
-                    id: 33,
-                    call_id: "call_4",
-                    name: "orm.write",
-                    arguments: {},
-                    preview: "Pay",
-                    state: "pending",
-                    approver: "Marc Demo",
-                    can_decide: false,
-                },
-            ],
-        })
-    );
+    mockPendingApproval({
+        id: 9,
+        name: "Pay Acme",
+        tool: "orm.write",
+        approvalId: 33,
+        approver: "Marc Demo",
+        canDecide: false,
+    });
     await openChat();
     await contains(".o_aia_session_item[data-session-id='9']").click();
     await waitFor(".o_aia_approval_waiting");

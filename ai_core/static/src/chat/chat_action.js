@@ -6,6 +6,7 @@ import {registry} from "@web/core/registry";
 import {useService} from "@web/core/utils/hooks";
 import {Layout} from "@web/search/layout";
 import {standardActionServiceProps} from "@web/webclient/actions/action_service";
+import {sessionStateClass, sessionStateLabel} from "@ai_core/session_state";
 
 /** Notification type the server uses to stream a turn's events to the session owner. */
 export const BUS_TYPE = "aia.session/events";
@@ -17,21 +18,6 @@ const RELOAD_DELAY = 400;
 // A running turn silent for this long is read again from the server (events may have been lost).
 const STALE_DELAY = 15000;
 
-const STATE_LABELS = {
-    draft: _t("Draft"),
-    running: _t("Running"),
-    waiting_approval: _t("Waiting for approval"),
-    done: _t("Done"),
-    error: _t("Error"),
-    cancelled: _t("Cancelled"),
-};
-const STATE_CLASSES = {
-    running: "text-bg-info",
-    waiting_approval: "text-bg-warning",
-    done: "text-bg-success",
-    error: "text-bg-danger",
-    cancelled: "text-bg-secondary",
-};
 const STATUS_LABELS = {
     running: _t("Running"),
     ok: _t("OK"),
@@ -218,11 +204,11 @@ export class AiaChatAction extends Component {
     }
 
     stateLabel(state) {
-        return STATE_LABELS[state] || state;
+        return sessionStateLabel(state);
     }
 
     stateClass(state) {
-        return STATE_CLASSES[state] || "text-bg-light";
+        return sessionStateClass(state);
     }
 
     statusLabel(status) {

@@ -2,6 +2,7 @@ import {Component, onWillDestroy, onWillStart, onWillUpdateProps, useState} from
 import {deserializeDateTime, formatDateTime} from "@web/core/l10n/dates";
 import {_t} from "@web/core/l10n/translation";
 import {useService} from "@web/core/utils/hooks";
+import {sessionStateClass, sessionStateLabel} from "@ai_core/session_state";
 
 /** Notification type the server sends on a record's channel when its linked sessions change. */
 export const RECORD_BUS_TYPE = "aia.record/sessions";
@@ -32,23 +33,6 @@ function releaseChannel(busService, channel) {
     channelUsers.delete(channel);
     busService.deleteChannel(channel);
 }
-
-const STATE_LABELS = {
-    draft: _t("Draft"),
-    running: _t("Running"),
-    waiting_approval: _t("Waiting for approval"),
-    done: _t("Done"),
-    error: _t("Error"),
-    cancelled: _t("Cancelled"),
-};
-const STATE_CLASSES = {
-    draft: "text-bg-light",
-    running: "text-bg-info",
-    waiting_approval: "text-bg-warning",
-    done: "text-bg-success",
-    error: "text-bg-danger",
-    cancelled: "text-bg-secondary",
-};
 
 /**
  * "AI Sessions" box of the chatter: the agent sessions linked to the record, newest first, live.
@@ -128,11 +112,11 @@ export class AiaSessionsBox extends Component {
     }
 
     stateLabel(session) {
-        return STATE_LABELS[session.state] || session.state;
+        return sessionStateLabel(session.state);
     }
 
     stateClass(session) {
-        return STATE_CLASSES[session.state] || "text-bg-light";
+        return sessionStateClass(session.state);
     }
 
     formatDate(session) {
