@@ -24,6 +24,8 @@ from finance_engine import (
     suggest,
 )
 
+from .source_checks import files_importing_odoo
+
 ADDON = Path(__file__).resolve().parents[1] / "ai_agents_finance"
 TODAY = date(2019, 6, 15)
 
@@ -237,12 +239,4 @@ def test_import_finance_engine_loads_no_odoo_module():
 
 
 def test_no_source_file_of_finance_engine_imports_odoo():
-    offenders = [
-        path.name
-        for path in (ADDON / "finance_engine").rglob("*.py")
-        if any(
-            line.lstrip().startswith(("import odoo", "from odoo"))
-            for line in path.read_text(encoding="utf-8").splitlines()
-        )
-    ]
-    assert offenders == []
+    assert files_importing_odoo(ADDON / "finance_engine") == []

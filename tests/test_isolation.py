@@ -12,6 +12,8 @@ import pytest
 
 from ai_engine.testing import NetworkBlocked
 
+from .source_checks import files_importing_odoo
+
 AI_CORE = Path(__file__).resolve().parents[1] / "ai_core"
 
 
@@ -44,15 +46,7 @@ def test_rag_dependencies_are_imported_lazily():
 
 
 def test_no_source_file_of_the_engine_imports_odoo():
-    offenders = [
-        path.name
-        for path in (AI_CORE / "ai_engine").rglob("*.py")
-        if any(
-            line.lstrip().startswith(("import odoo", "from odoo"))
-            for line in path.read_text(encoding="utf-8").splitlines()
-        )
-    ]
-    assert offenders == []
+    assert files_importing_odoo(AI_CORE / "ai_engine") == []
 
 
 def test_network_kill_switch_refuses_remote_hosts():

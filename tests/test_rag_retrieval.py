@@ -184,18 +184,23 @@ def _search_tool(retriever, *, cites=True, first=1):
     )
 
 
-def test_a_search_tools_citations_are_engine_events_and_reach_done(setup):
-    _store, _embedder, retriever = setup
-    registry = ToolRegistry([_search_tool(retriever)])
+def _two_searches_then(retriever, answer):
+    """A turn that searches for returns, then for shipping, then answers ``answer``."""
     model = ScriptedModel(
         [
             tool_calls(("kb_search", {"query": "returns"})),
             tool_calls(("kb_search", {"query": "shipping noon"})),
-            reply("Within 30 days [1]; same day before noon [2]."),
+            reply(answer),
         ]
     )
+    registry = ToolRegistry([_search_tool(retriever)])
     runner = TurnRunner(AgentConfig(model="test-model"), model, registry, ThreadedToolContext())
-    turn = runner.run([], Message.user("Returns and shipping?"))
+    return runner.run([], Message.user("Returns and shipping?"))
+
+
+def test_a_search_tools_citations_are_engine_events_and_reach_done(setup):
+    _store, _embedder, retriever = setup
+    turn = _two_searches_then(retriever, "Within 30 days [1]; same day before noon [2].")
     events = turn.collect()
     results = [event for event in events if isinstance(event, ToolResult)]
     assert [[c["n"] for c in result.citations] for result in results] == [[1], [2]]
@@ -275,16 +280,7 @@ def test_a_store_that_cannot_open_says_why_to_the_user():
 
 def test_the_answers_sources_are_the_passages_it_cites(setup):
     _store, _embedder, retriever = setup
-    registry = ToolRegistry([_search_tool(retriever)])
-    model = ScriptedModel(
-        [
-            tool_calls(("kb_search", {"query": "returns"})),
-            tool_calls(("kb_search", {"query": "shipping noon"})),
-            reply("Orders placed before noon ship the same day [2]."),
-        ]
-    )
-    runner = TurnRunner(AgentConfig(model="test-model"), model, registry, ThreadedToolContext())
-    turn = runner.run([], Message.user("When do orders ship?"))
+    turn = _two_searches_then(retriever, "Orders placed before noon ship the same day [2].")
     done = turn.collect()[-1]
     assert [c["n"] for c in turn.citations] == [1, 2]
     assert [c["n"] for c in done.citations] == [2]
