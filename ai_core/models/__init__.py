@@ -1,5 +1,5 @@
-# The mixin first: Odoo builds the models inheriting it after it.
-from . import aia_secret_mixin
+# The mixins first: Odoo builds the models inheriting them after them.
+from . import aia_secret_mixin, aia_setup_mixin
 
 # isort: split
 from . import (

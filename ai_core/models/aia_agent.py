@@ -1,6 +1,7 @@
 from decimal import Decimal
+from types import MappingProxyType
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..ai_engine import AgentConfig, FallbackChain, Limits, Link, PriceTable, ToolRegistry
@@ -34,6 +35,7 @@ VERSIONED_FIELDS = (
 
 class AiaAgent(models.Model):
     _name = "aia.agent"
+    _inherit = ["aia.setup.mixin"]
     _description = "AI Agent"
     _order = "name"
     _check_company_auto = True
@@ -224,15 +226,45 @@ class AiaAgent(models.Model):
     def _aia_price_table(self):
         return PriceTable({model.name: model._aia_price() for model in self._aia_models()})
 
-    def _aia_model_adapter(self):
+    def _aia_model_adapter(self, company=None):
         """The agent's model: its provider, then the fallback's, each behind a circuit breaker."""
         self.ensure_one()
-        links = []
-        for model in self._aia_models():
-            provider = model.provider_id
-            if not provider.active:
-                continue
-            links.append(Link(provider._aia_build_model_adapter(), model.name, provider._aia_breaker()))
+        providers = self.env["aia.provider"].sudo()
+        links = [
+            Link(provider._aia_build_model_adapter(), model_name, provider._aia_breaker())
+            for provider_id, model_name in self._aia_setup(company)["links"]
+            for provider in [providers.browse(provider_id)]
+        ]
         if not links:
             raise UserError(self.env._("Agent %(name)s has no active model.", name=self.name))
         return FallbackChain(links)
+
+    # === TURN SETUP === #
+
+    def _aia_setup(self, company=None):
+        """What a turn of this agent in ``company`` (default: the environment's) reads from the
+        configuration (:meth:`_aia_setup_values`), built once per process and kept until a record
+        it comes from is written (``aia.setup.mixin``): a turn starts without reading it again."""
+        self.ensure_one()
+        return self._aia_cached_setup(self.id, (company or self.env.company).id, self.env.lang)
+
+    @api.model
+    @tools.ormcache("agent_id", "company_id", "lang")
+    def _aia_cached_setup(self, agent_id, company_id, lang):
+        agent = self.sudo().with_company(company_id).with_context(lang=lang).browse(agent_id)
+        return MappingProxyType(agent._aia_setup_values())
+
+    def _aia_setup_values(self):
+        """Extension point: the configuration a turn reads, as values that outlive the transaction
+        (no records, nothing a turn changes). ``config`` carries the agent's own limits, which a
+        session may tighten."""
+        self.ensure_one()
+        return {
+            "config": self._aia_config(),
+            "tools": self._aia_tool_registry(),
+            "allowed_models": tuple(self.allowed_model_ids.mapped("model")),
+            "pricing": self._aia_price_table(),
+            "links": tuple(
+                (model.provider_id.id, model.name) for model in self._aia_models() if model.provider_id.active
+            ),
+        }

@@ -10,6 +10,7 @@ PRICE_DIGITS = (16, 6)
 
 class AiaModel(models.Model):
     _name = "aia.model"
+    _inherit = ["aia.setup.mixin"]
     _description = "AI Model"
     _order = "provider_id, name"
 

@@ -3,8 +3,9 @@ import logging
 import os
 import threading
 import time
+from dataclasses import dataclass
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from .. import secret_box
@@ -32,9 +33,23 @@ _probes: dict[tuple[str, int, str], tuple[float, dict]] = {}
 _probes_lock = threading.Lock()
 
 
+@dataclass(frozen=True)
+class ProviderSettings:
+    """What building a provider's SDK client and breaker needs, the secrets decrypted."""
+
+    kind: str
+    name: str
+    base_url: str
+    max_retries: int
+    failure_threshold: int
+    cooldown: int
+    api_key: str | None
+    headers: tuple[tuple[str, str], ...]
+
+
 class AiaProvider(models.Model):
     _name = "aia.provider"
-    _inherit = ["aia.secret.mixin"]
+    _inherit = ["aia.secret.mixin", "aia.setup.mixin"]
     _description = "AI Provider"
     _order = "sequence, id"
 
@@ -94,33 +109,31 @@ class AiaProvider(models.Model):
         pool and an SSL context whose creation alone costs tens of milliseconds per turn.
         """
         self.ensure_one()
-        provider = self.sudo()
-        key = provider._aia_api_key()
-        headers = secret_box.decrypt_mapping(provider.extra_headers, self.env)
+        settings = self._aia_settings()
         cache_key = (
             self.env.cr.dbname,
-            provider.id,
-            provider.kind,
-            provider.base_url or "",
-            provider.max_retries,
-            hashlib.sha256(f"{key}|{sorted(headers.items())}".encode()).hexdigest(),
+            self.id,
+            settings.kind,
+            settings.base_url,
+            settings.max_retries,
+            hashlib.sha256(f"{settings.api_key}|{sorted(settings.headers)}".encode()).hexdigest(),
         )
         with _adapters_lock:
             adapter = _adapters.get(cache_key)
         if adapter is not None:
             return adapter
-        if provider.kind == "anthropic":
-            if not key:
-                raise UserError(self.env._("No API key for provider %(name)s.", name=provider.name))
+        if settings.kind == "anthropic":
+            if not settings.api_key:
+                raise UserError(self.env._("No API key for provider %(name)s.", name=settings.name))
             from ..ai_engine.anthropic_adapter import AnthropicAdapter as adapter_class
         else:
             from ..ai_engine.openai_adapter import OpenAIAdapter as adapter_class
         adapter = adapter_class(
-            key,
-            base_url=provider.base_url or None,
-            default_headers=headers or None,
-            max_retries=provider.max_retries,
-            provider=f"{provider.kind}:{provider.id}",
+            settings.api_key,
+            base_url=settings.base_url or None,
+            default_headers=dict(settings.headers) or None,
+            max_retries=settings.max_retries,
+            provider=f"{settings.kind}:{self.id}",
         )
         with _adapters_lock:
             # Configurations that changed leave stale entries behind; bound the cache.
@@ -131,15 +144,38 @@ class AiaProvider(models.Model):
 
     def _aia_breaker(self):
         self.ensure_one()
+        settings = self._aia_settings()
         key = (self.env.cr.dbname, self.id)
         with _breakers_lock:
             breaker = _breakers.get(key)
             if breaker is None or (breaker.failure_threshold, breaker.cooldown) != (
-                self.failure_threshold,
-                self.cooldown,
+                settings.failure_threshold,
+                settings.cooldown,
             ):
-                breaker = _breakers[key] = CircuitBreaker(self.failure_threshold, self.cooldown)
+                breaker = _breakers[key] = CircuitBreaker(settings.failure_threshold, settings.cooldown)
             return breaker
+
+    def _aia_settings(self):
+        """This provider's :class:`ProviderSettings`, read once per process and kept until a
+        provider is written (``aia.setup.mixin``)."""
+        self.ensure_one()
+        return self._aia_cached_settings(self.id)
+
+    @api.model
+    @tools.ormcache("provider_id")
+    def _aia_cached_settings(self, provider_id):
+        provider = self.sudo().browse(provider_id)
+        headers = secret_box.decrypt_mapping(provider.extra_headers, self.env)
+        return ProviderSettings(
+            kind=provider.kind,
+            name=provider.name,
+            base_url=provider.base_url or "",
+            max_retries=provider.max_retries,
+            failure_threshold=provider.failure_threshold,
+            cooldown=provider.cooldown,
+            api_key=provider._aia_api_key(),
+            headers=tuple(sorted(headers.items())),
+        )
 
     def _aia_check_reachable(self, model_name):
         """Whether ``model_name`` answers through this provider now (readiness probes).

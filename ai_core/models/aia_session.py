@@ -1,3 +1,4 @@
+import dataclasses
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -5,9 +6,10 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
+from odoo.tools import SQL
 
 from .. import turn
-from ..ai_engine import ApprovalDecision, SessionUsage, TurnRunner
+from ..ai_engine import ApprovalDecision, Message, SessionUsage, TurnRunner
 from ..guard import check_user_writable
 from ..tools import OdooToolContext
 
@@ -44,6 +46,8 @@ class AiaSession(models.Model):
     user_id = fields.Many2one(
         "res.users", required=True, default=lambda self: self.env.user, ondelete="restrict", index=True
     )
+    # Stored: the turn streams to the owner's contact without reading the user first.
+    user_partner_id = fields.Many2one(related="user_id.partner_id", store=True, string="Owner's contact")
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -280,17 +284,19 @@ class AiaSession(models.Model):
 
     def _aia_runner(self, recorder):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
-        # superuser; only the tools run with the session user's rights, through tool_env.
+        # superuser, from the setup cache; only the tools run with the session user's rights,
+        # through tool_env.
         agent = self.agent_id.sudo()
+        setup = agent._aia_setup(self.company_id)
         # The session's company only: record rules then hide the user's other companies' records
         # (an injected instruction cannot reach them), and company-aware tools read one company.
         tool_env = self.env(context=dict(self.env.context, allowed_company_ids=[self.company_id.id]))
         return TurnRunner(
-            agent._aia_config(limits=self._aia_limits()),
-            agent._aia_model_adapter(),
-            agent._aia_tool_registry(),
-            OdooToolContext(tool_env, allowed_models=agent.allowed_model_ids.mapped("model"), session=self),
-            pricing=agent._aia_price_table(),
+            dataclasses.replace(setup["config"], limits=self._aia_limits()),
+            agent._aia_model_adapter(self.company_id),
+            setup["tools"],
+            OdooToolContext(tool_env, allowed_models=setup["allowed_models"], session=self),
+            pricing=setup["pricing"],
             ledger=turn.ExecutionLedger(self),
             sink=recorder,
             session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
@@ -303,7 +309,7 @@ class AiaSession(models.Model):
         checks them before every provider request and tool call.
         """
         self.ensure_one()
-        return self.agent_id.sudo()._aia_limits()
+        return self.agent_id.sudo()._aia_setup(self.company_id)["config"].limits
 
     def _aia_history(self, exclude=None, window=True):
         """The transcript as engine messages, oldest first.
@@ -313,21 +319,32 @@ class AiaSession(models.Model):
             window: Load only what the agent's memory window can use: from the user message
                 ``memory_window`` turns back. False loads the whole transcript.
         """
-        Message = self.env["aia.message"].sudo()
-        domain = [("session_id", "=", self.id)]
+        excluded = exclude.id if exclude else None
+        return [message for message_id, message in self._aia_transcript(window) if message_id != excluded]
+
+    def _aia_transcript(self, window=True):
+        """``(id, engine message)`` of the transcript, oldest first, in one query (see
+        :meth:`_aia_history`); the turn takes its user message from it too."""
+        self.ensure_one()
+        self.env["aia.message"].flush_model(["session_id", "role", "content"])
+        start = SQL("0")
         if window:
             # The window keeps at most memory_window earlier messages, so it starts at or after
             # the memory_window-th user message before the current one.
-            cutoff = Message.search(
-                [*domain, ("role", "=", "user")], order="id desc", offset=self.agent_id.memory_window, limit=1
+            memory_window = self.agent_id.sudo()._aia_setup(self.company_id)["config"].memory_window
+            start = SQL(
+                """COALESCE((SELECT id FROM aia_message WHERE session_id = %s AND role = 'user'
+                   ORDER BY id DESC OFFSET %s LIMIT 1), 0)""",
+                self.id,
+                memory_window,
             )
-            if cutoff:
-                domain.append(("id", ">=", cutoff.id))
-        if exclude:
-            domain.append(("id", "!=", exclude.id))
-        return [
-            message._aia_engine_message() for message in Message.search_fetch(domain, ["content"], order="id")
-        ]
+        query = SQL(
+            "SELECT id, content FROM aia_message WHERE session_id = %s AND id >= %s ORDER BY id",
+            self.id,
+            start,
+        )
+        rows = self.env.execute_query(query)
+        return [(message_id, Message.from_dict(content)) for message_id, content in rows]
 
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""

@@ -11,7 +11,7 @@ from ..tools.http_tools import make_http_handler
 
 class AiaTool(models.Model):
     _name = "aia.tool"
-    _inherit = ["aia.secret.mixin"]
+    _inherit = ["aia.secret.mixin", "aia.setup.mixin"]
     _description = "AI Tool"
     _order = "name"
 

@@ -11,4 +11,4 @@ def notify(session, events):
     """
     session.ensure_one()
     payload = {"session_id": session.id, "events": events}
-    session.env["bus.bus"].sudo()._sendone(session.sudo().user_id.partner_id, BUS_TYPE, payload)
+    session.env["bus.bus"].sudo()._sendone(session.sudo().user_partner_id, BUS_TYPE, payload)

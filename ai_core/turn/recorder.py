@@ -16,10 +16,10 @@ DELTA_FLUSH_INTERVAL = 0.05
 class TurnRecorder:
     """Records one turn of ``session`` (an environment of the session's user).
 
-    Each flush commits what was recorded and sends the pending events; then it reads whether the
-    session was cancelled (the stop button, in another transaction): :attr:`cancelled` says so,
-    and the caller stops the turn. One check per flush, not per event: a streamed answer costs
-    no query per delta.
+    Each flush commits what was recorded and sends the pending events; after each flush the
+    caller asks :meth:`cancelled` whether the session was cancelled meanwhile (the stop button, in
+    another transaction) and stops the turn if so. One check per flush, not per event: a streamed
+    answer costs no query per delta.
     """
 
     def __init__(self, session):
@@ -31,7 +31,8 @@ class TurnRecorder:
         # None: the first text delta reaches the browser at once; later ones are batched.
         self.last_flush = None
         self.error = None
-        self.cancelled = False
+        # Whether events were sent since the last cancel check.
+        self.flushed = False
         # What the agent said last in this turn: an approval request quotes it.
         self.agent_text = ""
 
@@ -73,10 +74,20 @@ class TurnRecorder:
         self.flush([event.to_dict()])
 
     def flush(self, extra=()):
-        """Send the pending events, committed with them (nothing else is pending then), then
-        read whether the session was cancelled meanwhile."""
+        """Send the pending events, committed with them (nothing else is pending then)."""
         if self._send(extra):
-            self.cancelled = self._read_cancelled()
+            self.flushed = True
+
+    def cancelled(self):
+        """Whether the session was cancelled, read once after each flush (else False): called
+        after the event is handed on, so a streamed event does not wait for the read."""
+        if not self.flushed:
+            return False
+        self.flushed = False
+        cr = self.session.env.cr
+        cr.execute("SELECT state FROM aia_session WHERE id = %s", [self.session.id])
+        row = cr.fetchone()
+        return bool(row) and row[0] == "cancelled"
 
     def finish_cancelled(self):
         self._send([Done("cancelled").to_dict()])
@@ -96,12 +107,6 @@ class TurnRecorder:
         notify(self.session, events)
         self.session._aia_checkpoint()
         return True
-
-    def _read_cancelled(self):
-        cr = self.session.env.cr
-        cr.execute("SELECT state FROM aia_session WHERE id = %s", [self.session.id])
-        row = cr.fetchone()
-        return bool(row) and row[0] == "cancelled"
 
     def _record_done(self, event):
         state = {"approval_required": "waiting_approval", "error": "error"}.get(event.stop_reason, "done")

@@ -30,11 +30,13 @@ def run_turn(session, user_message=None, decision=None):
         return
     try:
         runner = own._aia_runner(recorder)
-        history = own._aia_history(exclude=user_message)
+        transcript = dict(own._aia_transcript())
         if decision is not None:
-            turn = runner.resume(history, decision)
+            turn = runner.resume(list(transcript.values()), decision)
         else:
-            turn = runner.run(history, user_message._aia_engine_message())
+            # The user message was saved before the turn: the transcript read holds it.
+            asked = transcript.pop(user_message.id, None) or user_message._aia_engine_message()
+            turn = runner.run(list(transcript.values()), asked)
     except Exception as exc:
         _logger.warning("session %s: turn could not start: %s", session.id, type(exc).__name__, exc_info=True)
         recorder.fail(str(exc))
@@ -44,7 +46,7 @@ def run_turn(session, user_message=None, decision=None):
         for event in events:
             recorder.record(event)
             yield event
-            if recorder.cancelled:
+            if recorder.cancelled():
                 events.close()
                 recorder.finish_cancelled()
                 return

@@ -25,6 +25,17 @@ class AiaAgent(models.Model):
     def _aia_versioned_fields(self):
         return (*super()._aia_versioned_fields(), "knowledge_base_ids", "knowledge_mode")
 
+    def _aia_setup_values(self):
+        # The active bases of the setup's company: a session searches only its company's.
+        bases = self.knowledge_base_ids.filtered(
+            lambda base: base.active and base.company_id == self.env.company
+        )
+        return {
+            **super()._aia_setup_values(),
+            "knowledge_base_ids": tuple(bases.ids),
+            "knowledge_mode": self.knowledge_mode,
+        }
+
     def _aia_tool_registry(self):
         registry = super()._aia_tool_registry()
         if self.knowledge_base_ids and self.knowledge_mode == "tool":

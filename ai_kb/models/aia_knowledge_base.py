@@ -31,7 +31,7 @@ THREADS_PARAM = "aia.embedding_threads"
 
 class AiaKnowledgeBase(models.Model):
     _name = "aia.knowledge.base"
-    _inherit = ["aia.secret.mixin"]
+    _inherit = ["aia.secret.mixin", "aia.setup.mixin"]
     _description = "AI Knowledge Base"
     _order = "name"
 

@@ -8,8 +8,9 @@ class AiaSession(models.Model):
 
     def _aia_runner(self, recorder):
         runner = super()._aia_runner(recorder)
+        setup = self.agent_id.sudo()._aia_setup(self.company_id)
         bases = self._aia_knowledge_bases()
-        if bases and self.agent_id.sudo().knowledge_mode == "auto":
+        if bases and setup["knowledge_mode"] == "auto":
             runner.knowledge = lambda query: self._aia_kb_retrieve(query, bases)
         return runner
 
@@ -18,9 +19,8 @@ class AiaSession(models.Model):
     def _aia_knowledge_bases(self):
         """The agent's active knowledge bases of the session's company."""
         self.ensure_one()
-        return self.agent_id.sudo().knowledge_base_ids.filtered(
-            lambda base: base.active and base.company_id == self.company_id
-        )
+        setup = self.agent_id.sudo()._aia_setup(self.company_id)
+        return self.env["aia.knowledge.base"].sudo().browse(setup["knowledge_base_ids"])
 
     def _aia_kb_retrieve(self, query, bases, top_k=None, tool_name=None):
         """Search ``bases`` for the session's company and write a ``kb_query`` ledger row
