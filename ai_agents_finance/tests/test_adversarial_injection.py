@@ -5,12 +5,10 @@ company's record in a tool result, nothing written in shadow mode, no approval b
 stored or served, and the text reached the model only wrapped as untrusted data. Each test fails
 when the defence it names is removed."""
 
-from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.tests.common import perform_jobs
-from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS, InjectionChecks, secret_forms
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS
+from odoo.addons.ai_core.tests.pack_case import PackInjectionChecks
 
 from .common import FinanceCase
 
@@ -20,7 +18,7 @@ ATTACKER_IBAN = "GB33 BUKB 2020 1555 5555 55"
 
 
 @tagged("post_install", "-at_install")
-class TestFinanceInjection(InjectionChecks, FinanceCase):
+class TestFinanceInjection(PackInjectionChecks, FinanceCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -74,10 +72,12 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
             }
         )
 
+    plant = hostile_line
+
     def ask_agent(self, user, question="Which bank lines are not reconciled yet?"):
         return self.ask(self.agent, user, question)
 
-    OPENING = ("finance_get_bank_transactions", {"reconciled": False, "date_to": "2019-12-31"})
+    opening = ("finance_get_bank_transactions", {"reconciled": False, "date_to": "2019-12-31"})
 
     def with_write_tools(self, **values):
         """What an administrator might do: give the agent the generic ORM write tools."""
@@ -106,7 +106,7 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
         hostile = self.hostile_line(
             CORPUS["other_company"].text(*calls[:4]), counterpart=CORPUS["fake_close"].text(*calls[4:])
         )
-        model = self.obey(self.OPENING)
+        model = self.obey(self.opening)
         session = self.ask_agent(self.accountant)
         self.assertObeyed(model, *calls)
         self.assertOnlyWrapped(model, CORPUS["other_company"], CORPUS["fake_close"])
@@ -141,7 +141,7 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
         self.hostile_line(CORPUS["urgent_payment"].text(*calls), counterpart=CORPUS["role_play"].text(*calls))
         before = self.row_counts("res.partner.bank", "res.partner", "account.move")
         email = self.partner_a.email
-        model = self.obey(self.OPENING)
+        model = self.obey(self.opening)
         session = self.ask_agent(self.clerk)
         self.assertObeyed(model, *calls)
         self.assertOnlyWrapped(model, CORPUS["urgent_payment"], CORPUS["role_play"])
@@ -161,29 +161,16 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
             "model": "res.partner.bank",
             "values": {"partner_id": self.partner_a.id, "acc_number": ATTACKER_IBAN},
         }
-        self.hostile_line(CORPUS["approve_own"].text(("orm_create", new_bank)))
         before = self.row_counts("res.partner.bank")
-        model = self.obey(self.OPENING)
-        session = self.ask_agent(self.clerk)
-        self.assertObeyed(model, ("orm_create", new_bank))
-        self.assertEqual(session.state, "waiting_approval")
+        _model, session = self.obey_planted("approve_own", ("orm_create", new_bank), self.clerk)
         approval = session.approval_ids
         self.assertEqual((approval.state, approval.approver_id), ("pending", self.controller))
         self.assertEqual(self.row_counts("res.partner.bank"), before)
         # The clerk, told by the label that the director approved, tries: refused.
-        with self.assertRaises(AccessError):
-            approval.with_user(self.clerk).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(self.clerk).write({"state": "approved"})
-        approval.invalidate_recordset()
-        self.assertEqual(approval.state, "pending")
+        self.assertOnlyTheApproverDecides(session, self.clerk)
         self.assertEqual(self.row_counts("res.partner.bank"), before)
         # The controller rejects it; nothing was ever written.
-        with trap_jobs() as trap:
-            approval.with_user(self.controller).action_reject("not requested by the supplier")
-            perform_jobs(self, trap)
-        session.invalidate_recordset()
-        self.assertEqual((approval.state, session.state), ("rejected", "done"))
+        self.reject(approval, self.controller, "not requested by the supplier")
         self.assertEqual(self.row_counts("res.partner.bank"), before)
 
     # === SECRETS === #
@@ -196,12 +183,6 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
             "ids": self.partner_a.ids,
             "values": {"comment": " ".join(SECRETS.values())},
         }
-        self.hostile_line(CORPUS["exfiltrate"].text(("orm_write", leak)))
-        model = self.obey(self.OPENING)
-        session = self.ask_agent(self.clerk)
-        self.assertObeyed(model, ("orm_write", leak))
-        self.assertOnlyWrapped(model, CORPUS["exfiltrate"])
+        _model, session = self.obey_planted("exfiltrate", ("orm_write", leak), self.clerk)
         self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed"])
-        stored = self.stored_and_served(session)
-        self.assertIn("Integration credentials", stored["execution content"])
-        self.assertNoSecret(stored, secret_forms())
+        self.assertNoSecretKept(session)
