@@ -152,14 +152,7 @@ SALESPERSON_REF = RecordRef(
     active_test=False,
 )
 # The commercial entity (the company, for a contact of one) is the customer: see resolve_customer.
-CUSTOMER_REF = RecordRef(
-    "res.partner",
-    "customer",
-    exact=("name", "ref"),
-    fuzzy="complete_name",
-    domain=company_or_shared,
-    active_test=False,
-)
+CUSTOMER_REF = toolkit.partner_ref("customer", domain=company_or_shared, active_test=False)
 UTM = {
     key: RecordRef(model, key, active_test=False, list_known=True)
     for key, model in (("source", "utm.source"), ("medium", "utm.medium"), ("campaign", "utm.campaign"))

@@ -2,7 +2,8 @@
 
 - **Record references**: :class:`RecordRef` turns what the model gives (a JSON integer id, or a
   name, code, reference...) into one record the user may read, with one escaping for exact
-  matches and one wording for unknown and ambiguous names.
+  matches and one wording for unknown and ambiguous names; :func:`partner_ref` is the one of
+  partners.
 - **Declarative filters**: :class:`Filter` and :func:`apply_filters` turn the reference arguments
   of a call into the domain and the echo of the filters applied (so the model can tell which
   record a name matched).
@@ -35,6 +36,7 @@ __all__ = [
     "money",
     "name",
     "object_schema",
+    "partner_ref",
     "pct",
     "ref_schema",
     "row_limit",
@@ -205,6 +207,12 @@ class RecordRef:
 
     def __call__(self, env, value):
         return self.resolve(env, value)
+
+
+def partner_ref(label, **options):
+    """A :class:`RecordRef` of partners: an exact name or reference (``ref``), else the only
+    partial match of the complete name ("Company, Contact"); ``options`` as RecordRef takes them."""
+    return RecordRef("res.partner", label, exact=("name", "ref"), fuzzy="complete_name", **options)
 
 
 # === DECLARATIVE FILTERS === #
