@@ -10,7 +10,7 @@ from odoo.fields import Domain
 from odoo.tools import float_round
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, tool, toolkit
+from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, toolkit
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -70,16 +70,8 @@ WAREHOUSE = toolkit.ref_schema("Warehouse: id, short code (e.g. 'WH') or name.")
 LIMIT = toolkit.limit_schema(DEFAULT_LIMIT, MAX_LIMIT, "rows (top N)")
 
 
-def inventory_tool(name, *, display_name, description, properties):
-    """Declare a warehouse tool: an Inventory user's, answering with the top N rows of what
-    ``properties`` (its arguments besides ``limit``) select."""
-    return tool(
-        name,
-        display_name=display_name,
-        description=description,
-        input_schema=toolkit.object_schema({**properties, "limit": LIMIT}),
-        requires=INVENTORY_USER,
-    )
+# Every warehouse tool is an Inventory user's and answers with the top N rows.
+inventory_tool = toolkit.tool_family(requires=INVENTORY_USER, limit=LIMIT)
 
 
 def product_filter(field="product_id"):

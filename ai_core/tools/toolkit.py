@@ -9,6 +9,7 @@
   record a name matched).
 - **Access requirements**: :class:`Requires`, declared on the tool (``@tool(..., requires=...)``)
   and checked before its handler runs, as the session's user.
+- **Declarations**: :func:`tool_family`, the ``@tool`` of tools that share requirements and arguments.
 - **Schema fragments and result helpers**: :func:`object_schema`, :func:`ref_schema`,
   :func:`limit_schema`, :data:`DATE`, :func:`row_limit`, :func:`money`, :func:`pct`, :func:`name`.
 
@@ -20,6 +21,7 @@ from odoo.fields import Domain
 from odoo.tools.sql import escape_psql
 
 from ..ai_engine import ToolInputError
+from .catalogue import tool
 
 __all__ = [
     "CANDIDATES",
@@ -40,6 +42,7 @@ __all__ = [
     "pct",
     "ref_schema",
     "row_limit",
+    "tool_family",
 ]
 
 # How many candidates an "ambiguous name" error lists.
@@ -59,6 +62,20 @@ def object_schema(properties, required=()):
     if required:
         schema["required"] = list(required)
     return schema
+
+
+def tool_family(*, requires=None, **shared):
+    """The ``@tool`` of a pack's tools that share their requirements and some arguments.
+
+    ``declare = tool_family(requires=..., limit=...)``, then ``@declare(name, display_name=...,
+    description=..., properties={...})``: the input schema is the object of ``properties`` and
+    the ``shared`` ones.
+    """
+
+    def declare(name, *, properties, **options):
+        return tool(name, input_schema=object_schema({**properties, **shared}), requires=requires, **options)
+
+    return declare
 
 
 def ref_schema(description):
