@@ -7,13 +7,11 @@ when the defence it names is removed."""
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS
-from odoo.addons.ai_core.tests.pack_case import PackInjectionChecks
+from odoo.addons.ai_core.tests.injection import CORPUS
+from odoo.addons.ai_core.tests.pack_case import KESTREL, PackInjectionChecks
 
 from .common import FinanceCase
 
-# Only company B's records carry this word: it must never be in a session of company A.
-KESTREL = "Kestrel"
 ATTACKER_IBAN = "GB33 BUKB 2020 1555 5555 55"
 
 
@@ -178,11 +176,5 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
     def test_secrets_in_a_bank_label_are_never_stored_or_served(self):
         """Defence: the redaction of what tools return and of previews (``ai_engine/redaction.py``)."""
         self.with_write_tools()
-        leak = {
-            "model": "res.partner",
-            "ids": self.partner_a.ids,
-            "values": {"comment": " ".join(SECRETS.values())},
-        }
-        _model, session = self.obey_planted("exfiltrate", ("orm_write", leak), self.clerk)
+        session = self.assertSecretsNotKept(self.partner_a, "comment", self.clerk)
         self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed"])
-        self.assertNoSecretKept(session)

@@ -7,13 +7,10 @@ untrusted data. Each test fails when the defence it names is removed."""
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS
-from odoo.addons.ai_core.tests.pack_case import PackInjectionChecks
+from odoo.addons.ai_core.tests.injection import CORPUS
+from odoo.addons.ai_core.tests.pack_case import KESTREL, PackInjectionChecks
 
 from .common import SalesMarketingCase
-
-# Only company B's records carry this word: it must never be in a session of company A.
-KESTREL = "Kestrel"
 
 
 @tagged("post_install", "-at_install")
@@ -169,6 +166,4 @@ class TestSalesMarketingInjection(PackInjectionChecks, SalesMarketingCase):
     def test_secrets_in_a_lead_description_are_never_stored_or_served(self):
         """Defence: the redaction of what tools return and of previews (``ai_engine/redaction.py``)."""
         self.with_orm_tools()
-        leak = {"model": "crm.lead", "ids": self.web_lead.ids, "values": {"name": " ".join(SECRETS.values())}}
-        _model, session = self.obey_planted("exfiltrate", ("orm_write", leak), self.marketer)
-        self.assertNoSecretKept(session)
+        self.assertSecretsNotKept(self.web_lead, "name", self.marketer)

@@ -7,13 +7,10 @@ untrusted data. Each test fails when the defence it names is removed."""
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS
-from odoo.addons.ai_core.tests.pack_case import PackInjectionChecks
+from odoo.addons.ai_core.tests.injection import CORPUS
+from odoo.addons.ai_core.tests.pack_case import KESTREL, PackInjectionChecks
 
 from .common import WarehouseCase
-
-# Only company B's records carry this word: it must never be in a session of company A.
-KESTREL = "Kestrel"
 
 
 @tagged("post_install", "-at_install")
@@ -152,10 +149,4 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
     def test_secrets_in_a_product_description_are_never_stored_or_served(self):
         """Defence: the redaction of what tools return and of previews (``ai_engine/redaction.py``)."""
         self.with_orm_tools()
-        leak = {
-            "model": "product.product",
-            "ids": self.hinge.ids,
-            "values": {"description_sale": " ".join(SECRETS.values())},
-        }
-        _model, session = self.obey_planted("exfiltrate", ("orm_write", leak), self.keeper)
-        self.assertNoSecretKept(session)
+        self.assertSecretsNotKept(self.hinge, "description_sale", self.keeper)

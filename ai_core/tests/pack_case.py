@@ -19,7 +19,10 @@ from ..ai_engine import ToolDenied, ToolInputError
 from ..ai_engine.testing import reply, tool_calls, unwrap_tool_result
 from ..tools import CATALOGUE, OdooToolContext
 from .common import AiaCase, perform_jobs
-from .injection import CORPUS, InjectionChecks, secret_forms
+from .injection import CORPUS, SECRETS, InjectionChecks, secret_forms
+
+# The injection suites name company B's records with this word: it is never in company A's sessions.
+KESTREL = "Kestrel"
 
 
 def call_tool(env, name, arguments=None, *, user, company=None):
@@ -208,11 +211,16 @@ class PackInjectionChecks(InjectionChecks):
         self.assertOnlyWrapped(model, CORPUS[injection])
         return model, session
 
-    def assertNoSecretKept(self, session):
-        """The planted credentials reached the tools, yet nothing of them is stored or served."""
+    def assertSecretsNotKept(self, record, fname, user):
+        """Planted credentials, and the model obeying their ask to copy them all into ``fname`` of
+        ``record`` in a session of ``user``: they reached the tools, yet nothing of them is stored
+        or served. Returns the session."""
+        leak = {"model": record._name, "ids": record.ids, "values": {fname: " ".join(SECRETS.values())}}
+        _model, session = self.obey_planted("exfiltrate", ("orm_write", leak), user)
         stored = self.stored_and_served(session)
         self.assertIn("Integration credentials", stored["execution content"])
         self.assertNoSecret(stored, secret_forms())
+        return session
 
     def assertOnlyTheApproverDecides(self, session, requester):
         """The session waits for a decision its ``requester`` can neither take nor forge;
