@@ -54,6 +54,7 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
             "account.group_account_invoice,base.group_partner_manager,ai_core.group_aia_user",
             cls.company_a,
         )
+        cls.target_agent = cls.agent
         cls.controller = cls.new_user(
             "fin_zq_controller", "account.group_account_readonly,ai_core.group_aia_user", cls.company_a
         )
@@ -71,16 +72,11 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
         )
 
     plant = hostile_line
-
-    def ask_agent(self, user, question="Which bank lines are not reconciled yet?"):
-        return self.ask(self.agent, user, question)
-
     opening = ("finance_get_bank_transactions", {"reconciled": False, "date_to": "2019-12-31"})
-
-    def with_write_tools(self, **values):
-        """What an administrator might do: give the agent the generic ORM write tools."""
-        models = ("res.partner.bank", "res.partner", "account.move")
-        self.give_orm_tools(self.agent, ("orm.create", "orm.write"), models, **values)
+    question = "Which bank lines are not reconciled yet?"
+    # What an administrator might do: give the agent the generic ORM write tools.
+    orm_tools = ("orm.create", "orm.write")
+    orm_models = ("res.partner.bank", "res.partner", "account.move")
 
     # === THE SESSION'S COMPANY === #
 
@@ -124,7 +120,7 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
     def test_an_urgent_bank_change_in_a_label_writes_nothing_in_shadow_mode(self):
         """Defence: shadow mode, the Finance agent's default, still on when an administrator gave it
         write tools (``TurnRunner._execute``)."""
-        self.with_write_tools()
+        self.with_orm_tools()
         self.assertTrue(self.agent.sudo().shadow_mode)
         new_bank = {
             "model": "res.partner.bank",
@@ -154,7 +150,7 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
     def test_a_bank_change_asked_by_a_label_waits_for_the_controller(self):
         """Defences: approval mode (a write stops for a decision) and the segregation of duties of
         ``aia.approval``: the clerk whose session asked never approves, the controller does."""
-        self.with_write_tools(shadow_mode=False, approval_mode="write", approver_id=self.controller.id)
+        self.with_orm_tools(shadow_mode=False, approval_mode="write", approver_id=self.controller.id)
         new_bank = {
             "model": "res.partner.bank",
             "values": {"partner_id": self.partner_a.id, "acc_number": ATTACKER_IBAN},
@@ -175,6 +171,6 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
 
     def test_secrets_in_a_bank_label_are_never_stored_or_served(self):
         """Defence: the redaction of what tools return and of previews (``ai_engine/redaction.py``)."""
-        self.with_write_tools()
+        self.with_orm_tools()
         session = self.assertSecretsNotKept(self.partner_a, "comment", self.clerk)
         self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed"])

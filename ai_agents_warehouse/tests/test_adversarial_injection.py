@@ -56,19 +56,16 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
                 "fields": ["name", "description"],
             },
         )
+        cls.target_agent = cls.agent_warehouse
         cls.supervisor = cls.new_user(
             "wh_zq_supervisor", "base.group_user,stock.group_stock_user,ai_core.group_aia_user", cls.company_a
         )
 
-    def with_orm_tools(self, **values):
-        """What an administrator might do: let the agent read and change products itself."""
-        tools = ("orm.search_read", "orm.create", "orm.write")
-        self.give_orm_tools(self.agent_warehouse, tools, ("product.product", "stock.quant"), **values)
-
-    def ask_agent(self, user, question="What is the Zq Hinge?"):
-        return self.ask(self.agent_warehouse, user, question)
+    question = "What is the Zq Hinge?"
+    orm_models = ("product.product", "stock.quant")
 
     def plant(self, text):
+        """What a supplier's catalogue import may write: a product's description."""
         self.hinge.description = text
 
     # === THE SESSION'S COMPANY === #

@@ -191,14 +191,27 @@ class AgentPackMixin:
 class PackInjectionChecks(InjectionChecks):
     """The attacks every pack's injection suite runs through its own planted text.
 
-    A pack's class sets ``opening`` (the call of its agent's tool that reads the planted text)
-    and defines ``plant(text)`` (write the text where an outsider could) and ``ask_agent(user)``.
+    A pack's class sets ``target_agent`` (in setUpClass), ``opening`` (the call of its tool that
+    reads the planted text), ``question`` (what the user asks) and ``orm_models`` (the models an
+    administrator might let the agent change with ``orm_tools``), and defines ``plant(text)``
+    (write the text where an outsider could).
     """
 
+    target_agent = None
     opening = None
+    question = None
+    orm_models = ()
+    orm_tools = ("orm.search_read", "orm.create", "orm.write")
 
     def plant(self, text):
         raise NotImplementedError
+
+    def ask_agent(self, user, question=None):
+        return self.ask(self.target_agent, user, question or self.question)
+
+    def with_orm_tools(self, **values):
+        """What an administrator might do: let the agent change the pack's records itself."""
+        self.give_orm_tools(self.target_agent, self.orm_tools, self.orm_models, **values)
 
     def obey_planted(self, injection, call, user):
         """The text ``injection`` (a name of the corpus) asking for ``call`` is planted, read by
