@@ -156,8 +156,11 @@ class FinanceCase(AgentPackMixin, AccountTestInvoicingCommon):
     def _build_agent_side(cls):
         # AI configuration is the AI Manager's: the test env's user is an accountant, not one.
         provider = cls.env["aia.provider"].sudo().create({"name": "Test provider", "api_key": "test-key"})
-        cls.env["aia.model"].sudo().create(
-            {"name": "claude-test", "provider_id": provider.id, "currency_id": cls.env.ref("base.USD").id}
+        usd = cls.env.ref("base.USD")
+        cls.llm = (
+            cls.env["aia.model"]
+            .sudo()
+            .create({"name": "claude-test", "provider_id": provider.id, "currency_id": usd.id})
         )
         cls.agent = cls.env.ref("ai_agents_finance.agent_finance")
         a, b = cls.company_a, cls.company_b

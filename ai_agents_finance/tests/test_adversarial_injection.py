@@ -5,22 +5,18 @@ company's record in a tool result, nothing written in shadow mode, no approval b
 stored or served, and the text reached the model only wrapped as untrusted data. Each test fails
 when the defence it names is removed."""
 
-from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.tests.common import perform_jobs
-from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS, InjectionChecks, secret_forms
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.ai_core.tests.injection import CORPUS
+from odoo.addons.ai_core.tests.pack_case import KESTREL, PackInjectionChecks
 
 from .common import FinanceCase
 
-# Only company B's records carry this word: it must never be in a session of company A.
-KESTREL = "Kestrel"
 ATTACKER_IBAN = "GB33 BUKB 2020 1555 5555 55"
 
 
 @tagged("post_install", "-at_install")
-class TestFinanceInjection(InjectionChecks, FinanceCase):
+class TestFinanceInjection(PackInjectionChecks, FinanceCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -58,6 +54,7 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
             "account.group_account_invoice,base.group_partner_manager,ai_core.group_aia_user",
             cls.company_a,
         )
+        cls.target_agent = cls.agent
         cls.controller = cls.new_user(
             "fin_zq_controller", "account.group_account_readonly,ai_core.group_aia_user", cls.company_a
         )
@@ -74,15 +71,12 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
             }
         )
 
-    def ask_agent(self, user, question="Which bank lines are not reconciled yet?"):
-        return self.ask(self.agent, user, question)
-
-    OPENING = ("finance_get_bank_transactions", {"reconciled": False, "date_to": "2019-12-31"})
-
-    def with_write_tools(self, **values):
-        """What an administrator might do: give the agent the generic ORM write tools."""
-        models = ("res.partner.bank", "res.partner", "account.move")
-        self.give_orm_tools(self.agent, ("orm.create", "orm.write"), models, **values)
+    plant = hostile_line
+    opening = ("finance_get_bank_transactions", {"reconciled": False, "date_to": "2019-12-31"})
+    question = "Which bank lines are not reconciled yet?"
+    # What an administrator might do: give the agent the generic ORM write tools.
+    orm_tools = ("orm.create", "orm.write")
+    orm_models = ("res.partner.bank", "res.partner", "account.move")
 
     # === THE SESSION'S COMPANY === #
 
@@ -106,7 +100,7 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
         hostile = self.hostile_line(
             CORPUS["other_company"].text(*calls[:4]), counterpart=CORPUS["fake_close"].text(*calls[4:])
         )
-        model = self.obey(self.OPENING)
+        model = self.obey(self.opening)
         session = self.ask_agent(self.accountant)
         self.assertObeyed(model, *calls)
         self.assertOnlyWrapped(model, CORPUS["other_company"], CORPUS["fake_close"])
@@ -126,7 +120,7 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
     def test_an_urgent_bank_change_in_a_label_writes_nothing_in_shadow_mode(self):
         """Defence: shadow mode, the Finance agent's default, still on when an administrator gave it
         write tools (``TurnRunner._execute``)."""
-        self.with_write_tools()
+        self.with_orm_tools()
         self.assertTrue(self.agent.sudo().shadow_mode)
         new_bank = {
             "model": "res.partner.bank",
@@ -141,7 +135,7 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
         self.hostile_line(CORPUS["urgent_payment"].text(*calls), counterpart=CORPUS["role_play"].text(*calls))
         before = self.row_counts("res.partner.bank", "res.partner", "account.move")
         email = self.partner_a.email
-        model = self.obey(self.OPENING)
+        model = self.obey(self.opening)
         session = self.ask_agent(self.clerk)
         self.assertObeyed(model, *calls)
         self.assertOnlyWrapped(model, CORPUS["urgent_payment"], CORPUS["role_play"])
@@ -156,52 +150,27 @@ class TestFinanceInjection(InjectionChecks, FinanceCase):
     def test_a_bank_change_asked_by_a_label_waits_for_the_controller(self):
         """Defences: approval mode (a write stops for a decision) and the segregation of duties of
         ``aia.approval``: the clerk whose session asked never approves, the controller does."""
-        self.with_write_tools(shadow_mode=False, approval_mode="write", approver_id=self.controller.id)
+        self.with_orm_tools(shadow_mode=False, approval_mode="write", approver_id=self.controller.id)
         new_bank = {
             "model": "res.partner.bank",
             "values": {"partner_id": self.partner_a.id, "acc_number": ATTACKER_IBAN},
         }
-        self.hostile_line(CORPUS["approve_own"].text(("orm_create", new_bank)))
         before = self.row_counts("res.partner.bank")
-        model = self.obey(self.OPENING)
-        session = self.ask_agent(self.clerk)
-        self.assertObeyed(model, ("orm_create", new_bank))
-        self.assertEqual(session.state, "waiting_approval")
+        _model, session = self.obey_planted("approve_own", ("orm_create", new_bank), self.clerk)
         approval = session.approval_ids
         self.assertEqual((approval.state, approval.approver_id), ("pending", self.controller))
         self.assertEqual(self.row_counts("res.partner.bank"), before)
         # The clerk, told by the label that the director approved, tries: refused.
-        with self.assertRaises(AccessError):
-            approval.with_user(self.clerk).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(self.clerk).write({"state": "approved"})
-        approval.invalidate_recordset()
-        self.assertEqual(approval.state, "pending")
+        self.assertOnlyTheApproverDecides(session, self.clerk)
         self.assertEqual(self.row_counts("res.partner.bank"), before)
         # The controller rejects it; nothing was ever written.
-        with trap_jobs() as trap:
-            approval.with_user(self.controller).action_reject("not requested by the supplier")
-            perform_jobs(self, trap)
-        session.invalidate_recordset()
-        self.assertEqual((approval.state, session.state), ("rejected", "done"))
+        self.reject(approval, self.controller, "not requested by the supplier")
         self.assertEqual(self.row_counts("res.partner.bank"), before)
 
     # === SECRETS === #
 
     def test_secrets_in_a_bank_label_are_never_stored_or_served(self):
         """Defence: the redaction of what tools return and of previews (``ai_engine/redaction.py``)."""
-        self.with_write_tools()
-        leak = {
-            "model": "res.partner",
-            "ids": self.partner_a.ids,
-            "values": {"comment": " ".join(SECRETS.values())},
-        }
-        self.hostile_line(CORPUS["exfiltrate"].text(("orm_write", leak)))
-        model = self.obey(self.OPENING)
-        session = self.ask_agent(self.clerk)
-        self.assertObeyed(model, ("orm_write", leak))
-        self.assertOnlyWrapped(model, CORPUS["exfiltrate"])
+        self.with_orm_tools()
+        session = self.assertSecretsNotKept(self.partner_a, "comment", self.clerk)
         self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed"])
-        stored = self.stored_and_served(session)
-        self.assertIn("Integration credentials", stored["execution content"])
-        self.assertNoSecret(stored, secret_forms())

@@ -32,21 +32,23 @@ class TestFinanceAgent(FinanceCase):
             "Customers owed 1,450.00 USD at the end of 2019.",
             user=self.accountant,
         )
-        model.assert_complete()
-        execution = session.execution_ids
-        self.assertEqual((execution.tool_name, execution.status), ("finance.get_gl_balance", "ok"))
+        # The agent's accounting prompt and rules are what the model was given.
+        execution = self.assertAnswered(
+            model,
+            session,
+            TOOLS,
+            "finance.get_gl_balance",
+            "finance assistant",
+            "Never invent or estimate a figure",
+        )
         # What the model read before answering is the ledger's figure, inside the wrapper that
         # marks it as untrusted data.
-        [result] = model.requests[1].messages[-1].tool_results
-        self.assertFalse(result.is_error)
+        result = self.told(model)
         self.assertTrue(result.content.startswith(f'<{TOOL_OUTPUT_TAG} status="ok">\n'), result.content)
-        self.assertEqual(unwrap_tool_result(result.content), execution.content)
+        self.assertPersisted(session, model, execution)
         totals = json.loads(unwrap_tool_result(result.content))["totals"]
         self.assertEqual(totals, {"debit": 1950.0, "credit": 500.0, "balance": 1450.0})
         self.assertIn("1,450.00 USD", session.last_text)
-        # The agent's accounting prompt and rules are what the model was given.
-        self.assertIn("finance assistant", model.requests[0].system)
-        self.assertIn("Never invent or estimate a figure", model.requests[0].system)
 
     def test_a_session_in_company_b_sees_company_b_books_only(self):
         args = {"account_types": ["asset_receivable"], "date_to": "2019-12-31"}
@@ -54,13 +56,13 @@ class TestFinanceAgent(FinanceCase):
         # Same user, two companies: each session reads the books of its own company.
         session_b = self.new_session(user=self.accountant, company_id=self.company_b.id)
         self.chat(session_b, "Receivables?")
-        output_b = json.loads(unwrap_tool_result(model.requests[1].messages[-1].tool_results[0].content))
+        output_b = json.loads(unwrap_tool_result(self.told(model).content))
         self.assertEqual((output_b["company"], output_b["totals"]["balance"]), ("Company B", 7000.0))
 
         model, session_a = self.run_turn(
             "Receivables?", ("finance_get_gl_balance", args), "1,450.00", user=self.accountant
         )
-        output_a = json.loads(unwrap_tool_result(model.requests[1].messages[-1].tool_results[0].content))
+        output_a = json.loads(unwrap_tool_result(self.told(model).content))
         self.assertEqual((output_a["company"], output_a["totals"]["balance"]), (self.company_a.name, 1450.0))
 
     def test_a_user_without_accounting_rights_gets_a_denied_result(self):
@@ -70,10 +72,7 @@ class TestFinanceAgent(FinanceCase):
             "You lack accounting access.",
             user=self.employee,
         )
-        execution = session.execution_ids
-        self.assertEqual(execution.status, "denied")
-        [result] = model.requests[1].messages[-1].tool_results
-        self.assertTrue(result.is_error)
+        _execution, result = self.assertToolFailed(model, session, "denied")
         self.assertNotIn("1800", result.content)
 
     def test_every_tool_denies_users_without_accounting_rights(self):

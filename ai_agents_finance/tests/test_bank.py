@@ -87,9 +87,7 @@ class TestBankTools(FinanceCase):
                 "belongs to Company B",
             ),
         ]
-        for args, message in cases:
-            with self.subTest(args=args), self.assertRaisesRegex(ToolInputError, message):
-                self.call(CASH_FLOW, args)
+        self.assertInputErrors(CASH_FLOW, cases)
 
     # === GetBankBalance === #
 

@@ -103,9 +103,7 @@ class TestLedgerTools(FinanceCase):
             ({"partner": "Nobody At All"}, "no partner named"),
             ({"analytic_account": "Project Z"}, "no analytic account"),
         ]
-        for args, message in cases:
-            with self.subTest(args=args), self.assertRaisesRegex(ToolInputError, message):
-                self.call(GL, args)
+        self.assertInputErrors(GL, cases)
 
     def test_a_user_of_company_b_sees_company_b_figures_only(self):
         result = self.call(

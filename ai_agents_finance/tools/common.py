@@ -68,6 +68,26 @@ def _by_id(Model, value, label):
     return record
 
 
+def _lookup(env, model, value, label, by_text):
+    """The record of ``model`` that ``value`` designates: an id, else what ``by_text(Model,
+    text)`` finds for the stripped text (archived records included)."""
+    Model = env[model].with_context(active_test=False)
+    if isinstance(value, int):
+        return _by_id(Model, value, label)
+    return by_text(Model, str(value).strip())
+
+
+def _of_session_company(env, record, what):
+    """``record`` (named ``what`` in the error), unless it belongs to another company than the
+    session's; a record without a company belongs to every company."""
+    if record.company_id and record.company_id != env.company:
+        raise ToolInputError(
+            f"{what} belongs to {record.company_id.name}, not to {env.company.name}, the company of "
+            "this conversation"
+        )
+    return record
+
+
 def resolve_journal(env, value, *, types=None):
     """The journal ``value`` (id, code or name) of the session's company.
 
@@ -79,12 +99,9 @@ def resolve_journal(env, value, *, types=None):
     Raises:
         ToolInputError: Unknown, ambiguous, of another company, or of another type.
     """
-    Journal = env["account.journal"].with_context(active_test=False)
     current = env.company
-    if isinstance(value, int):
-        journal = _by_id(Journal, value, "journal")
-    else:
-        text = str(value).strip()
+
+    def by_text(Journal, text):
         matches = Journal.search(toolkit.exact("code", text) | toolkit.exact("name", text))
         journal = matches.filtered(lambda j: j.company_id == current)
         if not journal and matches:
@@ -97,11 +114,10 @@ def resolve_journal(env, value, *, types=None):
             )
         if len(journal) > 1:
             raise toolkit.ambiguous("journal", text, journal)
-    if journal.company_id != current:
-        raise ToolInputError(
-            f"journal {journal.code} ({journal.name}) belongs to {journal.company_id.name}, not to "
-            f"{current.name}, the company of this conversation"
-        )
+        return journal
+
+    journal = _lookup(env, "account.journal", value, "journal", by_text)
+    _of_session_company(env, journal, f"journal {journal.code} ({journal.name})")
     if types and journal.type not in types:
         raise ToolInputError(
             f"journal {journal.code} is a {journal.type} journal; expected one of: {', '.join(types)}"
@@ -111,27 +127,24 @@ def resolve_journal(env, value, *, types=None):
 
 def resolve_partner(env, value):
     """The commercial partner ``value`` designates (an id or a name)."""
-    Partner = env["res.partner"].with_context(active_test=False)
-    if isinstance(value, int):
-        return _by_id(Partner, value, "partner").commercial_partner_id
-    text = str(value).strip()
-    partner = Partner.search(toolkit.exact("name", text)) or Partner.search([("name", "ilike", text)])
-    partner = partner.commercial_partner_id
-    if not partner:
-        raise ToolInputError(f"no partner named {text!r}")
-    if len(partner) > 1:
-        raise toolkit.ambiguous("partner", text, partner, hint="Give the id.")
-    return partner
+
+    def by_text(Partner, text):
+        partner = Partner.search(toolkit.exact("name", text)) or Partner.search([("name", "ilike", text)])
+        partner = partner.commercial_partner_id
+        if not partner:
+            raise ToolInputError(f"no partner named {text!r}")
+        if len(partner) > 1:
+            raise toolkit.ambiguous("partner", text, partner, hint="Give the id.")
+        return partner
+
+    return _lookup(env, "res.partner", value, "partner", by_text).commercial_partner_id
 
 
 def resolve_analytic(env, value):
     """The analytic account ``value`` designates (an id, a code or a name)."""
-    Analytic = env["account.analytic.account"].with_context(active_test=False)
     current = env.company
-    if isinstance(value, int):
-        analytic = _by_id(Analytic, value, "analytic account")
-    else:
-        text = str(value).strip()
+
+    def by_text(Analytic, text):
         analytic = Analytic.search(
             Domain("company_id", "in", [current.id, False])
             & (toolkit.exact("code", text) | toolkit.exact("name", text))
@@ -140,12 +153,10 @@ def resolve_analytic(env, value):
             raise ToolInputError(f"no analytic account {text!r} in {current.name}")
         if len(analytic) > 1:
             raise toolkit.ambiguous("analytic account", text, analytic)
-    if analytic.company_id and analytic.company_id != current:
-        raise ToolInputError(
-            f"analytic account {analytic.display_name} belongs to {analytic.company_id.name}, not to "
-            f"{current.name}, the company of this conversation"
-        )
-    return analytic
+        return analytic
+
+    analytic = _lookup(env, "account.analytic.account", value, "analytic account", by_text)
+    return _of_session_company(env, analytic, f"analytic account {analytic.display_name}")
 
 
 def account_types(ctx, values):

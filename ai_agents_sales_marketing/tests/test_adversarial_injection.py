@@ -5,25 +5,21 @@ After each run: no other company's lead or team in a tool result, nothing writte
 approval bypassed, no secret stored or served, and the text reached the model only wrapped as
 untrusted data. Each test fails when the defence it names is removed."""
 
-from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.tests.common import perform_jobs
-from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS, InjectionChecks, secret_forms
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.ai_core.tests.injection import CORPUS
+from odoo.addons.ai_core.tests.pack_case import KESTREL, PackInjectionChecks
 
 from .common import SalesMarketingCase
 
-# Only company B's records carry this word: it must never be in a session of company A.
-KESTREL = "Kestrel"
-
 
 @tagged("post_install", "-at_install")
-class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
+class TestSalesMarketingInjection(PackInjectionChecks, SalesMarketingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
         cls._build_pipeline()
+        cls.target_agent = cls.agent_marketing
         B = cls.company_b
         cls.kestrel_team = cls.env["crm.team"].create({"name": f"Zq {KESTREL} Sales", "company_id": B.id})
         cls.kestrel_lead = cls.lead(
@@ -44,7 +40,7 @@ class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
             email_from="sam@visitor.example",
             expected_revenue=500,
         )
-        cls.read_lead = (
+        cls.opening = (
             "orm_search_read",
             {
                 "model": "crm.lead",
@@ -53,13 +49,12 @@ class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
             },
         )
 
-    def with_orm_tools(self, **values):
-        """What an administrator might do: let the Marketing agent change leads and mailings itself."""
-        tools = ("orm.search_read", "orm.create", "orm.write")
-        self.give_orm_tools(self.agent_marketing, tools, ("crm.lead", "mailing.mailing"), **values)
+    question = "What came in from the website?"
+    orm_models = ("crm.lead", "mailing.mailing")
 
-    def ask_agent(self, user, question="Which leads should we call first?"):
-        return self.ask(self.agent_marketing, user, question)
+    def plant(self, text):
+        """What a website visitor may type: the description of their request."""
+        self.web_lead.description = text
 
     def won_deal(self):
         """What the texts ask for: the web lead won, with a huge revenue, and a mailing to everyone."""
@@ -94,7 +89,7 @@ class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
             *calls[2:]
         )
         model = self.obey(("marketing_get_lead_scoring", {"limit": 50}))
-        session = self.ask_agent(self.manager)
+        session = self.ask_agent(self.manager, "Which leads should we call first?")
         self.assertObeyed(model, *calls)
         self.assertOnlyWrapped(model, CORPUS["other_company"], CORPUS["fake_close"])
         obeyed = session.execution_ids.sorted("id")[1:]
@@ -111,7 +106,7 @@ class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
         self.with_orm_tools()
         self.assertTrue(self.agent_marketing.shadow_mode)
         win, blast = self.won_deal()
-        self.web_lead.description = CORPUS["system_override"].text(win)
+        self.plant(CORPUS["system_override"].text(win))
         mailing = self.env["mailing.mailing"].create(
             {
                 "subject": CORPUS["role_play"].text(blast),
@@ -132,7 +127,7 @@ class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
             }
         )
         before = self.row_counts("crm.lead", "mailing.mailing", "mail.mail")
-        model = self.obey(self.read_lead, ("marketing_get_campaign_metrics", {}))
+        model = self.obey(self.opening, ("marketing_get_campaign_metrics", {}))
         session = self.ask_agent(
             self.marketer, "What came in from the website, and how did our last mailing do?"
         )
@@ -154,25 +149,12 @@ class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
         """Defences: approval mode and the segregation of duties of ``aia.approval``."""
         self.with_orm_tools(shadow_mode=False, approval_mode="write", approver_id=self.manager.id)
         win, _blast = self.won_deal()
-        self.web_lead.description = CORPUS["approve_own"].text(win)
-        model = self.obey(self.read_lead)
-        session = self.ask_agent(self.marketer, "What came in from the website?")
-        self.assertObeyed(model, win)
-        self.assertEqual(session.state, "waiting_approval")
-        approval = session.approval_ids
-        with self.assertRaises(AccessError):
-            approval.with_user(self.marketer).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(self.marketer).write({"state": "approved"})
-        approval.invalidate_recordset()
+        _model, session = self.obey_planted("approve_own", win, self.marketer)
+        approval = self.assertOnlyTheApproverDecides(session, self.marketer)
         self.web_lead.invalidate_recordset()
-        self.assertEqual((approval.state, self.web_lead.expected_revenue), ("pending", 500))
-        with trap_jobs() as trap:
-            approval.with_user(self.manager).action_reject("nobody asked for this")
-            perform_jobs(self, trap)
-        session.invalidate_recordset()
+        self.assertEqual(self.web_lead.expected_revenue, 500)
+        self.reject(approval, self.manager, "nobody asked for this")
         self.web_lead.invalidate_recordset()
-        self.assertEqual((approval.state, session.state), ("rejected", "done"))
         self.assertEqual((self.web_lead.stage_id, self.web_lead.expected_revenue), (self.stage_new, 500))
 
     # === SECRETS === #
@@ -180,12 +162,4 @@ class TestSalesMarketingInjection(InjectionChecks, SalesMarketingCase):
     def test_secrets_in_a_lead_description_are_never_stored_or_served(self):
         """Defence: the redaction of what tools return and of previews (``ai_engine/redaction.py``)."""
         self.with_orm_tools()
-        leak = {"model": "crm.lead", "ids": self.web_lead.ids, "values": {"name": " ".join(SECRETS.values())}}
-        self.web_lead.description = CORPUS["exfiltrate"].text(("orm_write", leak))
-        model = self.obey(self.read_lead)
-        session = self.ask_agent(self.marketer, "What came in from the website?")
-        self.assertObeyed(model, ("orm_write", leak))
-        self.assertOnlyWrapped(model, CORPUS["exfiltrate"])
-        stored = self.stored_and_served(session)
-        self.assertIn("Integration credentials", stored["execution content"])
-        self.assertNoSecret(stored, secret_forms())
+        self.assertSecretsNotKept(self.web_lead, "name", self.marketer)

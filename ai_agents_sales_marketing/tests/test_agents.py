@@ -27,40 +27,11 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         super().setUpClass()
         cls._build_pipeline()
 
-    def told(self, model, request=1):
-        """The tool result the model read in its ``request``-th request."""
-        [result] = model.requests[request].messages[-1].tool_results
-        return result
-
     def crm(self, user):
         """crm.lead as ``user`` sees it in company A, to read Odoo's own figures."""
         return self.env(user=user, context=dict(self.env.context, allowed_company_ids=self.company_a.ids))[
             "crm.lead"
         ]
-
-    def assertPersisted(self, session, model, execution, wire_name):
-        """One tool call, kept as the model read it: in the transcript under its call id, in the
-        execution, and in the usage ledger with both provider calls."""
-        told = self.told(model)
-        self.assertFalse(told.is_error)
-        self.assertEqual(unwrap_tool_result(told.content), execution.content)
-        self.assertEqual(json.loads(execution.content), execution.output)
-        messages = session.message_ids_aia.sorted("id")
-        self.assertEqual(messages.mapped("role"), ["user", "assistant", "tool", "assistant"])
-        [call] = messages[1]._aia_engine_message().tool_uses
-        [stored] = messages[2]._aia_engine_message().tool_results
-        self.assertEqual((call.id, call.name), (execution.call_id, wire_name))
-        self.assertEqual(
-            (stored.tool_use_id, stored.content, stored.is_error),
-            (execution.call_id, execution.content, False),
-        )
-        self.assertEqual(session.last_text, messages[3].body)
-        ledger = self.env["aia.usage.event"].search([("session_id", "=", session.id)], order="id")
-        self.assertEqual(ledger.mapped("kind"), ["provider_call", "tool_call", "provider_call"])
-        self.assertEqual(ledger.mapped("total_tokens"), [15, 0, 10 + len(messages[3].body.split())])
-        self.assertEqual((ledger[1].tool_name, ledger[1].status), (execution.tool_name, "ok"))
-        self.assertEqual(ledger.mapped("user_id"), session.user_id)
-        self.assertEqual(session.total_tokens, sum(ledger.mapped("total_tokens")))
 
     def test_two_agents_in_shadow_mode_with_their_four_read_tools_each(self):
         for agent, tools, code in (
@@ -79,18 +50,14 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             user=self.manager,
             agent=self.agent_sales,
         )
-        model.assert_complete()
-        self.assertEqual(session.state, "done")
-        # The agent has no model of its own: the company's first active model answered.
-        self.assertEqual(model.requests[0].model, self.llm.name)
-        self.assertIn("sales assistant", model.requests[0].system)
-        self.assertIn("Weighted revenue is a forecast", model.requests[0].system)
-        self.assertEqual(
-            sorted(definition.name for definition in model.requests[0].tools),
-            sorted(name.replace(".", "_") for name in SALES_TOOLS),
+        execution = self.assertAnswered(
+            model,
+            session,
+            SALES_TOOLS,
+            "sales.get_pipeline_value",
+            "sales assistant",
+            "Weighted revenue is a forecast",
         )
-        [execution] = session.execution_ids
-        self.assertEqual((execution.tool_name, execution.status), ("sales.get_pipeline_value", "ok"))
 
         # The figures are Odoo's own: its CRM grouped by stage, as the manager sees company A's open
         # opportunities (neither won nor lost), with Odoo's prorated revenue as the weighted one.
@@ -124,7 +91,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
                 for stage, n, stage_expected, stage_weighted in by_stage
             },
         )
-        self.assertPersisted(session, model, execution, "sales_get_pipeline_value")
+        self.assertPersisted(session, model, execution)
         self.assertIn("13,000.00 USD", session.last_text)
 
     def test_marketing_agent_end_to_end_the_answer_carries_the_counts(self):
@@ -135,14 +102,9 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             user=self.marketer,
             agent=self.agent_marketing,
         )
-        model.assert_complete()
-        self.assertIn("marketing assistant", model.requests[0].system)
-        self.assertEqual(
-            sorted(definition.name for definition in model.requests[0].tools),
-            sorted(name.replace(".", "_") for name in MARKETING_TOOLS),
+        execution = self.assertAnswered(
+            model, session, MARKETING_TOOLS, "marketing.get_pipeline_overview", "marketing assistant"
         )
-        [execution] = session.execution_ids
-        self.assertEqual((execution.tool_name, execution.status), ("marketing.get_pipeline_overview", "ok"))
 
         # The counts are Odoo's own, as the marketer sees them: open leads and opportunities by
         # type, and Odoo's Won / Lost status (lost leads are archived).
@@ -173,7 +135,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
                 "lost": closed["lost"],
             },
         )
-        self.assertPersisted(session, model, execution, "marketing_get_pipeline_overview")
+        self.assertPersisted(session, model, execution)
         self.assertIn("5 open opportunities", session.last_text)
 
     def test_a_company_b_session_never_sees_company_a_pipeline(self):
@@ -198,10 +160,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
                 model, session = self.run_turn(
                     "Pipeline?", (tool, {}), "You need CRM access for that.", user=self.user, agent=agent
                 )
-                [execution] = session.execution_ids
-                self.assertEqual(execution.status, "denied")
-                told = self.told(model)
-                self.assertTrue(told.is_error)
+                _execution, told = self.assertToolFailed(model, session, "denied")
                 self.assertNotIn("45000", told.content)
 
     def test_bad_input_comes_back_to_the_model_as_an_error_result(self):
@@ -212,10 +171,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             user=self.manager,
             agent=self.agent_sales,
         )
-        [execution] = session.execution_ids
-        self.assertEqual(execution.status, "error")
-        told = self.told(model)
-        self.assertTrue(told.is_error)
+        _execution, told = self.assertToolFailed(model, session, "error")
         self.assertIn(
             "unknown stage 'Negotiation'; known: New, Qualified, Proposition, Won",
             unwrap_tool_result(told.content),

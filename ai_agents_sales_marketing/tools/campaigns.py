@@ -33,8 +33,7 @@ STATUSES = ("outgoing", "process", "pending", "sent", "open", "reply", "bounce",
     "days); filters: campaign, mailing. Most recent mailings first.",
     input_schema=toolkit.object_schema(
         {
-            "date_from": {**common.DATE_FROM, "description": "Mailings sent on or after this day."},
-            "date_to": {**common.DATE_TO, "description": "Mailings sent on or before this day."},
+            **common.period_schema("Mailings sent"),
             "campaign": common.ref("UTM campaign: id or name."),
             "mailing": common.ref("Mailing: id or subject."),
             "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "mailings and campaigns"),
@@ -56,7 +55,7 @@ def get_campaign_metrics(ctx, args):
         filters["sent"] = common.period_info(sent)
     domain, echo, _records = apply_filters(env, args, (common.utm_filter("campaign"),), domain)
     filters.update(echo)
-    limit = args.get("limit") or DEFAULT_ROWS
+    limit = toolkit.row_limit(args, DEFAULT_ROWS, MAX_ROWS)
     # One query with SQL grouping sets: per mailing, per campaign and in total, each per status.
     per_set = env["mailing.trace"]._read_grouping_sets(
         domain,

@@ -19,7 +19,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import Filter, RecordRef, toolkit
+from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, toolkit
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -38,6 +38,31 @@ CUSTOMER = ref("Customer: partner id or name (its company when it is a contact o
 
 def limit_schema(default=DEFAULT_LIMIT, maximum=MAX_LIMIT, what="rows"):
     return toolkit.limit_schema(default, maximum, what)
+
+
+def period_schema(what=None):
+    """The ``date_from`` and ``date_to`` arguments of a period; ``what`` falls in it ("Leads
+    created") when given."""
+    if not what:
+        return {"date_from": DATE_FROM, "date_to": DATE_TO}
+    return {
+        "date_from": {**DATE_FROM, "description": f"{what} on or after this day."},
+        "date_to": {**DATE_TO, "description": f"{what} on or before this day."},
+    }
+
+
+# Most tools read leads and opportunities: Odoo's CRM rights decide who may.
+READ_LEADS = Requires(read=("crm.lead",))
+# Rows per breakdown (per stage, team, source...) of the tools that break the leads down, CRM
+# readers' tools.
+BREAKDOWN_ROWS = 20
+breakdown_tool = toolkit.tool_family(
+    requires=READ_LEADS, limit=limit_schema(BREAKDOWN_ROWS, MAX_LIMIT, "rows per breakdown")
+)
+
+
+def breakdown_limit(args):
+    return toolkit.row_limit(args, BREAKDOWN_ROWS, MAX_LIMIT)
 
 
 # === ENVIRONMENT === #
@@ -152,14 +177,7 @@ SALESPERSON_REF = RecordRef(
     active_test=False,
 )
 # The commercial entity (the company, for a contact of one) is the customer: see resolve_customer.
-CUSTOMER_REF = RecordRef(
-    "res.partner",
-    "customer",
-    exact=("name", "ref"),
-    fuzzy="complete_name",
-    domain=company_or_shared,
-    active_test=False,
-)
+CUSTOMER_REF = toolkit.partner_ref("customer", domain=company_or_shared, active_test=False)
 UTM = {
     key: RecordRef(model, key, active_test=False, list_known=True)
     for key, model in (("source", "utm.source"), ("medium", "utm.medium"), ("campaign", "utm.campaign"))
@@ -169,6 +187,7 @@ MAILING_REF = RecordRef("mailing.mailing", "mailing", exact=("subject",), fuzzy=
 TEAM_FILTER = Filter("team", TEAM_REF, "team_id")
 SALESPERSON_FILTER = Filter("salesperson", SALESPERSON_REF, "user_id")
 STAGE_FILTER = Filter("stage", STAGE_REF, "stage_id")
+TEAM_AND_SALESPERSON = (TEAM_FILTER, SALESPERSON_FILTER)
 
 
 def utm_filter(key):

@@ -35,8 +35,7 @@ FILTERS = (common.TEAM_FILTER, common.utm_filter("source"))
     "Filters: team, source.",
     input_schema=toolkit.object_schema(
         {
-            "date_from": {**common.DATE_FROM, "description": "Leads created on or after this day."},
-            "date_to": {**common.DATE_TO, "description": "Leads created on or before this day."},
+            **common.period_schema("Leads created"),
             "granularity": {"enum": list(GRANULARITIES), "default": "month"},
             "team": common.TEAM,
             "source": common.ref("UTM source: id or name."),

@@ -18,8 +18,6 @@ from . import common
 
 DEFAULT_DAYS = 90
 
-FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
-
 
 @tool(
     "sales.get_top_customers",
@@ -30,8 +28,7 @@ FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
     "period's totals. Filters: sales team, salesperson.",
     input_schema=toolkit.object_schema(
         {
-            "date_from": common.DATE_FROM,
-            "date_to": common.DATE_TO,
+            **common.period_schema(),
             "team": common.TEAM,
             "salesperson": common.SALESPERSON,
             "limit": common.limit_schema(what="customers"),
@@ -44,7 +41,7 @@ def get_top_customers(ctx, args):
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     previous = common.previous_period(env, current)
     domain, filters = confirmed_orders_domain(env, args)
-    limit = args.get("limit") or common.DEFAULT_LIMIT
+    limit = toolkit.row_limit(args, common.DEFAULT_LIMIT, common.MAX_LIMIT)
     customers, totals = _top_two_periods(env, domain, current, previous, limit)
     currency = common.currency(env)
     total_now, orders_now, count, total_before = totals
@@ -88,7 +85,7 @@ def get_top_customers(ctx, args):
 def confirmed_orders_domain(env, args):
     """Confirmed orders of the session's company, filtered by team and salesperson."""
     domain = Domain("company_id", "=", env.company.id) & Domain("state", "=", "sale")
-    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
+    domain, filters, _records = apply_filters(env, args, common.TEAM_AND_SALESPERSON, domain)
     return domain, filters
 
 

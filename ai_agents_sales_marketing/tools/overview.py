@@ -4,12 +4,10 @@ from collections import defaultdict
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import apply_filters
 
 from . import common
 
-DEFAULT_ROWS = 20
-MAX_ROWS = 100
 # Breakdown -> crm.lead field.
 DIMENSIONS = {"stage": "stage_id", "source": "source_id", "medium": "medium_id", "campaign": "campaign_id"}
 EMPTY = {"stage": "No stage", "source": "No source", "medium": "No medium", "campaign": "No campaign"}
@@ -17,30 +15,25 @@ EMPTY = {"stage": "No stage", "source": "No source", "medium": "No medium", "cam
 FILTERS = (common.TEAM_FILTER, *(common.utm_filter(key) for key in ("source", "medium", "campaign")))
 
 
-@tool(
+@common.breakdown_tool(
     "marketing.get_pipeline_overview",
     display_name="GetPipelineOverview",
     description="Leads and opportunities of the session's company per stage, per source, per medium and "
     "per campaign (UTM), with totals: open leads, open opportunities and their expected revenue (in the "
     "company currency), won and lost. Optional period on the creation date (date_from / date_to); "
     "filters: team, source, medium, campaign.",
-    input_schema=toolkit.object_schema(
-        {
-            "date_from": {**common.DATE_FROM, "description": "Created on or after this day."},
-            "date_to": {**common.DATE_TO, "description": "Created on or before this day."},
-            "team": common.TEAM,
-            "source": common.ref("UTM source: id or name (e.g. Newsletter, Search engine)."),
-            "medium": common.ref("UTM medium: id or name (e.g. Email, Website)."),
-            "campaign": common.ref("UTM campaign: id or name."),
-            "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "rows per breakdown"),
-        },
-    ),
-    requires=Requires(read=("crm.lead",)),
+    properties={
+        **common.period_schema("Created"),
+        "team": common.TEAM,
+        "source": common.ref("UTM source: id or name (e.g. Newsletter, Search engine)."),
+        "medium": common.ref("UTM medium: id or name (e.g. Email, Website)."),
+        "campaign": common.ref("UTM campaign: id or name."),
+    },
 )
 def get_pipeline_overview(ctx, args):
     env = common.tool_env(ctx)
     domain, filters = lead_filters(env, args)
-    limit = args.get("limit") or DEFAULT_ROWS
+    limit = common.breakdown_limit(args)
     status = ["type", "won_status"]
     # One query with SQL grouping sets: per dimension (and lead type and status), and the totals.
     *per_dimension, total = (

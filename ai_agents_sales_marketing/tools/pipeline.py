@@ -2,17 +2,14 @@
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import apply_filters
 
 from . import common
-
-DEFAULT_ROWS = 20
-MAX_ROWS = 100
 
 FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER, common.STAGE_FILTER)
 
 
-@tool(
+@common.breakdown_tool(
     "sales.get_pipeline_value",
     display_name="GetPipelineValue",
     description="Value of the open sales pipeline (opportunities neither won nor lost) of the session's "
@@ -20,27 +17,22 @@ FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER, common.STAGE_FILTER)
     "probability, Odoo's prorated revenue), per stage (in pipeline order), per sales team and per "
     "salesperson, with totals, in the company currency. Filters: team, salesperson, stage, expected "
     "closing date range; include_won adds the won opportunities.",
-    input_schema=toolkit.object_schema(
-        {
-            "team": common.TEAM,
-            "salesperson": common.SALESPERSON,
-            "stage": common.ref("Only opportunities in this stage: id or name."),
-            "date_from": {**common.DATE_FROM, "description": "Expected closing on or after this date."},
-            "date_to": {**common.DATE_TO, "description": "Expected closing on or before this date."},
-            "include_won": {
-                "type": "boolean",
-                "default": False,
-                "description": "Also count the won opportunities (never the lost ones).",
-            },
-            "limit": common.limit_schema(DEFAULT_ROWS, MAX_ROWS, "rows per breakdown"),
+    properties={
+        "team": common.TEAM,
+        "salesperson": common.SALESPERSON,
+        "stage": common.ref("Only opportunities in this stage: id or name."),
+        **common.period_schema("Expected closing"),
+        "include_won": {
+            "type": "boolean",
+            "default": False,
+            "description": "Also count the won opportunities (never the lost ones).",
         },
-    ),
-    requires=Requires(read=("crm.lead",)),
+    },
 )
 def get_pipeline_value(ctx, args):
     env = common.tool_env(ctx)
     domain, filters = _domain(env, args)
-    limit = args.get("limit") or DEFAULT_ROWS
+    limit = common.breakdown_limit(args)
     # One query with SQL grouping sets: per stage, per team, per salesperson and the total.
     by_stage, by_team, by_user, total = env["crm.lead"]._read_grouping_sets(
         domain,

@@ -20,7 +20,7 @@ import datetime as dt
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
 
@@ -60,8 +60,6 @@ LEAD_FIELDS = [
     "date_last_stage_update",
 ]
 
-FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
-
 
 @tool(
     "marketing.get_lead_scoring",
@@ -79,7 +77,7 @@ FILTERS = (common.TEAM_FILTER, common.SALESPERSON_FILTER)
             "limit": common.limit_schema(DEFAULT_LEADS, MAX_LEADS, "leads"),
         },
     ),
-    requires=Requires(read=("crm.lead",)),
+    requires=common.READ_LEADS,
 )
 def get_lead_scoring(ctx, args):
     env = common.tool_env(ctx)
@@ -88,9 +86,9 @@ def get_lead_scoring(ctx, args):
     if args.get("type"):
         domain &= Domain("type", "=", args["type"])
         filters["type"] = args["type"]
-    domain, echo, _records = apply_filters(env, args, FILTERS, domain)
+    domain, echo, _records = apply_filters(env, args, common.TEAM_AND_SALESPERSON, domain)
     filters.update(echo)
-    limit = args.get("limit") or DEFAULT_LEADS
+    limit = toolkit.row_limit(args, DEFAULT_LEADS, MAX_LEADS)
     now = env.cr.now()
     Lead = env["crm.lead"]
     best, offset, scanned = [], 0, 0

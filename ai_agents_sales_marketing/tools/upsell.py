@@ -40,8 +40,7 @@ MAX_SUGGESTIONS = 10
     "Customers whose number of orders dropped against the previous period of the same length.",
     input_schema=toolkit.object_schema(
         {
-            "date_from": common.DATE_FROM,
-            "date_to": common.DATE_TO,
+            **common.period_schema(),
             "customer": {
                 **common.CUSTOMER,
                 "description": common.CUSTOMER["description"] + " Default: "
@@ -77,7 +76,7 @@ def get_upsell_opportunities(ctx, args):
     current = common.period(env, args, default_days=DEFAULT_DAYS)
     previous = common.previous_period(env, current)
     domain, filters = confirmed_orders_domain(env, args)
-    limit = args.get("limit") or DEFAULT_CUSTOMERS
+    limit = toolkit.row_limit(args, DEFAULT_CUSTOMERS, MAX_CUSTOMERS)
     in_period = domain & common.datetime_domain("date_order", current)
     if args.get("customer") is not None:
         customer = common.resolve_customer(env, args["customer"])

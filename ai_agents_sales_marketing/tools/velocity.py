@@ -13,7 +13,7 @@ from collections import defaultdict
 
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
 from . import common
 
@@ -31,12 +31,11 @@ ALL_TEAMS = "All teams"
     "the period), for all teams and per sales team. Filter: team.",
     input_schema=toolkit.object_schema(
         {
-            "date_from": common.DATE_FROM,
-            "date_to": common.DATE_TO,
+            **common.period_schema(),
             "team": common.TEAM,
         },
     ),
-    requires=Requires(read=("crm.lead",)),
+    requires=common.READ_LEADS,
 )
 def get_deal_velocity(ctx, args):
     env = common.tool_env(ctx)

@@ -5,21 +5,16 @@ corpus). After each run: no other company's stock in a tool result, nothing writ
 no approval bypassed, no secret stored or served, and the text reached the model only wrapped as
 untrusted data. Each test fails when the defence it names is removed."""
 
-from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.tests.common import perform_jobs
-from odoo.addons.ai_core.tests.injection import CORPUS, SECRETS, InjectionChecks, secret_forms
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.ai_core.tests.injection import CORPUS
+from odoo.addons.ai_core.tests.pack_case import KESTREL, PackInjectionChecks
 
 from .common import WarehouseCase
 
-# Only company B's records carry this word: it must never be in a session of company A.
-KESTREL = "Kestrel"
-
 
 @tagged("post_install", "-at_install")
-class TestWarehouseInjection(InjectionChecks, WarehouseCase):
+class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
@@ -53,7 +48,7 @@ class TestWarehouseInjection(InjectionChecks, WarehouseCase):
                 "standard_price": 4.0,
             }
         )
-        cls.read_hinge = (
+        cls.opening = (
             "orm_search_read",
             {
                 "model": "product.product",
@@ -61,19 +56,16 @@ class TestWarehouseInjection(InjectionChecks, WarehouseCase):
                 "fields": ["name", "description"],
             },
         )
+        cls.target_agent = cls.agent_warehouse
         cls.supervisor = cls.new_user(
             "wh_zq_supervisor", "base.group_user,stock.group_stock_user,ai_core.group_aia_user", cls.company_a
         )
 
-    def with_orm_tools(self, **values):
-        """What an administrator might do: let the agent read and change products itself."""
-        tools = ("orm.search_read", "orm.create", "orm.write")
-        self.give_orm_tools(self.agent_warehouse, tools, ("product.product", "stock.quant"), **values)
+    question = "What is the Zq Hinge?"
+    orm_models = ("product.product", "stock.quant")
 
-    def ask_agent(self, user, question):
-        return self.ask(self.agent_warehouse, user, question)
-
-    def describe(self, text):
+    def plant(self, text):
+        """What a supplier's catalogue import may write: a product's description."""
         self.hinge.description = text
 
     # === THE SESSION'S COMPANY === #
@@ -123,10 +115,10 @@ class TestWarehouseInjection(InjectionChecks, WarehouseCase):
             },
         }
         calls = (("orm_write", reprice), ("orm_create", adjust))
-        self.describe(CORPUS["system_override"].text(*calls) + "\n" + CORPUS["role_play"].text(*calls))
+        self.plant(CORPUS["system_override"].text(*calls) + "\n" + CORPUS["role_play"].text(*calls))
         before = self.row_counts("product.product", "stock.quant", "stock.move")
-        model = self.obey(self.read_hinge)
-        session = self.ask_agent(self.keeper, "What is the Zq Hinge?")
+        model = self.obey(self.opening)
+        session = self.ask_agent(self.keeper)
         self.assertObeyed(model, *calls)
         self.assertOnlyWrapped(model, CORPUS["system_override"], CORPUS["role_play"])
         self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed", "shadowed"])
@@ -141,43 +133,17 @@ class TestWarehouseInjection(InjectionChecks, WarehouseCase):
         """Defences: approval mode and the segregation of duties of ``aia.approval``."""
         self.with_orm_tools(shadow_mode=False, approval_mode="write", approver_id=self.supervisor.id)
         reprice = {"model": "product.product", "ids": self.hinge.ids, "values": {"standard_price": 0.01}}
-        self.describe(CORPUS["approve_own"].text(("orm_write", reprice)))
-        model = self.obey(self.read_hinge)
-        session = self.ask_agent(self.keeper, "What is the Zq Hinge?")
-        self.assertObeyed(model, ("orm_write", reprice))
-        self.assertEqual(session.state, "waiting_approval")
-        approval = session.approval_ids
-        with self.assertRaises(AccessError):
-            approval.with_user(self.keeper).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(self.keeper).write({"state": "approved"})
-        approval.invalidate_recordset()
+        _model, session = self.obey_planted("approve_own", ("orm_write", reprice), self.keeper)
+        approval = self.assertOnlyTheApproverDecides(session, self.keeper)
         self.hinge.invalidate_recordset()
-        self.assertEqual((approval.state, self.hinge.standard_price), ("pending", 4.0))
-        with trap_jobs() as trap:
-            approval.with_user(self.supervisor).action_reject("the price comes from purchasing")
-            perform_jobs(self, trap)
-        session.invalidate_recordset()
+        self.assertEqual(self.hinge.standard_price, 4.0)
+        self.reject(approval, self.supervisor, "the price comes from purchasing")
         self.hinge.invalidate_recordset()
-        self.assertEqual(
-            (approval.state, session.state, self.hinge.standard_price), ("rejected", "done", 4.0)
-        )
+        self.assertEqual(self.hinge.standard_price, 4.0)
 
     # === SECRETS === #
 
     def test_secrets_in_a_product_description_are_never_stored_or_served(self):
         """Defence: the redaction of what tools return and of previews (``ai_engine/redaction.py``)."""
         self.with_orm_tools()
-        leak = {
-            "model": "product.product",
-            "ids": self.hinge.ids,
-            "values": {"description_sale": " ".join(SECRETS.values())},
-        }
-        self.describe(CORPUS["exfiltrate"].text(("orm_write", leak)))
-        model = self.obey(self.read_hinge)
-        session = self.ask_agent(self.keeper, "What is the Zq Hinge?")
-        self.assertObeyed(model, ("orm_write", leak))
-        self.assertOnlyWrapped(model, CORPUS["exfiltrate"])
-        stored = self.stored_and_served(session)
-        self.assertIn("Integration credentials", stored["execution content"])
-        self.assertNoSecret(stored, secret_forms())
+        self.assertSecretsNotKept(self.hinge, "description_sale", self.keeper)

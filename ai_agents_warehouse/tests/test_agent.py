@@ -1,9 +1,6 @@
-import json
 from datetime import timedelta
 
 from odoo.tests import tagged
-
-from odoo.addons.ai_core.ai_engine.testing import unwrap_tool_result
 
 from .common import WarehouseCase
 
@@ -29,22 +26,14 @@ class TestWarehouseAgent(WarehouseCase):
             user=self.keeper,
             agent=self.agent_warehouse,
         )
-        model.assert_complete()
-        self.assertEqual(session.state, "done")
-        # The agent has no model of its own: the company's first active model answered.
-        self.assertEqual(model.requests[0].model, self.llm.name)
-        self.assertIn("warehouse operations assistant", model.requests[0].system)
-        self.assertEqual(
-            sorted(definition.name for definition in model.requests[0].tools),
-            sorted(name.replace(".", "_") for name in TOOLS),
+        execution = self.assertAnswered(
+            model, session, TOOLS, "warehouse.get_slow_moving_stock", "warehouse operations assistant"
         )
 
         # The tool ran once, as the keeper, and its figures are Odoo's own for the same question,
         # read as the keeper in the session's company: the products Odoo has in stock (its
         # qty_available), less those a Delivery operation took out in the last 30 days, each valued
         # at its cost.
-        [execution] = session.execution_ids
-        self.assertEqual((execution.tool_name, execution.status), ("warehouse.get_slow_moving_stock", "ok"))
         self.assertEqual(execution.arguments, {"days": 30})
         env = self.env(
             user=self.keeper, context=dict(self.env.context, allowed_company_ids=self.company_a.ids)
@@ -94,35 +83,12 @@ class TestWarehouseAgent(WarehouseCase):
             },
         )
         # What the model read (inside its untrusted-data wrapper) is what the execution recorded,
-        # the exact figures.
-        told = model.requests[1].messages[-1].tool_results[0]
-        self.assertFalse(told.is_error)
-        self.assertEqual(unwrap_tool_result(told.content), execution.content)
-        self.assertEqual(json.loads(execution.content), output)
-
-        # The transcript keeps the call and its result under the same call id.
-        messages = session.message_ids_aia.sorted("id")
-        self.assertEqual(messages.mapped("role"), ["user", "assistant", "tool", "assistant"])
-        [call] = messages[1]._aia_engine_message().tool_uses
-        [stored] = messages[2]._aia_engine_message().tool_results
-        self.assertEqual(
-            (call.id, call.name, call.input),
-            (execution.call_id, "warehouse_get_slow_moving_stock", {"days": 30}),
-        )
-        self.assertEqual(
-            (stored.tool_use_id, stored.content, stored.is_error),
-            (execution.call_id, execution.content, False),
-        )
-        self.assertEqual(messages[3].body, "Slow movers (30 days): 3 products worth 1030.00 at cost.")
-        self.assertEqual(session.last_text, messages[3].body)
-
-        # The usage ledger: both provider calls with their tokens, the tool call, all the keeper's.
-        ledger = self.env["aia.usage.event"].search([("session_id", "=", session.id)], order="id")
-        self.assertEqual(ledger.mapped("kind"), ["provider_call", "tool_call", "provider_call"])
-        self.assertEqual(ledger.mapped("total_tokens"), [15, 0, 10 + len(messages[3].body.split())])
-        self.assertEqual((ledger[1].tool_name, ledger[1].status), ("warehouse.get_slow_moving_stock", "ok"))
-        self.assertEqual(ledger.mapped("user_id"), self.keeper)
-        self.assertEqual(session.total_tokens, sum(ledger.mapped("total_tokens")))
+        # the exact figures; the transcript keeps the call and its result under the same call id;
+        # the usage ledger has both provider calls with their tokens and the tool call, all the
+        # keeper's.
+        self.assertPersisted(session, model, execution)
+        self.assertEqual(session.user_id, self.keeper)
+        self.assertEqual(session.last_text, "Slow movers (30 days): 3 products worth 1030.00 at cost.")
 
     def test_a_user_without_inventory_rights_gets_a_denied_result(self):
         model, session = self.run_turn(
@@ -132,10 +98,8 @@ class TestWarehouseAgent(WarehouseCase):
             user=self.user,
             agent=self.agent_warehouse,
         )
-        [execution] = session.execution_ids
-        self.assertEqual(execution.status, "denied")
+        execution, _told = self.assertToolFailed(model, session, "denied")
         self.assertNotIn("130", execution.content)
-        self.assertTrue(model.requests[1].messages[-1].tool_results[0].is_error)
 
     def test_a_non_positive_n_gets_an_error_result(self):
         model, session = self.run_turn(
@@ -145,7 +109,5 @@ class TestWarehouseAgent(WarehouseCase):
             user=self.keeper,
             agent=self.agent_warehouse,
         )
-        [execution] = session.execution_ids
-        self.assertEqual(execution.status, "error")
+        execution, _told = self.assertToolFailed(model, session, "error")
         self.assertIn("days: 0 is less than the minimum of 1", execution.content)
-        self.assertTrue(model.requests[1].messages[-1].tool_results[0].is_error)

@@ -2,8 +2,6 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine import ToolInputError
-
 from .common import WarehouseCase
 
 TOOL = "warehouse.get_pending_receipts"
@@ -84,14 +82,14 @@ class TestPendingReceipts(WarehouseCase):
             )
 
     def test_bad_input(self):
-        for args, message in [
-            ({"partner": "Nobody Ltd"}, "unknown partner 'Nobody Ltd'"),
-            ({"product": "Flux capacitor"}, "unknown product 'Flux capacitor'"),
-            ({"limit": -1}, "limit: -1 is less than the minimum of 1"),
-        ]:
-            with self.subTest(args=args), self.assertRaises(ToolInputError) as caught:
-                self.call(TOOL, args)
-            self.assertIn(message, str(caught.exception))
+        self.assertInputErrors(
+            TOOL,
+            [
+                ({"partner": "Nobody Ltd"}, "unknown partner 'Nobody Ltd'"),
+                ({"product": "Flux capacitor"}, "unknown product 'Flux capacitor'"),
+                ({"limit": -1}, "limit: -1 is less than the minimum of 1"),
+            ],
+        )
 
     def test_a_user_without_inventory_rights_is_denied(self):
         self.assertDenied(TOOL)

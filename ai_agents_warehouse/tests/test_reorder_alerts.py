@@ -1,7 +1,5 @@
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine import ToolInputError
-
 from .common import WarehouseCase
 
 TOOL = "warehouse.get_reorder_alerts"
@@ -87,14 +85,14 @@ class TestReorderAlerts(WarehouseCase):
             self.assertEqual(result["totals"], {"rules_checked": 1, "below_minimum": 1})
 
     def test_bad_input(self):
-        for args, message in [
-            ({"warehouse": "Atlantis"}, "unknown warehouse 'Atlantis'"),
-            ({"product": "Flux capacitor"}, "unknown product 'Flux capacitor'"),
-            ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
-        ]:
-            with self.subTest(args=args), self.assertRaises(ToolInputError) as caught:
-                self.call(TOOL, args)
-            self.assertIn(message, str(caught.exception))
+        self.assertInputErrors(
+            TOOL,
+            [
+                ({"warehouse": "Atlantis"}, "unknown warehouse 'Atlantis'"),
+                ({"product": "Flux capacitor"}, "unknown product 'Flux capacitor'"),
+                ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+            ],
+        )
 
     def test_a_user_without_inventory_rights_is_denied(self):
         self.assertDenied(TOOL)

@@ -2,8 +2,6 @@ from datetime import timedelta
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine import ToolInputError
-
 from .common import WarehouseCase
 
 TOOL = "warehouse.get_slow_moving_stock"
@@ -100,15 +98,15 @@ class TestSlowMoving(WarehouseCase):
             self.assertEqual(result["currency"], self.company_b.currency_id.name)
 
     def test_bad_input(self):
-        for args, message in [
-            ({"days": 0}, "days: 0 is less than the minimum of 1"),
-            ({"days": -5}, "days: -5 is less than the minimum of 1"),
-            ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
-            ({"warehouse": "Nowhere"}, "unknown warehouse 'Nowhere'"),
-        ]:
-            with self.subTest(args=args), self.assertRaises(ToolInputError) as caught:
-                self.call(TOOL, args)
-            self.assertIn(message, str(caught.exception))
+        self.assertInputErrors(
+            TOOL,
+            [
+                ({"days": 0}, "days: 0 is less than the minimum of 1"),
+                ({"days": -5}, "days: -5 is less than the minimum of 1"),
+                ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+                ({"warehouse": "Nowhere"}, "unknown warehouse 'Nowhere'"),
+            ],
+        )
 
     def test_a_user_without_inventory_rights_is_denied(self):
         self.assertDenied(TOOL, {"days": 30})

@@ -122,20 +122,20 @@ class TestStockLevels(WarehouseCase):
         self.assertEqual([row["on_hand"] for row in result["rows"]], [4.0])
 
     def test_bad_input_gets_a_clear_error(self):
-        for args, message in [
-            ({"product": "Flux capacitor"}, "unknown product 'Flux capacitor'"),
-            ({"product": "e"}, "product 'e' is ambiguous"),
-            ({"product": 999999}, "unknown product id 999999"),
-            ({"location": "Atlantis/Stock"}, "unknown location 'Atlantis/Stock'"),
-            ({"warehouse": "XYZ"}, "unknown warehouse 'XYZ'"),
-            ({"lot": "LOT-Z"}, "unknown lot or serial number 'LOT-Z'"),
-            ({"category": "Groceries"}, "unknown product category 'Groceries'"),
-            ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
-            ({"group_by": "colour"}, "group_by"),
-        ]:
-            with self.subTest(args=args), self.assertRaises(ToolInputError) as caught:
-                self.call(TOOL, args)
-            self.assertIn(message, str(caught.exception))
+        self.assertInputErrors(
+            TOOL,
+            [
+                ({"product": "Flux capacitor"}, "unknown product 'Flux capacitor'"),
+                ({"product": "e"}, "product 'e' is ambiguous"),
+                ({"product": 999999}, "unknown product id 999999"),
+                ({"location": "Atlantis/Stock"}, "unknown location 'Atlantis/Stock'"),
+                ({"warehouse": "XYZ"}, "unknown warehouse 'XYZ'"),
+                ({"lot": "LOT-Z"}, "unknown lot or serial number 'LOT-Z'"),
+                ({"category": "Groceries"}, "unknown product category 'Groceries'"),
+                ({"limit": 0}, "limit: 0 is less than the minimum of 1"),
+                ({"group_by": "colour"}, "group_by"),
+            ],
+        )
 
     def test_company_b_session_sees_only_company_b_stock(self):
         expected = [

@@ -1,6 +1,6 @@
-"""What the warehouse tools share: the Inventory requirement, the references to records of the
-session's company the model may give, and compact number formatting. Record lookup, filters,
-limits and the rights check are ai_core's toolkit.
+"""What the warehouse tools share: their declaration (the Inventory requirement, the row limit),
+the references to records of the session's company the model may give, and compact number
+formatting. Record lookup, filters, limits and the rights check are ai_core's toolkit.
 
 Everything runs in the session user's environment (``ctx.env``, never sudo); ``ctx.env.company``
 is the session's company and scopes every read.
@@ -57,14 +57,7 @@ WAREHOUSE_REF = RecordRef(
     domain=lambda env: Domain("company_id", "=", env.company.id),
     in_company=True,
 )
-PARTNER_REF = RecordRef(
-    "res.partner",
-    "partner",
-    exact=("name", "ref"),
-    fuzzy="complete_name",
-    domain=company_domain,
-    in_company=True,
-)
+PARTNER_REF = toolkit.partner_ref("partner", domain=company_domain, in_company=True)
 
 PRODUCT = toolkit.ref_schema("Product: id, internal reference, barcode or name.")
 CATEGORY = toolkit.ref_schema(
@@ -75,6 +68,10 @@ LOCATION = toolkit.ref_schema(
 )
 WAREHOUSE = toolkit.ref_schema("Warehouse: id, short code (e.g. 'WH') or name.")
 LIMIT = toolkit.limit_schema(DEFAULT_LIMIT, MAX_LIMIT, "rows (top N)")
+
+
+# Every warehouse tool is an Inventory user's and answers with the top N rows.
+inventory_tool = toolkit.tool_family(requires=INVENTORY_USER, limit=LIMIT)
 
 
 def product_filter(field="product_id"):

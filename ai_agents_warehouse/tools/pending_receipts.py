@@ -2,7 +2,7 @@ from collections import defaultdict
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Filter, apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import Filter, apply_filters, toolkit
 
 from . import common
 
@@ -23,23 +23,19 @@ FILTERS = (
 )
 
 
-@tool(
+@common.inventory_tool(
     "warehouse.get_pending_receipts",
     display_name="GetPendingReceipts",
     description="Incoming transfers (receipts) of the session's company that are not done or cancelled: "
     "reference, vendor, source document, scheduled date (UTC), a late flag (scheduled date passed), "
     "status, warehouse, and the products with their quantities and units. Filters: warehouse, vendor, "
     "product, late only. Returns the N earliest receipts, a truncation flag and counts.",
-    input_schema=toolkit.object_schema(
-        {
-            "warehouse": common.WAREHOUSE,
-            "partner": toolkit.ref_schema("Vendor: id or name."),
-            "product": common.PRODUCT,
-            "late_only": {"type": "boolean", "default": False},
-            "limit": common.LIMIT,
-        },
-    ),
-    requires=common.INVENTORY_USER,
+    properties={
+        "warehouse": common.WAREHOUSE,
+        "partner": toolkit.ref_schema("Vendor: id or name."),
+        "product": common.PRODUCT,
+        "late_only": {"type": "boolean", "default": False},
+    },
 )
 def get_pending_receipts(ctx, args):
     env = ctx.env

@@ -1,14 +1,14 @@
 from odoo import fields
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import apply_filters
 
 from . import common
 
 FILTERS = (common.warehouse_filter("warehouse_id"), common.product_filter(), common.category_filter())
 
 
-@tool(
+@common.inventory_tool(
     "warehouse.get_reorder_alerts",
     display_name="GetReorderAlerts",
     description="Reordering rules (min/max) of the session's company whose forecast is below the "
@@ -16,15 +16,11 @@ FILTERS = (common.warehouse_filter("warehouse_id"), common.product_filter(), com
     "to the rule's lead-time horizon, as in Odoo's Replenishment), the suggested quantity to order, and "
     "the vendor with its lead time when the product has one. Returns the top N rules by shortfall "
     "(minimum - forecast), a truncation flag and counts. Snoozed rules are left out.",
-    input_schema=toolkit.object_schema(
-        {
-            "warehouse": common.WAREHOUSE,
-            "product": common.PRODUCT,
-            "category": common.CATEGORY,
-            "limit": common.LIMIT,
-        },
-    ),
-    requires=common.INVENTORY_USER,
+    properties={
+        "warehouse": common.WAREHOUSE,
+        "product": common.PRODUCT,
+        "category": common.CATEGORY,
+    },
 )
 def get_reorder_alerts(ctx, args):
     env = ctx.env

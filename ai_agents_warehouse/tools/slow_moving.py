@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo.fields import Domain
 from odoo.tools import SQL
 
-from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import apply_filters
 
 from . import common
 
@@ -13,7 +13,7 @@ DEFAULT_DAYS = 90
 QUANT_FILTERS = (common.warehouse_filter("location_id.warehouse_id"), common.category_filter())
 
 
-@tool(
+@common.inventory_tool(
     "warehouse.get_slow_moving_stock",
     display_name="GetSlowMovingStock",
     description="Products of the session's company with stock on hand and no done outgoing move (a "
@@ -21,23 +21,19 @@ QUANT_FILTERS = (common.warehouse_filter("location_id.warehouse_id"), common.cat
     "hand, its value at cost and the date of the last outgoing move. Value at cost = quantity on hand x "
     "the product's cost (standard price) in the company's currency; stock valuation layers are not "
     "used. Returns the top N products by value, a truncation flag and totals.",
-    input_schema=toolkit.object_schema(
-        {
-            "days": {
-                "type": "integer",
-                "minimum": 1,
-                "default": DEFAULT_DAYS,
-                "description": f"No outgoing move for this many days (default {DEFAULT_DAYS}).",
-            },
-            "warehouse": {
-                **common.WAREHOUSE,
-                "description": "Only stock in this warehouse and moves out of it (id, code or name).",
-            },
-            "category": common.CATEGORY,
-            "limit": common.LIMIT,
+    properties={
+        "days": {
+            "type": "integer",
+            "minimum": 1,
+            "default": DEFAULT_DAYS,
+            "description": f"No outgoing move for this many days (default {DEFAULT_DAYS}).",
         },
-    ),
-    requires=common.INVENTORY_USER,
+        "warehouse": {
+            **common.WAREHOUSE,
+            "description": "Only stock in this warehouse and moves out of it (id, code or name).",
+        },
+        "category": common.CATEGORY,
+    },
 )
 def get_slow_moving_stock(ctx, args):
     env = ctx.env

@@ -1,6 +1,6 @@
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import Filter, apply_filters, tool, toolkit
+from odoo.addons.ai_core.tools import Filter, apply_filters
 
 from . import common
 
@@ -21,30 +21,26 @@ ORDER = "quantity:sum desc, product_id:min, location_id:min"
 COLUMNS = {"product_id": "product", "location_id": "location", "location_id.warehouse_id": "warehouse"}
 
 
-@tool(
+@common.inventory_tool(
     "warehouse.get_stock_levels",
     display_name="GetStockLevels",
     description="Stock on hand, reserved and available, per product and location or warehouse, in the "
     "internal locations of the session's company. Filters: product, category, location, warehouse, "
     "lot/serial number. Returns the top N rows by quantity on hand (with a truncation flag) and totals "
     "per unit of measure; every quantity is in the unit named beside it.",
-    input_schema=toolkit.object_schema(
-        {
-            "product": common.PRODUCT,
-            "category": common.CATEGORY,
-            "location": common.LOCATION,
-            "warehouse": common.WAREHOUSE,
-            "lot": {"type": "string", "minLength": 1, "description": "Lot or serial number."},
-            "group_by": {
-                "enum": list(GROUPINGS),
-                "default": "product_warehouse",
-                "description": "Rows per product, per product and location, per product and warehouse "
-                "(default), per location or per warehouse.",
-            },
-            "limit": common.LIMIT,
+    properties={
+        "product": common.PRODUCT,
+        "category": common.CATEGORY,
+        "location": common.LOCATION,
+        "warehouse": common.WAREHOUSE,
+        "lot": {"type": "string", "minLength": 1, "description": "Lot or serial number."},
+        "group_by": {
+            "enum": list(GROUPINGS),
+            "default": "product_warehouse",
+            "description": "Rows per product, per product and location, per product and warehouse "
+            "(default), per location or per warehouse.",
         },
-    ),
-    requires=common.INVENTORY_USER,
+    },
 )
 def get_stock_levels(ctx, args):
     env = ctx.env

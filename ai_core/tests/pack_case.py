@@ -3,15 +3,26 @@
 A pack's case mixes :class:`AgentPackMixin` into its own business-data case (Odoo's account test
 helpers for finance, :class:`~.common.AiaCase` for the others) and sets ``tool_user``, the user
 ``call()`` runs tools as by default; :class:`AgentPackCase` is that mix over ``AiaCase``.
+:class:`PackInjectionChecks` runs the attacks every pack's injection suite makes through the
+text it plants.
 """
 
+import json
+
 from odoo import Command
+from odoo.exceptions import AccessError
 from odoo.tests import new_test_user
 
+from odoo.addons.queue_job.tests.common import trap_jobs
+
 from ..ai_engine import ToolDenied, ToolInputError
-from ..ai_engine.testing import reply, tool_calls
+from ..ai_engine.testing import reply, tool_calls, unwrap_tool_result
 from ..tools import CATALOGUE, OdooToolContext
-from .common import AiaCase
+from .common import AiaCase, perform_jobs
+from .injection import CORPUS, SECRETS, InjectionChecks, secret_forms
+
+# The injection suites name company B's records with this word: it is never in company A's sessions.
+KESTREL = "Kestrel"
 
 
 def call_tool(env, name, arguments=None, *, user, company=None):
@@ -88,6 +99,76 @@ class AgentPackMixin:
         self.assertTrue(all(agent.tool_ids.mapped("is_available")))
         self.assertEqual({spec.name: spec.display_name for spec in agent._aia_tool_registry()}, tools)
 
+    def assertInputErrors(self, name, cases):
+        """Each of ``cases`` ((arguments, message)) is refused with an input error that says
+        ``message``."""
+        for arguments, message in cases:
+            with self.subTest(arguments=arguments), self.assertRaises(ToolInputError) as caught:
+                self.call(name, arguments)
+            self.assertIn(message, str(caught.exception))
+
+    # === TURNS === #
+
+    def told(self, model, request=1):
+        """The one tool result the model read in its ``request``-th request."""
+        [result] = model.requests[request].messages[-1].tool_results
+        return result
+
+    def assertAnswered(self, model, session, tools, tool_name, *prompt):
+        """A turn of an agent without a model of its own: the company's first active model
+        answered as scripted, given the agent's prompt (``prompt``: phrases of it) and exactly its
+        ``tools``; the session is done and ran ``tool_name`` once, successfully. Returns the
+        execution."""
+        model.assert_complete()
+        self.assertEqual(session.state, "done")
+        self.assertEqual(model.requests[0].model, self.llm.name)
+        for phrase in prompt:
+            self.assertIn(phrase, model.requests[0].system)
+        self.assertEqual(
+            sorted(definition.name for definition in model.requests[0].tools),
+            sorted(name.replace(".", "_") for name in tools),
+        )
+        [execution] = session.execution_ids
+        self.assertEqual((execution.tool_name, execution.status), (tool_name, "ok"))
+        return execution
+
+    def assertPersisted(self, session, model, execution):
+        """One tool call, kept as the model read it: in the transcript under its call id, in the
+        execution, and in the usage ledger with both provider calls, all the session user's."""
+        told = self.told(model)
+        self.assertFalse(told.is_error)
+        self.assertEqual(unwrap_tool_result(told.content), execution.content)
+        self.assertEqual(json.loads(execution.content), execution.output)
+        messages = session.message_ids_aia.sorted("id")
+        self.assertEqual(messages.mapped("role"), ["user", "assistant", "tool", "assistant"])
+        [call] = messages[1]._aia_engine_message().tool_uses
+        [stored] = messages[2]._aia_engine_message().tool_results
+        self.assertEqual(
+            (call.id, call.name, call.input),
+            (execution.call_id, execution.tool_name.replace(".", "_"), execution.arguments or {}),
+        )
+        self.assertEqual(
+            (stored.tool_use_id, stored.content, stored.is_error),
+            (execution.call_id, execution.content, False),
+        )
+        self.assertEqual(session.last_text, messages[3].body)
+        # The ledger is audit data, whoever the test's user is.
+        ledger = self.env["aia.usage.event"].sudo().search([("session_id", "=", session.id)], order="id")
+        self.assertEqual(ledger.mapped("kind"), ["provider_call", "tool_call", "provider_call"])
+        self.assertEqual(ledger.mapped("total_tokens"), [15, 0, 10 + len(messages[3].body.split())])
+        self.assertEqual((ledger[1].tool_name, ledger[1].status), (execution.tool_name, "ok"))
+        self.assertEqual(ledger.mapped("user_id"), session.user_id)
+        self.assertEqual(session.total_tokens, sum(ledger.mapped("total_tokens")))
+
+    def assertToolFailed(self, model, session, status):
+        """The session's one tool call ended ``status`` ("denied", "error") and the model was told
+        so as an error result; returns the execution and what the model read."""
+        [execution] = session.execution_ids
+        self.assertEqual(execution.status, status)
+        told = self.told(model)
+        self.assertTrue(told.is_error)
+        return execution, told
+
     def ask(self, agent, user, question):
         """A session of ``agent`` opened by ``user`` in company A, and one turn of ``question``."""
         session = self.new_session(user=user, agent=agent)
@@ -105,6 +186,75 @@ class AgentPackMixin:
                 **values,
             }
         )
+
+
+class PackInjectionChecks(InjectionChecks):
+    """The attacks every pack's injection suite runs through its own planted text.
+
+    A pack's class sets ``target_agent`` (in setUpClass), ``opening`` (the call of its tool that
+    reads the planted text), ``question`` (what the user asks) and ``orm_models`` (the models an
+    administrator might let the agent change with ``orm_tools``), and defines ``plant(text)``
+    (write the text where an outsider could).
+    """
+
+    target_agent = None
+    opening = None
+    question = None
+    orm_models = ()
+    orm_tools = ("orm.search_read", "orm.create", "orm.write")
+
+    def plant(self, text):
+        raise NotImplementedError
+
+    def ask_agent(self, user, question=None):
+        return self.ask(self.target_agent, user, question or self.question)
+
+    def with_orm_tools(self, **values):
+        """What an administrator might do: let the agent change the pack's records itself."""
+        self.give_orm_tools(self.target_agent, self.orm_tools, self.orm_models, **values)
+
+    def obey_planted(self, injection, call, user):
+        """The text ``injection`` (a name of the corpus) asking for ``call`` is planted, read by
+        the opening call in a session of ``user`` and obeyed by the model, reaching it wrapped
+        only. Returns the model and the session."""
+        self.plant(CORPUS[injection].text(call))
+        model = self.obey(self.opening)
+        session = self.ask_agent(user)
+        self.assertObeyed(model, call)
+        self.assertOnlyWrapped(model, CORPUS[injection])
+        return model, session
+
+    def assertSecretsNotKept(self, record, fname, user):
+        """Planted credentials, and the model obeying their ask to copy them all into ``fname`` of
+        ``record`` in a session of ``user``: they reached the tools, yet nothing of them is stored
+        or served. Returns the session."""
+        leak = {"model": record._name, "ids": record.ids, "values": {fname: " ".join(SECRETS.values())}}
+        _model, session = self.obey_planted("exfiltrate", ("orm_write", leak), user)
+        stored = self.stored_and_served(session)
+        self.assertIn("Integration credentials", stored["execution content"])
+        self.assertNoSecret(stored, secret_forms())
+        return session
+
+    def assertOnlyTheApproverDecides(self, session, requester):
+        """The session waits for a decision its ``requester`` can neither take nor forge;
+        returns the pending approval."""
+        self.assertEqual(session.state, "waiting_approval")
+        approval = session.approval_ids
+        with self.assertRaises(AccessError):
+            approval.with_user(requester).action_approve()
+        with self.assertRaises(AccessError):
+            approval.with_user(requester).write({"state": "approved"})
+        approval.invalidate_recordset()
+        self.assertEqual(approval.state, "pending")
+        return approval
+
+    def reject(self, approval, approver, reason):
+        """``approver`` rejects ``approval``: the session ends without the action."""
+        with trap_jobs() as trap:
+            approval.with_user(approver).action_reject(reason)
+            perform_jobs(self, trap)
+        approval.session_id.invalidate_recordset()
+        self.assertEqual((approval.state, approval.session_id.state), ("rejected", "done"))
 
 
 class AgentPackCase(AgentPackMixin, AiaCase):

@@ -2,12 +2,14 @@
 
 - **Record references**: :class:`RecordRef` turns what the model gives (a JSON integer id, or a
   name, code, reference...) into one record the user may read, with one escaping for exact
-  matches and one wording for unknown and ambiguous names.
+  matches and one wording for unknown and ambiguous names; :func:`partner_ref` is the one of
+  partners.
 - **Declarative filters**: :class:`Filter` and :func:`apply_filters` turn the reference arguments
   of a call into the domain and the echo of the filters applied (so the model can tell which
   record a name matched).
 - **Access requirements**: :class:`Requires`, declared on the tool (``@tool(..., requires=...)``)
   and checked before its handler runs, as the session's user.
+- **Declarations**: :func:`tool_family`, the ``@tool`` of tools that share requirements and arguments.
 - **Schema fragments and result helpers**: :func:`object_schema`, :func:`ref_schema`,
   :func:`limit_schema`, :data:`DATE`, :func:`row_limit`, :func:`money`, :func:`pct`, :func:`name`.
 
@@ -19,6 +21,7 @@ from odoo.fields import Domain
 from odoo.tools.sql import escape_psql
 
 from ..ai_engine import ToolInputError
+from .catalogue import tool
 
 __all__ = [
     "CANDIDATES",
@@ -35,9 +38,11 @@ __all__ = [
     "money",
     "name",
     "object_schema",
+    "partner_ref",
     "pct",
     "ref_schema",
     "row_limit",
+    "tool_family",
 ]
 
 # How many candidates an "ambiguous name" error lists.
@@ -57,6 +62,20 @@ def object_schema(properties, required=()):
     if required:
         schema["required"] = list(required)
     return schema
+
+
+def tool_family(*, requires=None, **shared):
+    """The ``@tool`` of a pack's tools that share their requirements and some arguments.
+
+    ``declare = tool_family(requires=..., limit=...)``, then ``@declare(name, display_name=...,
+    description=..., properties={...})``: the input schema is the object of ``properties`` and
+    the ``shared`` ones.
+    """
+
+    def declare(name, *, properties, **options):
+        return tool(name, input_schema=object_schema({**properties, **shared}), requires=requires, **options)
+
+    return declare
 
 
 def ref_schema(description):
@@ -205,6 +224,12 @@ class RecordRef:
 
     def __call__(self, env, value):
         return self.resolve(env, value)
+
+
+def partner_ref(label, **options):
+    """A :class:`RecordRef` of partners: an exact name or reference (``ref``), else the only
+    partial match of the complete name ("Company, Contact"); ``options`` as RecordRef takes them."""
+    return RecordRef("res.partner", label, exact=("name", "ref"), fuzzy="complete_name", **options)
 
 
 # === DECLARATIVE FILTERS === #
