@@ -10,6 +10,7 @@ from . import (
     test_provider,
     test_safe_fetch,
     test_security,
+    test_setup_cache,
     test_toolkit,
     test_turn,
 )
