@@ -24,9 +24,10 @@ must never be called while firing.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
+
+from odoo_bench import command_line, superuser_env
 
 
 def setup(env, count):
@@ -81,24 +82,15 @@ def measure(env, work):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = command_line(__doc__)
     parser.add_argument("--records", type=int, default=1000)
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
 
-    import odoo
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
+    with superuser_env(args) as env:
+        # Importable once the configuration has set the addons path.
+        from odoo.addons.ai_core import turn
 
-    config.parse_config(["-c", args.config, "-d", args.database])
-    registry = Registry(args.database)
-    # Importable once the configuration has set the addons path.
-    from odoo.addons.ai_core import turn
-
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
         provider, agent, partners, action = setup(env, args.records)
         context = {"active_model": "res.partner", "active_ids": partners.ids, "active_id": partners[0].id}
 
@@ -156,13 +148,13 @@ def main():
                 queued["chained"] = jobs
         finally:
             Provider._aia_build_model_adapter = original
-            cr.rollback()
+            env.cr.rollback()
             action.unlink()
             partners.unlink()
             env["aia.session"].search([("agent_id", "=", agent.id)]).unlink()
             agent.unlink()
             provider.unlink()
-            cr.commit()
+            env.cr.commit()
 
     fire_s = statistics.median(rows["fire"])
     chained_s = statistics.median(rows["chained"])

@@ -24,7 +24,6 @@ happens in one transaction that is rolled back at the end: the database is left 
 
 from __future__ import annotations
 
-import argparse
 import bisect
 import statistics
 import time
@@ -33,6 +32,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from dateutil.relativedelta import relativedelta
+from odoo_bench import command_line, superuser_env
 
 MONTH = datetime(2026, 3, 1)
 MODELS = ["claude-sonnet-4-6", "claude-haiku-4-5", "gpt-4.1", "llama-3.3-70b", "mistral-large"]
@@ -244,22 +244,13 @@ def naive_lines(env, company, plan, stop):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = command_line(__doc__)
     parser.add_argument("--events", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--naive-days", type=int, default=0)
     args = parser.parse_args()
 
-    import odoo
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
-
-    config.parse_config(["-c", args.config, "-d", args.database])
-    registry = Registry(args.database)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    with superuser_env(args) as env:
         try:
             company, insert_s = build_fixture(env, args.events)
             plan = company.aia_billing_plan_id
@@ -282,7 +273,7 @@ def main():
             assert naive == statement_lines(statement), "the naive loop and the statement differ"
             naive_full_s = naive_s * events / naive_events
         finally:
-            cr.rollback()
+            env.cr.rollback()
     print(
         f"{events} events in the month ({args.events} generated), fixture insert {insert_s:.1f} s; "
         f"statement runs: {', '.join(f'{t:.3f}' for t in sql_runs)} s"

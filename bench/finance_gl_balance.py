@@ -24,10 +24,11 @@ Two periods: everything as of 2023-12-31 (every posted item), and the year 2022.
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
 from collections import defaultdict
+
+from odoo_bench import command_line, superuser_env
 
 COMPANY = "GL Bench"
 PERIODS = (("as of 2023-12-31", None, "2023-12-31"), ("year 2022", "2022-01-01", "2022-12-31"))
@@ -171,22 +172,13 @@ def timed(functions, runs, env):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = command_line(__doc__)
     parser.add_argument("--lines", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=11, help="runs of the tool and of the SQL (median)")
     parser.add_argument("--naive-runs", type=int, default=1, help="runs of search_read + sum (slow)")
     args = parser.parse_args()
 
-    import odoo
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
-
-    config.parse_config(["-c", args.config, "-d", args.database])
-    registry = Registry(args.database)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    with superuser_env(args) as env:
         company, user = setup(env, args.lines)
         rows = []
         for label, date_from, date_to in PERIODS:
@@ -212,7 +204,7 @@ def main():
             tool = tool_rows(env, company, tool)
             assert tool == sql == naive, "the three methods disagree"
             rows.append((label, items, len(tool), tool_s, sql_s, naive_s))
-        cr.rollback()
+        env.cr.rollback()
     print(
         f"{args.lines} journal items in the bench company; median of {args.runs} runs "
         f"(search_read: {args.naive_runs}); all three agree on every account"

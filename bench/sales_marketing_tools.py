@@ -28,9 +28,10 @@ Measured as a user with Sales / Administrator rights in that company:
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import time
+
+from odoo_bench import command_line, superuser_env
 
 COMPANY = "SM Bench"
 LOGIN = "sm_bench_manager"
@@ -338,21 +339,12 @@ def timed_pair(tool, sql, runs, env):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = command_line(__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=11, help="runs of each tool and of its SQL (median)")
     args = parser.parse_args()
 
-    import odoo
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
-
-    config.parse_config(["-c", args.config, "-d", args.database])
-    registry = Registry(args.database)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    with superuser_env(args) as env:
         company, user = setup(env, args.rows)
         table = []
 
@@ -385,7 +377,7 @@ def main():
             assert close(top_figures_tool(tool), top_figures_sql(sql)), f"GetTopCustomers != SQL ({label})"
             orders = f"{tool['totals']['orders']:,} orders, {tool['totals']['customers']:,} customers"
             table.append(("GetTopCustomers", label, orders, tool_s, sql_s))
-        cr.rollback()
+        env.cr.rollback()
     print(
         f"{args.rows:,} leads and {args.rows:,} sales orders in the bench company; "
         f"median of {args.runs} runs; the tools and the SQL agree on every figure"

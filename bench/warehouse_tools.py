@@ -19,11 +19,11 @@ set, its rows formatted the same way; every run asserts both give equal results.
 
 from __future__ import annotations
 
-import argparse
 import random
-import statistics
 import time
 from datetime import timedelta
+
+from odoo_bench import command_line, median_ms, superuser_env
 
 PRODUCTS = 2_500
 LOCATIONS_PER_PRODUCT = 20
@@ -31,10 +31,6 @@ MOVES = 200_000
 WAREHOUSES = 4
 BINS = 5
 MARK = "BW-00001"
-
-
-def median_ms(samples):
-    return statistics.median(samples) * 1000
 
 
 # === DATA === #
@@ -305,30 +301,21 @@ def measure(env, tool_name, args, baseline, runs):
 
 
 def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("-c", "--config", required=True)
-    parser.add_argument("-d", "--database", required=True)
+    parser = command_line(__doc__)
     parser.add_argument("--runs", type=int, default=15)
     args = parser.parse_args()
 
-    import odoo
-    from odoo.modules.registry import Registry
-    from odoo.tools import config
-
-    config.parse_config(["-c", args.config, "-d", args.database])
-    registry = Registry(args.database)
-    with registry.cursor() as cr:
-        env = odoo.api.Environment(cr, odoo.SUPERUSER_ID, {})
+    with superuser_env(args) as env:
         started = time.perf_counter()
         ensure_data(env)
         print(f"data ready in {time.perf_counter() - started:.1f} s")
         admin = env.ref("base.user_admin")
         company = admin.company_id
         env = env(user=admin.id, context={"allowed_company_ids": [company.id]})
-        cr.execute("SELECT count(*) FROM stock_move")
-        moves = cr.fetchone()[0]
-        cr.execute("SELECT count(*) FROM stock_quant")
-        quants = cr.fetchone()[0]
+        env.cr.execute("SELECT count(*) FROM stock_move")
+        moves = env.cr.fetchone()[0]
+        env.cr.execute("SELECT count(*) FROM stock_quant")
+        quants = env.cr.fetchone()[0]
         cases = [
             (
                 "GetStockLevels, per product and warehouse, top 20",
@@ -358,7 +345,7 @@ def main():
                 detail = f"{result['totals']['products']} slow products"
             ratio = handler_ms / sql_ms
             lines.append(f"| {label} | {detail} | {handler_ms:.1f} | {sql_ms:.1f} | {ratio:.2f}x | ≤ 1.5x |")
-        cr.rollback()
+        env.cr.rollback()
     print(f"{moves} stock moves, {quants} quants; median of {args.runs} runs")
     print("| measure | result | handler (ms) | hand-written SQL (ms) | ratio | goal |")
     print("|---|---|---|---|---|---|")
