@@ -1,8 +1,6 @@
 import html
 import re
 
-from odoo.tests import new_test_user
-
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -17,10 +15,8 @@ class AutomationCase(AiaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager = new_test_user(
-            cls.env,
-            "aia_auto_manager",
-            groups="base.group_user,base.group_system,base.group_partner_manager,ai_core.group_aia_manager",
+        cls.manager = cls.make_user(
+            "aia_auto_manager", "base.group_system,base.group_partner_manager,ai_core.group_aia_manager"
         )
         cls.partner_model = cls.env.ref("base.model_res_partner")
         cls.partners = cls.env["res.partner"].create(

@@ -1,5 +1,5 @@
 from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.base.models.ir_actions import ServerActionWithWarningsError
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -16,9 +16,7 @@ class TestAutomationNeverBlocks(AutomationCase):
     def setUpClass(cls):
         super().setUpClass()
         # Creates contacts, has no AI rights at all.
-        cls.clerk = new_test_user(
-            cls.env, "zq_adv_clerk", groups="base.group_user,base.group_partner_manager"
-        )
+        cls.clerk = cls.make_user("zq_adv_clerk", "base.group_partner_manager")
 
     def new_rule(self):
         rule = self.env["base.automation"].create(

@@ -6,7 +6,7 @@ only wrapped as untrusted data. Each test fails when the defence it names is rem
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.ai_core.tests.injection import CORPUS, InjectionChecks
@@ -23,12 +23,8 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
     def setUpClass(cls):
         super().setUpClass()
         # Creates contacts (the website form does the same), has no AI rights at all.
-        cls.clerk = new_test_user(
-            cls.env, "zq_inj_clerk", groups="base.group_user,base.group_partner_manager"
-        )
-        cls.approver = new_test_user(
-            cls.env, "zq_inj_approver", groups="base.group_user,ai_core.group_aia_user"
-        )
+        cls.clerk = cls.make_user("zq_inj_clerk", "base.group_partner_manager")
+        cls.approver = cls.make_user("zq_inj_approver", "ai_core.group_aia_user")
         cls.target = cls.partners[0]
         cls.pwned = {"model": "res.partner", "values": {"name": "Zq Pwned Ltd"}}
         cls.hijack = {

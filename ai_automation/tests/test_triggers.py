@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.ai_core.ai_engine.testing import reply
@@ -34,7 +34,7 @@ class TestTriggers(AutomationCase):
     def test_on_create_rule_starts_a_session_linked_to_the_new_record(self):
         self.script(reply("Looks complete."))
         self.new_rule("on_create")
-        clerk = new_test_user(self.env, "zq_clerk", groups="base.group_user,base.group_partner_manager")
+        clerk = self.make_user("zq_clerk", "base.group_partner_manager")
         with trap_jobs() as trap:
             # A user with no AI rights fires it: the session runs as the action's creator.
             partner = self.env["res.partner"].with_user(clerk).create({"name": "Zq Created"})

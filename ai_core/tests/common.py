@@ -1,5 +1,6 @@
 import json
 
+from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -23,6 +24,22 @@ def perform_jobs(case, trap):
     with case.enter_registry_test_mode():
         trap.perform_enqueued_jobs()
     case.env.invalidate_all()
+
+
+def make_user(env, login, groups="", company=None, companies=None, **values):
+    """An internal user (``base.group_user``) also in ``groups`` (comma-separated xml ids), of
+    ``companies`` with ``company`` theirs: by default the first of ``companies``, else the
+    environment's company, alone. ``values`` are further fields of the user."""
+    names = dict.fromkeys(["base.group_user", *filter(None, (name.strip() for name in groups.split(",")))])
+    company = company or (companies[:1] if companies else env.company)
+    return new_test_user(
+        env,
+        login,
+        groups=",".join(names),
+        company_id=company.id,
+        company_ids=[Command.set((companies or company).ids)],
+        **values,
+    )
 
 
 class AiaCase(TransactionCase):
@@ -66,23 +83,17 @@ class AiaCase(TransactionCase):
                 ],
             }
         )
-        cls.user = new_test_user(
-            cls.env,
-            "aia_user",
-            groups="base.group_user,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.user_b = new_test_user(
-            cls.env,
-            "aia_user_b",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.other_company.id,
-            company_ids=[(6, 0, cls.other_company.ids)],
-        )
-        cls.operator = new_test_user(
-            cls.env, "aia_operator", groups="base.group_user,ai_core.group_aia_operator"
-        )
+        cls.user = cls.make_user("aia_user", "base.group_partner_manager,ai_core.group_aia_user")
+        cls.user_b = cls.make_user("aia_user_b", "ai_core.group_aia_user", cls.other_company)
+        cls.operator = cls.make_user("aia_operator", "ai_core.group_aia_operator")
+
+    @classmethod
+    def make_user(cls, login, groups="", company=None, companies=None, **values):
+        """An internal user also in ``groups``, of ``companies`` (default: ``company`` alone),
+        ``company`` theirs (default: the first of ``companies``, else the test company)."""
+        if not (company or companies):
+            company = cls.company
+        return make_user(cls.env, login, groups, company, companies, **values)
 
     def setUp(self):
         super().setUp()

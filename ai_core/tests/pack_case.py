@@ -6,12 +6,11 @@ helpers for finance, :class:`~.common.AiaCase` for the others) and sets ``tool_u
 """
 
 from odoo import Command
-from odoo.tests import new_test_user
 
 from ..ai_engine import ToolDenied, ToolInputError
 from ..ai_engine.testing import reply, tool_calls
 from ..tools import CATALOGUE, OdooToolContext
-from .common import AiaCase
+from .common import AiaCase, make_user
 
 
 def call_tool(env, name, arguments=None, *, user, company=None):
@@ -43,15 +42,9 @@ class AgentPackMixin:
 
     @classmethod
     def new_user(cls, login, groups, companies, **values):
-        """A user of ``companies`` (the first one theirs) in ``groups`` (comma-separated xml ids)."""
-        return new_test_user(
-            cls.env,
-            login,
-            groups=groups,
-            company_id=companies[0].id,
-            company_ids=[Command.set(companies.ids)],
-            **values,
-        )
+        """An internal user of ``companies`` (the first one theirs) also in ``groups``
+        (comma-separated xml ids)."""
+        return make_user(cls.env, login, groups, companies=companies, **values)
 
     def setUp(self):
         super().setUp()

@@ -5,7 +5,7 @@ import json
 from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -36,13 +36,7 @@ class TestSessionTampering(AiaCase, HttpCase):
         super().setUpClass()
         expiration = datetime.now() + timedelta(hours=1)
         cls.key = cls.env["res.users.apikeys"].with_user(cls.user)._generate("rpc", "aia test", expiration)
-        cls.victim = new_test_user(
-            cls.env,
-            "aia_victim",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.victim = cls.make_user("aia_victim", "ai_core.group_aia_user")
 
     def json2(self, method, body):
         response = self.url_open(
@@ -123,13 +117,7 @@ class TestApprovalSegregation(AiaCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.approver = new_test_user(
-            cls.env,
-            "aia_approver",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.approver = cls.make_user("aia_approver", "ai_core.group_aia_user")
         expiration = datetime.now() + timedelta(hours=1)
         cls.key = cls.env["res.users.apikeys"].with_user(cls.user)._generate("rpc", "aia test", expiration)
 

@@ -13,7 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -40,12 +40,10 @@ class InjectionCase(InjectionChecks, AiaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user_ab = new_test_user(
-            cls.env,
+        cls.user_ab = cls.make_user(
             "aia_zq_inj_ab",
-            groups="base.group_user,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set((cls.company | cls.other_company).ids)],
+            "base.group_partner_manager,ai_core.group_aia_user",
+            companies=cls.company | cls.other_company,
         )
         cls.bravo = cls.env["res.partner"].create(
             {
@@ -130,13 +128,7 @@ class TestInjectionInRecords(InjectionCase):
     def test_a_mail_in_the_chatter_cannot_get_its_write_approved_by_the_requester(self):
         """Defences: approval mode (``TurnRunner._execute`` stops a write for a decision) and the
         segregation of duties on ``aia.approval`` (only the approver decides)."""
-        approver = new_test_user(
-            self.env,
-            "aia_zq_inj_approver",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        approver = self.make_user("aia_zq_inj_approver", "ai_core.group_aia_user")
         self.inbox.write({"shadow_mode": False, "approval_mode": "write", "approver_id": approver.id})
         attacker = self.env["res.partner"].create({"name": "Zq Sender", "email": "ceo@zq-attacker.example"})
         forged = {"model": "res.partner", "values": {"name": "Zq Forged Ltd"}}
@@ -201,12 +193,8 @@ class TestInjectionInRecords(InjectionCase):
         whoever asks, ``tools/orm_policy.py``) and the redaction of arguments, results and previews
         (``ai_engine/redaction.py``). The session is an administrator's: Odoo's access rights would
         let them read system parameters, only the policy stops the agent."""
-        admin = new_test_user(
-            self.env,
-            "aia_zq_inj_admin",
-            groups="base.group_user,base.group_system,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
+        admin = self.make_user(
+            "aia_zq_inj_admin", "base.group_system,base.group_partner_manager,ai_core.group_aia_user"
         )
         database_secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
         self.assertTrue(database_secret)

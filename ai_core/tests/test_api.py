@@ -10,7 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from odoo import http
 from odoo.exceptions import UserError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 from odoo.tests.common import _registry_test_lock
 from odoo.tools import config
 
@@ -119,13 +119,7 @@ class TestApi(AiaCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.user2 = new_test_user(
-            cls.env,
-            "aia_user_2",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.user2 = cls.make_user("aia_user_2", "ai_core.group_aia_user")
         cls.key = cls.api_key(cls.user)
         cls.key2 = cls.api_key(cls.user2)
         cls.operator_key = cls.api_key(cls.operator)

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import config
 
 from .. import safe_fetch, secret_box
@@ -234,9 +234,7 @@ class TestHttpTools(AiaCase):
 
     def test_an_ai_manager_cannot_point_a_tool_at_loopback_unless_an_administrator_allows_it(self):
         self.env["ir.config_parameter"].sudo().set_param(safe_fetch.ALLOWED_HOSTS_PARAM, False)
-        manager = new_test_user(
-            self.env, "aia_tool_manager", groups="base.group_user,ai_core.group_aia_manager"
-        )
+        manager = self.make_user("aia_tool_manager", "ai_core.group_aia_manager")
         self.assertFalse(manager.has_group("base.group_system"))
         port = self.server.server_address[1]
         # The same loopback server under the spellings an attacker would try.

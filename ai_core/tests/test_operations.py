@@ -6,7 +6,7 @@ from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError
 from odoo.modules import neutralize
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 from odoo.tools import config, mute_logger
 
 from .. import secret_box
@@ -276,20 +276,8 @@ class TestAnomalies(OperationsCase):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["ir.config_parameter"].set_param("aia.anomaly_min_calls", "5")
-        cls.manager_a = new_test_user(
-            cls.env,
-            "aia_manager_a",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        cls.manager_b = new_test_user(
-            cls.env,
-            "aia_manager_b",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=cls.other_company.id,
-            company_ids=[(6, 0, cls.other_company.ids)],
-        )
+        cls.manager_a = cls.make_user("aia_manager_a", "ai_core.group_aia_manager")
+        cls.manager_b = cls.make_user("aia_manager_b", "ai_core.group_aia_manager", cls.other_company)
 
     def _calls(self, session, count, when):
         executions = self.env["aia.tool.execution"].create(

@@ -6,7 +6,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import config
 
 from odoo.addons.ai_core import safe_fetch
@@ -66,13 +66,7 @@ class TestWebPageAddresses(KnowledgeCase):
             thread.join(5)
 
         cls.addClassCleanup(stop)
-        cls.manager = new_test_user(
-            cls.env,
-            "aia_kb_manager",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.manager = cls.make_user("aia_kb_manager", "ai_core.group_aia_manager")
 
     def setUp(self):
         super().setUp()
@@ -167,13 +161,7 @@ class TestQdrantServerUrl(KnowledgeCase):
     administrator's choice, like a provider's base URL."""
 
     def test_only_administrators_point_a_base_at_a_new_qdrant_server(self):
-        manager = new_test_user(
-            self.env,
-            "aia_kb_manager_q",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=self.company.id,
-            company_ids=[(6, 0, self.company.ids)],
-        )
+        manager = self.make_user("aia_kb_manager_q", "ai_core.group_aia_manager")
         internal = "http://127.0.0.1:6333"
         with self.assertRaises(AccessError):
             self.env["aia.knowledge.base"].with_user(manager).create(
