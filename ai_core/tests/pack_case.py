@@ -8,7 +8,6 @@ helpers for finance, :class:`~.common.AiaCase` for the others) and sets ``tool_u
 from odoo import Command
 
 from ..ai_engine import ToolDenied, ToolInputError
-from ..ai_engine.testing import reply, tool_calls
 from ..tools import CATALOGUE, OdooToolContext
 from .common import AiaCase, make_user
 
@@ -39,6 +38,7 @@ class AgentPackMixin:
     script = AiaCase.script
     new_session = AiaCase.new_session
     chat = AiaCase.chat
+    run_turn = AiaCase.run_turn
 
     @classmethod
     def new_user(cls, login, groups, companies, **values):
@@ -60,15 +60,6 @@ class AgentPackMixin:
         with self.assertRaises(ToolDenied) as caught:
             self.call(name, arguments, user=user or self.user)
         return str(caught.exception)
-
-    def run_turn(self, question, call, answer, **session_values):
-        """A session (``user``, ``agent``... as :meth:`new_session` takes them) and one turn of
-        ``question`` in which the model calls ``call`` (wire name, arguments), then answers
-        ``answer``; returns the scripted model and the session."""
-        model = self.script(tool_calls(call), reply(answer))
-        session = self.new_session(**session_values)
-        self.chat(session, question)
-        return model, session
 
     def assertShipsInShadowMode(self, agent, tools):
         """``agent`` ships in shadow mode, on the company's model, with exactly ``tools`` ({name:
