@@ -4,7 +4,6 @@ as the action's creator. The model obeys the text (``ObeyingModel`` of ai_core's
 After each run: nothing written in shadow mode, no approval bypassed, and the text reached the model
 only wrapped as untrusted data. Each test fails when the defence it names is removed."""
 
-from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -39,19 +38,7 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
 
     def watch_new_contacts(self, prompt="Check the new contact {{ record.name }} and summarise its notes."):
         """An automation rule running the agent on every new contact named Zq ..."""
-        rule = self.env["base.automation"].create(
-            {
-                "name": "AI on new contacts",
-                "model_id": self.partner_model.id,
-                "trigger": "on_create",
-                "filter_domain": "[('name', '=like', 'Zq %')]",
-            }
-        )
-        action = self.new_action(
-            aia_dispatch="per_record", base_automation_id=rule.id, usage="base_automation", aia_prompt=prompt
-        )
-        rule.write({"action_server_ids": [Command.set(action.ids)]})
-        return action
+        return self.new_rule(action_values={"aia_prompt": prompt}).action_server_ids
 
     def signup(self, notes):
         """The clerk creates the contact; the rule queues the agent's session. Returns the session,
