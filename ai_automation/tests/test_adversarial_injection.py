@@ -4,7 +4,6 @@ as the action's creator. The model obeys the text (``ObeyingModel`` of ai_core's
 After each run: nothing written in shadow mode, no approval bypassed, and the text reached the model
 only wrapped as untrusted data. Each test fails when the defence it names is removed."""
 
-from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.tests.common import perform_jobs
@@ -91,12 +90,7 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
         self.assertEqual(session.state, "waiting_approval")
         approval = session.approval_ids
         self.assertTrue(self.manager.has_group("ai_core.group_aia_operator"))
-        with self.assertRaises(AccessError):
-            approval.with_user(self.manager).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(self.manager).write({"state": "approved"})
-        approval.invalidate_recordset()
-        self.assertEqual(approval.state, "pending")
+        self.assertCannotApprove(approval, self.manager)
         self.assertEqual(self.row_counts("res.partner"), before)
         self.assertTargetUntouched()
         with trap_jobs() as trap:

@@ -7,6 +7,7 @@ import json
 import re
 
 from odoo import Command
+from odoo.exceptions import AccessError
 
 from odoo.addons.ai_core.ai_engine import TextBlock, ToolResultBlock
 from odoo.addons.ai_core.ai_engine.untrusted import TOOL_OUTPUT_TAG
@@ -43,6 +44,16 @@ class InjectionChecks:
     def assertObeyed(self, model, *calls):
         """The model made ``calls`` because the text asked: the attack was really tried."""
         self.assertEqual(model.obeyed, list(calls))
+
+    def assertCannotApprove(self, approval, user):
+        """``user``, whom the hostile text told to approve, can neither approve ``approval`` nor
+        write it approved: it stays pending."""
+        with self.assertRaises(AccessError):
+            approval.with_user(user).action_approve()
+        with self.assertRaises(AccessError):
+            approval.with_user(user).write({"state": "approved"})
+        approval.invalidate_recordset()
+        self.assertEqual(approval.state, "pending")
 
     def assertOnlyWrapped(self, model, *injections):
         """What the model received holds the hostile texts only inside the untrusted-data wrapper
