@@ -1,13 +1,10 @@
 import html
-import re
 
-from odoo.tests import new_test_user
+from odoo import Command
 
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
+from odoo.addons.ai_core.tests.injection_checks import RECORD_DATA
 from odoo.addons.queue_job.tests.common import trap_jobs
-
-# A value the prompt template inserted, wrapped as untrusted data (its preamble line, then it).
-RECORD_DATA = re.compile(r"<record_data>\n[^\n]*\n(.*?)\n</record_data>", re.DOTALL)
 
 
 class AutomationCase(AiaCase):
@@ -17,10 +14,8 @@ class AutomationCase(AiaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager = new_test_user(
-            cls.env,
-            "aia_auto_manager",
-            groups="base.group_user,base.group_system,base.group_partner_manager,ai_core.group_aia_manager",
+        cls.manager = cls.make_user(
+            "aia_auto_manager", "base.group_system,base.group_partner_manager,ai_core.group_aia_manager"
         )
         cls.partner_model = cls.env.ref("base.model_res_partner")
         cls.partners = cls.env["res.partner"].create(
@@ -42,6 +37,48 @@ class AutomationCase(AiaCase):
                 }
             )
             .with_user(self.env.user)
+        )
+
+    def new_rule(self, trigger="on_create", action_values=None, **values):
+        """An automation rule (``trigger``, further fields in ``values``) on the contacts named
+        Zq ..., whose one action runs the agent per record (``action_values``: more of its
+        fields); returns the rule."""
+        rule = self.env["base.automation"].create(
+            {
+                "name": "AI on new contacts",
+                "model_id": self.partner_model.id,
+                "trigger": trigger,
+                "filter_domain": "[('name', '=like', 'Zq %')]",
+                **values,
+            }
+        )
+        action = self.new_action(
+            aia_dispatch="per_record",
+            base_automation_id=rule.id,
+            usage="base_automation",
+            **(action_values or {}),
+        )
+        rule.write({"action_server_ids": [Command.set(action.ids)]})
+        return rule
+
+    def new_scheduled_action(self):
+        """A nightly scheduled action, created by the manager, running the agent on the contacts
+        named Zq Auto ..."""
+        return (
+            self.env["ir.cron"]
+            .with_user(self.manager)
+            .with_context(default_state="ai_agent")
+            .create(
+                {
+                    "name": "Nightly contact review",
+                    "model_id": self.partner_model.id,
+                    "aia_agent_id": self.agent.id,
+                    "aia_prompt": "Review {{ len(records) }} contacts",
+                    "aia_domain": "[('name', '=like', 'Zq Auto %')]",
+                    "interval_number": 1,
+                    "interval_type": "days",
+                }
+            )
         )
 
     def fire(self, action, records=None, perform=False):

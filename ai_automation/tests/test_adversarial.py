@@ -1,5 +1,4 @@
-from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.base.models.ir_actions import ServerActionWithWarningsError
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -16,24 +15,7 @@ class TestAutomationNeverBlocks(AutomationCase):
     def setUpClass(cls):
         super().setUpClass()
         # Creates contacts, has no AI rights at all.
-        cls.clerk = new_test_user(
-            cls.env, "zq_adv_clerk", groups="base.group_user,base.group_partner_manager"
-        )
-
-    def new_rule(self):
-        rule = self.env["base.automation"].create(
-            {
-                "name": "AI on new contacts",
-                "model_id": self.partner_model.id,
-                "trigger": "on_create",
-                "filter_domain": "[('name', '=like', 'Zq %')]",
-            }
-        )
-        action = self.new_action(
-            aia_dispatch="per_record", base_automation_id=rule.id, usage="base_automation"
-        )
-        rule.write({"action_server_ids": [Command.set(action.ids)]})
-        return action
+        cls.clerk = cls.make_user("zq_adv_clerk", "base.group_partner_manager")
 
     def create_as_clerk(self, name):
         with trap_jobs() as trap:
@@ -64,7 +46,7 @@ class TestAutomationNeverBlocks(AutomationCase):
 
     def test_an_archived_agent_skips_the_rule_and_the_record_is_saved(self):
         self.script()
-        action = self.new_rule()
+        action = self.new_rule().action_server_ids
         self.agent.active = False
         partner = self.create_as_clerk("Zq New lead")
         self.assert_skipped(partner, action, "The agent Assistant is archived.")
@@ -73,14 +55,14 @@ class TestAutomationNeverBlocks(AutomationCase):
 
     def test_a_creator_out_of_the_ai_user_group_skips_the_rule_and_the_record_is_saved(self):
         self.script()
-        action = self.new_rule()
+        action = self.new_rule().action_server_ids
         self.manager.group_ids -= self.env.ref("ai_core.group_aia_manager")
         partner = self.create_as_clerk("Zq Other lead")
         self.assert_skipped(partner, action, "who is not in the AI User group")
 
     def test_an_archived_creator_with_no_ai_stand_in_skips_the_rule_and_the_record_is_saved(self):
         self.script()
-        action = self.new_rule()
+        action = self.new_rule().action_server_ids
         # The administrator stands in for an archived creator, but has no AI rights here either.
         admin = self.env.ref("base.user_admin")
         admin.group_ids -= self.env.ref("ai_core.group_aia_manager")
@@ -89,22 +71,7 @@ class TestAutomationNeverBlocks(AutomationCase):
         self.assert_skipped(partner, action, f"run as {admin.name}, who is not in the AI User group")
 
     def test_a_scheduled_action_with_an_archived_agent_does_not_fail(self):
-        cron = (
-            self.env["ir.cron"]
-            .with_user(self.manager)
-            .with_context(default_state="ai_agent")
-            .create(
-                {
-                    "name": "Nightly contact review",
-                    "model_id": self.partner_model.id,
-                    "aia_agent_id": self.agent.id,
-                    "aia_prompt": "Review {{ len(records) }} contacts",
-                    "aia_domain": "[('name', '=like', 'Zq Auto %')]",
-                    "interval_number": 1,
-                    "interval_type": "days",
-                }
-            )
-        )
+        cron = self.new_scheduled_action()
         self.agent.active = False
         # What ir.cron._callback does, as the scheduler user: a failure would be logged as an error
         # at every run and eventually deactivate the scheduled action.
@@ -115,7 +82,7 @@ class TestAutomationNeverBlocks(AutomationCase):
 
     def test_other_server_actions_with_warnings_still_refuse_to_run(self):
         # Guard (passes before and after the fix): only "Run AI Agent" actions skip instead of failing.
-        rule = self.new_rule().base_automation_id
+        rule = self.new_rule()
         action = self.env["ir.actions.server"].create(
             {
                 "name": "Mismatched code action",

@@ -4,9 +4,7 @@ as the action's creator. The model obeys the text (``ObeyingModel`` of ai_core's
 After each run: nothing written in shadow mode, no approval bypassed, and the text reached the model
 only wrapped as untrusted data. Each test fails when the defence it names is removed."""
 
-from odoo import Command
-from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.ai_core.tests.injection import CORPUS, InjectionChecks
@@ -23,12 +21,8 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
     def setUpClass(cls):
         super().setUpClass()
         # Creates contacts (the website form does the same), has no AI rights at all.
-        cls.clerk = new_test_user(
-            cls.env, "zq_inj_clerk", groups="base.group_user,base.group_partner_manager"
-        )
-        cls.approver = new_test_user(
-            cls.env, "zq_inj_approver", groups="base.group_user,ai_core.group_aia_user"
-        )
+        cls.clerk = cls.make_user("zq_inj_clerk", "base.group_partner_manager")
+        cls.approver = cls.make_user("zq_inj_approver", "ai_core.group_aia_user")
         cls.target = cls.partners[0]
         cls.pwned = {"model": "res.partner", "values": {"name": "Zq Pwned Ltd"}}
         cls.hijack = {
@@ -43,19 +37,7 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
 
     def watch_new_contacts(self, prompt="Check the new contact {{ record.name }} and summarise its notes."):
         """An automation rule running the agent on every new contact named Zq ..."""
-        rule = self.env["base.automation"].create(
-            {
-                "name": "AI on new contacts",
-                "model_id": self.partner_model.id,
-                "trigger": "on_create",
-                "filter_domain": "[('name', '=like', 'Zq %')]",
-            }
-        )
-        action = self.new_action(
-            aia_dispatch="per_record", base_automation_id=rule.id, usage="base_automation", aia_prompt=prompt
-        )
-        rule.write({"action_server_ids": [Command.set(action.ids)]})
-        return action
+        return self.new_rule(action_values={"aia_prompt": prompt}).action_server_ids
 
     def signup(self, notes):
         """The clerk creates the contact; the rule queues the agent's session. Returns the session,
@@ -108,12 +90,7 @@ class TestAutomationInjection(InjectionChecks, AutomationCase):
         self.assertEqual(session.state, "waiting_approval")
         approval = session.approval_ids
         self.assertTrue(self.manager.has_group("ai_core.group_aia_operator"))
-        with self.assertRaises(AccessError):
-            approval.with_user(self.manager).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(self.manager).write({"state": "approved"})
-        approval.invalidate_recordset()
-        self.assertEqual(approval.state, "pending")
+        self.assertCannotApprove(approval, self.manager)
         self.assertEqual(self.row_counts("res.partner"), before)
         self.assertTargetUntouched()
         with trap_jobs() as trap:

@@ -2,7 +2,7 @@ import json
 from unittest.mock import MagicMock, patch
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from .common import AutomationCase
 
@@ -15,7 +15,7 @@ class TestRecordSessions(AutomationCase):
     def setUpClass(cls):
         super().setUpClass()
         # Reads contacts, has no AI rights at all.
-        cls.clerk = new_test_user(cls.env, "zq_clerk", groups="base.group_user")
+        cls.clerk = cls.make_user("zq_clerk")
 
     def setUp(self):
         super().setUp()

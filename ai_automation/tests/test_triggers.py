@@ -1,7 +1,7 @@
 from datetime import timedelta
 
 from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
 from odoo.addons.ai_core.ai_engine.testing import reply
@@ -15,26 +15,10 @@ from .common import AutomationCase
 class TestTriggers(AutomationCase):
     """Automation rules and scheduled actions reach the agent through the same server action."""
 
-    def new_rule(self, trigger, **values):
-        rule = self.env["base.automation"].create(
-            {
-                "name": "AI rule",
-                "model_id": self.partner_model.id,
-                "trigger": trigger,
-                "filter_domain": "[('name', '=like', 'Zq %')]",
-                **values,
-            }
-        )
-        action = self.new_action(
-            aia_dispatch="per_record", base_automation_id=rule.id, usage="base_automation"
-        )
-        rule.write({"action_server_ids": [Command.set(action.ids)]})
-        return rule
-
     def test_on_create_rule_starts_a_session_linked_to_the_new_record(self):
         self.script(reply("Looks complete."))
         self.new_rule("on_create")
-        clerk = new_test_user(self.env, "zq_clerk", groups="base.group_user,base.group_partner_manager")
+        clerk = self.make_user("zq_clerk", "base.group_partner_manager")
         with trap_jobs() as trap:
             # A user with no AI rights fires it: the session runs as the action's creator.
             partner = self.env["res.partner"].with_user(clerk).create({"name": "Zq Created"})
@@ -91,22 +75,7 @@ class TestTriggers(AutomationCase):
 
     def test_scheduled_action_runs_on_its_record_source(self):
         self.script(reply("Three contacts, all with an email."))
-        cron = (
-            self.env["ir.cron"]
-            .with_user(self.manager)
-            .with_context(default_state="ai_agent")
-            .create(
-                {
-                    "name": "Nightly contact review",
-                    "model_id": self.partner_model.id,
-                    "aia_agent_id": self.agent.id,
-                    "aia_prompt": "Review {{ len(records) }} contacts",
-                    "aia_domain": "[('name', '=like', 'Zq Auto %')]",
-                    "interval_number": 1,
-                    "interval_type": "days",
-                }
-            )
-        )
+        cron = self.new_scheduled_action()
         self.assertEqual(cron.state, "ai_agent")
         self.assertFalse(cron.warning)
         # What ir.cron._callback does, as the scheduler user (it commits, tests may not).

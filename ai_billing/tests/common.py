@@ -1,7 +1,6 @@
 from datetime import datetime
 
 from odoo import Command
-from odoo.tests import new_test_user
 
 from odoo.addons.ai_core.tests.common import AiaCase
 
@@ -49,13 +48,7 @@ class BillingCase(AiaCase):
         cls.analyst = cls.env["aia.agent"].create(
             {"code": "analyst", "name": "Analyst", "system_prompt": "You analyse.", "model_id": cls.llm.id}
         )
-        cls.manager = new_test_user(
-            cls.env,
-            "aia_billing_manager",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
-        )
+        cls.manager = cls.make_user("aia_billing_manager", "ai_core.group_aia_manager")
 
     @classmethod
     def event(cls, date, kind="provider_call", company=None, agent=None, user=None, **values):

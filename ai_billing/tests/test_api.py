@@ -1,6 +1,3 @@
-import json
-from datetime import datetime, timedelta
-
 from odoo.tests import HttpCase, freeze_time, tagged
 
 from odoo.addons.ai_core.ai_engine.testing import reply
@@ -11,20 +8,12 @@ from .common import BillingCase, at
 @tagged("post_install", "-at_install")
 class TestBudgetApi(BillingCase, HttpCase):
     def test_the_api_answers_a_spent_budget_with_its_message_and_calls_no_provider(self):
-        key = (
-            self.env["res.users.apikeys"]
-            .with_user(self.user)
-            ._generate("rpc", "billing test", datetime.now() + timedelta(hours=1))
-        )
+        key = self.api_key(self.user, "billing test")
         model = self.script(reply("never sent"))
         with freeze_time("2026-05-20 12:00:00"):
             self.env["aia.billing.budget"].create({"company_id": self.company.id, "amount": 5})
             self.event(at("2026-05-02 00:00:00"), input_tokens=2_000_000)  # 6.00 of 5.00
-            response = self.url_open(
-                "/aia/v1/agents/assistant/chat",
-                data=json.dumps({"message": "Hello"}),
-                headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
-            )
+            response = self.call_api("/aia/v1/agents/assistant/chat", {"message": "Hello"}, key)
         # The API answers a refused turn with 403 "refused" and the reason.
         self.assertEqual(response.status_code, 403, response.text)
         error = response.json()["error"]

@@ -1,7 +1,7 @@
 from psycopg2 import IntegrityError
 
 from odoo.exceptions import UserError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
 from odoo.addons.ai_core.ai_engine.testing import reply
@@ -18,13 +18,7 @@ class TestBudget(BillingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.colleague = new_test_user(
-            cls.env,
-            "aia_colleague",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.colleague = cls.make_user("aia_colleague", "ai_core.group_aia_user")
 
     def setUp(self):
         super().setUp()

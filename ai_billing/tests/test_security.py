@@ -1,6 +1,5 @@
-from odoo import Command
 from odoo.exceptions import AccessError, UserError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 
 from odoo.addons.ai_core.ai_engine.testing import reply
 
@@ -12,13 +11,7 @@ class TestMultiCompany(BillingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.manager_b = new_test_user(
-            cls.env,
-            "aia_billing_manager_b",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=cls.other_company.id,
-            company_ids=[Command.set(cls.other_company.ids)],
-        )
+        cls.manager_b = cls.make_user("aia_billing_manager_b", "ai_core.group_aia_manager", cls.other_company)
 
     def test_statements_are_computed_and_seen_per_company(self):
         self.march_ledger()

@@ -11,14 +11,13 @@ import json
 
 from odoo import Command
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine import ToolDenied, ToolInputError
-from ..ai_engine.testing import reply, tool_calls, unwrap_tool_result
+from ..ai_engine.testing import unwrap_tool_result
 from ..tools import CATALOGUE, OdooToolContext
-from .common import AiaCase, perform_jobs
+from .common import AiaCase, make_user, perform_jobs
 from .injection import CORPUS, SECRETS, InjectionChecks, secret_forms
 
 # The injection suites name company B's records with this word: it is never in company A's sessions.
@@ -51,18 +50,13 @@ class AgentPackMixin:
     script = AiaCase.script
     new_session = AiaCase.new_session
     chat = AiaCase.chat
+    run_turn = AiaCase.run_turn
 
     @classmethod
     def new_user(cls, login, groups, companies, **values):
-        """A user of ``companies`` (the first one theirs) in ``groups`` (comma-separated xml ids)."""
-        return new_test_user(
-            cls.env,
-            login,
-            groups=groups,
-            company_id=companies[0].id,
-            company_ids=[Command.set(companies.ids)],
-            **values,
-        )
+        """An internal user of ``companies`` (the first one theirs) also in ``groups``
+        (comma-separated xml ids)."""
+        return make_user(cls.env, login, groups, companies=companies, **values)
 
     def setUp(self):
         super().setUp()
@@ -78,15 +72,6 @@ class AgentPackMixin:
         with self.assertRaises(ToolDenied) as caught:
             self.call(name, arguments, user=user or self.user)
         return str(caught.exception)
-
-    def run_turn(self, question, call, answer, **session_values):
-        """A session (``user``, ``agent``... as :meth:`new_session` takes them) and one turn of
-        ``question`` in which the model calls ``call`` (wire name, arguments), then answers
-        ``answer``; returns the scripted model and the session."""
-        model = self.script(tool_calls(call), reply(answer))
-        session = self.new_session(**session_values)
-        self.chat(session, question)
-        return model, session
 
     def assertShipsInShadowMode(self, agent, tools):
         """``agent`` ships in shadow mode, on the company's model, with exactly ``tools`` ({name:

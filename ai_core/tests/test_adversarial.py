@@ -2,16 +2,15 @@
 the ORM as that user, the chat. Each test fails when the defence it names is removed."""
 
 import json
-from datetime import datetime, timedelta
 
 from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine import TokenUsage
 from ..ai_engine.testing import reply, tool_calls
-from .common import AiaCase, perform_jobs
+from .common import AiaCase, perform_jobs, read_partner
 
 # What the suite computes on a session, and a value a user would like to plant there.
 TAMPERING = {
@@ -34,23 +33,11 @@ class TestSessionTampering(AiaCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        expiration = datetime.now() + timedelta(hours=1)
-        cls.key = cls.env["res.users.apikeys"].with_user(cls.user)._generate("rpc", "aia test", expiration)
-        cls.victim = new_test_user(
-            cls.env,
-            "aia_victim",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.key = cls.api_key(cls.user)
+        cls.victim = cls.make_user("aia_victim", "ai_core.group_aia_user")
 
     def json2(self, method, body):
-        response = self.url_open(
-            f"/json/2/aia.session/{method}",
-            data=json.dumps(body),
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
-        )
-        return response
+        return self.call_api(f"/json/2/aia.session/{method}", body, self.key)
 
     def spent_session(self, tokens):
         """A session of the user whose ledger holds one provider call of ``tokens`` tokens."""
@@ -123,15 +110,8 @@ class TestApprovalSegregation(AiaCase, HttpCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.approver = new_test_user(
-            cls.env,
-            "aia_approver",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
-        )
-        expiration = datetime.now() + timedelta(hours=1)
-        cls.key = cls.env["res.users.apikeys"].with_user(cls.user)._generate("rpc", "aia test", expiration)
+        cls.approver = cls.make_user("aia_approver", "ai_core.group_aia_user")
+        cls.key = cls.api_key(cls.user)
 
     def pending(self):
         """A session of the user waiting for the approval of a partner creation."""
@@ -149,11 +129,7 @@ class TestApprovalSegregation(AiaCase, HttpCase):
 
     def test_the_requester_cannot_approve_their_own_action(self):
         session, approval = self.pending()
-        response = self.url_open(
-            "/json/2/aia.approval/action_approve",
-            data=json.dumps({"ids": approval.ids}),
-            headers={"Authorization": f"Bearer {self.key}", "Content-Type": "application/json"},
-        )
+        response = self.call_api("/json/2/aia.approval/action_approve", {"ids": approval.ids}, self.key)
         self.assertEqual(response.status_code, 403, response.text)
         with self.assertRaises(AccessError):
             approval.with_user(self.user).write({"state": "approved"})
@@ -228,30 +204,17 @@ class TestSecretsInTheAudit(AiaCase, HttpCase):
     def test_secrets_in_a_record_never_reach_the_audit_the_chat_or_the_api(self):
         notes = "Customer notes. " + " ".join(f"{name}: {value}." for name, value in SECRETS.items())
         partner = self.env["res.partner"].create({"name": "Zq Leaky", "comment": notes})
-        self.script(
-            tool_calls(
-                (
-                    "orm_search_read",
-                    {"model": "res.partner", "domain": [["id", "=", partner.id]], "fields": ["comment"]},
-                )
-            ),
-            reply("Read."),
-        )
-        session = self.new_session()
-        self.chat(session, "Read the notes of Zq Leaky")
+        _model, session = self.run_turn("Read the notes of Zq Leaky", read_partner(partner), "Read.")
         [execution] = session.execution_ids
         self.assertEqual(execution.status, "ok")
         self.assertIn("Customer notes.", execution.content)
-        expiration = datetime.now() + timedelta(hours=1)
-        key = self.env["res.users.apikeys"].with_user(self.user)._generate("rpc", "aia test", expiration)
+        key = self.api_key(self.user)
         served = {
             "execution content": execution.content,
             "execution output": json.dumps(execution.output),
             "transcript": json.dumps(session.message_ids_aia.mapped("body")),
             "chat data": json.dumps(session.with_user(self.user).chat_data()),
-            "executions api": self.url_open(
-                "/aia/v1/agents/assistant/executions", headers={"Authorization": f"Bearer {key}"}
-            ).text,
+            "executions api": self.call_api("/aia/v1/agents/assistant/executions", key=key).text,
         }
         for where, text in served.items():
             for name, secret in SECRETS.items():
@@ -260,17 +223,7 @@ class TestSecretsInTheAudit(AiaCase, HttpCase):
 
     def test_a_huge_tool_result_is_capped_in_the_audit(self):
         partner = self.env["res.partner"].create({"name": "Zq Huge", "comment": "x" * 2_000_000})
-        self.script(
-            tool_calls(
-                (
-                    "orm_search_read",
-                    {"model": "res.partner", "domain": [["id", "=", partner.id]], "fields": ["comment"]},
-                )
-            ),
-            reply("Long."),
-        )
-        session = self.new_session()
-        self.chat(session, "Read the notes of Zq Huge")
+        _model, session = self.run_turn("Read the notes of Zq Huge", read_partner(partner), "Long.")
         [execution] = session.execution_ids
         self.assertGreater(execution.result_size, 2_000_000)
         self.assertLess(len(execution.content), 50_000)

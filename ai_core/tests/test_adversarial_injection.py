@@ -5,99 +5,21 @@ shadow mode, no approval bypassed, no other company's record in a tool result, n
 served, no request to a refused address, and the hostile text reached the model only inside the
 untrusted-data wrapper, escaped. Each test fails when the defence it names is removed."""
 
-import json
 import socket
-import threading
-from datetime import datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo import Command
-from odoo.exceptions import AccessError
-from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tests import HttpCase, tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import safe_fetch
 from ..ai_engine.testing import block_network
-from .common import AiaCase, perform_jobs
-from .injection import CORPUS, SECRETS, InjectionChecks, exfiltration_reply, secret_forms
+from .common import perform_jobs, read_partner
+from .fake_servers import LocalServer, QuietHandler
+from .injection import CORPUS, SECRETS, exfiltration_reply, secret_forms
+from .injection_checks import InjectionCase
 
 BRAVO_NAMES = ("Zq Bravo Confidential Buyer", "Zq Bravo rebate")
-
-
-def read_partner(partner, *fields):
-    """The honest call: read a contact's notes."""
-    return (
-        "orm_search_read",
-        {"model": "res.partner", "domain": [["id", "=", partner.id]], "fields": list(fields or ["comment"])},
-    )
-
-
-class InjectionCase(InjectionChecks, AiaCase):
-    """A contact of company A whose notes an attacker wrote, a contact of company B with a
-    recognisable name, and an agent with the generic ORM tools, in shadow mode as agents ship."""
-
-    @classmethod
-    def setUpClass(cls):
-        super().setUpClass()
-        cls.user_ab = new_test_user(
-            cls.env,
-            "aia_zq_inj_ab",
-            groups="base.group_user,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set((cls.company | cls.other_company).ids)],
-        )
-        cls.bravo = cls.env["res.partner"].create(
-            {
-                "name": "Zq Bravo Confidential Buyer",
-                "company_id": cls.other_company.id,
-                "comment": "Zq Bravo rebate: 40 % on every order.",
-            }
-        )
-        cls.victim = cls.env["res.partner"].create(
-            {"name": "Zq Victim Supplier", "email": "billing@victim.example", "company_id": cls.company.id}
-        )
-        orm_tools = cls.env["aia.tool"].search([("name", "=like", "orm.%")])
-        cls.inbox = cls.env["aia.agent"].create(
-            {
-                "code": "zq_inbox",
-                "name": "Inbox assistant",
-                "system_prompt": "You help with contacts and their mails.",
-                "model_id": cls.llm.id,
-                "tool_ids": [Command.set(orm_tools.ids)],
-                "allowed_model_ids": [
-                    Command.set(
-                        [
-                            cls.env["ir.model"]._get_id(name)
-                            for name in ("res.partner", "mail.message", "ir.config_parameter")
-                        ]
-                    )
-                ],
-            }
-        )
-        cls.pwned = {
-            "model": "res.partner",
-            "values": {"name": "Zq Pwned Ltd", "email": "x@zq-attacker.example"},
-        }
-        cls.hijack = {
-            "model": "res.partner",
-            "ids": cls.victim.ids,
-            "values": {"email": "payouts@zq-attacker.example"},
-        }
-
-    def plant(self, text, name="Zq Injected Ltd"):
-        """A contact of company A whose notes hold ``text`` (plain text typed in the notes)."""
-        return self.env["res.partner"].create({"name": name, "comment": text, "company_id": self.company.id})
-
-    def run_agent(self, question, user=None, agent=None, **values):
-        session = self.new_session(user=user or self.user, agent=agent or self.inbox, **values)
-        self.chat(session, question)
-        return session
-
-    def assertVictimUntouched(self):
-        self.victim.invalidate_recordset()
-        self.assertEqual(self.victim.email, "billing@victim.example")
-        self.assertFalse(self.env["res.partner"].search([("name", "=", "Zq Pwned Ltd")]))
 
 
 @tagged("post_install", "-at_install")
@@ -130,13 +52,7 @@ class TestInjectionInRecords(InjectionCase):
     def test_a_mail_in_the_chatter_cannot_get_its_write_approved_by_the_requester(self):
         """Defences: approval mode (``TurnRunner._execute`` stops a write for a decision) and the
         segregation of duties on ``aia.approval`` (only the approver decides)."""
-        approver = new_test_user(
-            self.env,
-            "aia_zq_inj_approver",
-            groups="base.group_user,ai_core.group_aia_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
-        )
+        approver = self.make_user("aia_zq_inj_approver", "ai_core.group_aia_user")
         self.inbox.write({"shadow_mode": False, "approval_mode": "write", "approver_id": approver.id})
         attacker = self.env["res.partner"].create({"name": "Zq Sender", "email": "ceo@zq-attacker.example"})
         forged = {"model": "res.partner", "values": {"name": "Zq Forged Ltd"}}
@@ -172,12 +88,8 @@ class TestInjectionInRecords(InjectionCase):
 
         # The requester, persuaded by the mail, tries to approve: refused, every way.
         self.assertFalse(approval.with_user(self.user).can_decide)
-        with self.assertRaises(AccessError):
-            approval.with_user(self.user).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(self.user).write({"state": "approved"})
-        approval.invalidate_recordset()
-        self.assertEqual((approval.state, session.state), ("pending", "waiting_approval"))
+        self.assertCannotApprove(approval, self.user)
+        self.assertEqual(session.state, "waiting_approval")
         self.assertVictimUntouched()
 
         # The approver rejects both writes, one after the other: nothing was ever written.
@@ -201,12 +113,8 @@ class TestInjectionInRecords(InjectionCase):
         whoever asks, ``tools/orm_policy.py``) and the redaction of arguments, results and previews
         (``ai_engine/redaction.py``). The session is an administrator's: Odoo's access rights would
         let them read system parameters, only the policy stops the agent."""
-        admin = new_test_user(
-            self.env,
-            "aia_zq_inj_admin",
-            groups="base.group_user,base.group_system,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=self.company.id,
-            company_ids=[Command.set(self.company.ids)],
+        admin = self.make_user(
+            "aia_zq_inj_admin", "base.group_system,base.group_partner_manager,ai_core.group_aia_user"
         )
         database_secret = self.env["ir.config_parameter"].sudo().get_param("database.secret")
         self.assertTrue(database_secret)
@@ -296,12 +204,10 @@ class TestInjectionOverTheApi(InjectionCase, HttpCase):
         write = {"model": "res.partner", "ids": self.bravo.ids, "values": {"comment": "Zq seen"}}
         trap = self.plant(CORPUS["other_company"].text(("orm_write", write)))
         model = self.obey(read_partner(trap))
-        expiration = datetime.now() + timedelta(hours=1)
-        key = self.env["res.users.apikeys"].with_user(self.user_ab)._generate("rpc", "zq", expiration)
-        response = self.url_open(
+        response = self.call_api(
             "/aia/v1/agents/zq_inbox/chat?debug=1",
-            data=json.dumps({"message": "Summarise the notes of Zq Injected Ltd."}),
-            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+            {"message": "Summarise the notes of Zq Injected Ltd."},
+            self.api_key(self.user_ab, "zq"),
         )
         self.assertEqual(response.status_code, 200, response.text)
         self.assertObeyed(model, ("orm_write", write))
@@ -316,36 +222,12 @@ class TestInjectionOverTheApi(InjectionCase, HttpCase):
 # === WEB SERVICES === #
 
 
-class _Service(BaseHTTPRequestHandler):
+class _Service(QuietHandler):
     """A web service answering every GET with the JSON of its server, counting the requests."""
-
-    def log_message(self, fmt, *args):
-        """Keep the test output clean."""
 
     def do_GET(self):
         self.server.hits.append(self.path)
-        body = json.dumps(self.server.answer).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-
-def _serve(address, answer):
-    server = ThreadingHTTPServer((address, 0), _Service)
-    server.daemon_threads = True
-    server.hits = []
-    server.answer = answer
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-
-    def stop():
-        server.shutdown()
-        server.server_close()
-        thread.join(5)
-
-    return server, stop
+        self.send_json(200, self.server.answer)
 
 
 @tagged("post_install", "-at_install")
@@ -357,11 +239,13 @@ class TestInjectionInWebServices(InjectionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.catalogue, stop = _serve("127.0.0.1", {})
-        cls.addClassCleanup(stop)
-        cls.internal, stop = _serve("127.0.0.2", {"status": "internal admin page"})
-        cls.addClassCleanup(stop)
-        port, internal_port = cls.catalogue.server_address[1], cls.internal.server_address[1]
+        cls.catalogue = LocalServer(_Service, "127.0.0.1", hits=[], answer={}).start()
+        cls.addClassCleanup(cls.catalogue.stop)
+        cls.internal = LocalServer(
+            _Service, "127.0.0.2", hits=[], answer={"status": "internal admin page"}
+        ).start()
+        cls.addClassCleanup(cls.internal.stop)
+        port, internal_port = cls.catalogue.port, cls.internal.port
 
         def http_tool(name, url, domains):
             return cls.env["aia.tool"].create(

@@ -6,7 +6,7 @@ removed."""
 import json
 
 from odoo import Command
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 
 from ..ai_engine.testing import reply, tool_calls
 from .common import AiaCase
@@ -23,12 +23,8 @@ class TestAdversarialTools(AiaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.admin = new_test_user(
-            cls.env,
-            "aia_admin",
-            groups="base.group_user,base.group_system,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=cls.company.id,
-            company_ids=[Command.set(cls.company.ids)],
+        cls.admin = cls.make_user(
+            "aia_admin", "base.group_system,base.group_partner_manager,ai_core.group_aia_user"
         )
         cls.secret = cls.env["ir.config_parameter"].sudo().get_param("database.secret")
         cls.keyed_provider = cls.env["aia.provider"].create({"name": "Zq keyed", "api_key": API_KEY})
@@ -111,7 +107,7 @@ class TestAdversarialTools(AiaCase):
         self.assertNotIn(self.secret, told)
 
     def test_an_admin_session_cannot_change_passwords_or_groups_through_the_orm_tools(self):
-        victim = new_test_user(self.env, "aia_zq_victim", groups="base.group_user")
+        victim = self.make_user("aia_zq_victim")
         system = self.env.ref("base.group_system")
         password_hash = self.password_hash(victim)
         _session, obeyed, _told = self.attack(
@@ -288,12 +284,10 @@ class TestAdversarialTools(AiaCase):
     # === 3. THE SESSION'S COMPANY === #
 
     def test_tools_run_in_the_sessions_company_only(self):
-        both = new_test_user(
-            self.env,
+        both = self.make_user(
             "aia_zq_both",
-            groups="base.group_user,base.group_partner_manager,ai_core.group_aia_user",
-            company_id=self.company.id,
-            company_ids=[Command.set((self.company | self.other_company).ids)],
+            "base.group_partner_manager,ai_core.group_aia_user",
+            companies=self.company | self.other_company,
         )
         Partner = self.env["res.partner"]
         Partner.create({"name": "Zq Co A", "company_id": self.company.id})

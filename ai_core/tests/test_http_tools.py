@@ -2,27 +2,24 @@ import json
 import logging
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from unittest.mock import patch
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import config
 
 from .. import safe_fetch, secret_box
 from ..ai_engine.testing import block_network, reply, tool_calls, unwrap_tool_result
 from ..logging_filter import REDACTED
 from .common import AiaCase
+from .fake_servers import LocalServer, QuietHandler
 
 SECRET = "hdr-secret-7c1e-never-shown"
 ITEMS = {"42": {"id": "42", "name": "Oak chair", "stock": 3}}
 
 
-class _Handler(BaseHTTPRequestHandler):
+class _Handler(QuietHandler):
     """A small API: items as JSON, plus the misbehaviours a tool must survive."""
-
-    def log_message(self, fmt, *args):
-        """Keep the test output clean."""
 
     def do_GET(self):
         server = self.server
@@ -30,13 +27,13 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0]
         if path.startswith("/items/"):
             item = ITEMS.get(path.removeprefix("/items/"))
-            return self._json(200 if item else 404, item or {"error": "no such item"})
+            return self.send_json(200 if item else 404, item or {"error": "no such item"})
         if path == "/echo-headers":
-            return self._json(200, {"you_sent": dict(self.headers)})
+            return self.send_json(200, {"you_sent": dict(self.headers)})
         if path == "/denied":
-            return self._json(401, {"error": f"bad key {self.headers.get('X-Api-Key')}"})
+            return self.send_json(401, {"error": f"bad key {self.headers.get('X-Api-Key')}"})
         if path == "/big":
-            return self._json(200, {"blob": "x" * 5000})
+            return self.send_json(200, {"blob": "x" * 5000})
         if path == "/big-unsized":
             # No Content-Length: the cap must hold while streaming.
             self.send_response(200)
@@ -46,7 +43,7 @@ class _Handler(BaseHTTPRequestHandler):
             return None
         if path == "/slow":
             server.release.wait(10)
-            return self._json(200, {"late": True})
+            return self.send_json(200, {"late": True})
         if path == "/drip":
             # Each byte comes quickly, the whole body never does.
             self.send_response(200)
@@ -63,15 +60,7 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Location", "http://elsewhere.example/")
             self.end_headers()
             return None
-        return self._json(404, {"error": "unknown path"})
-
-    def _json(self, status, payload):
-        body = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        return self.send_json(404, {"error": "unknown path"})
 
 
 @tagged("post_install", "-at_install")
@@ -79,23 +68,10 @@ class TestHttpTools(AiaCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        server.daemon_threads = True
-        server.handle_error = lambda request, client_address: None
-        server.received = []
-        server.release = threading.Event()
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        cls.server = server
-        cls.base = f"http://127.0.0.1:{server.server_address[1]}"
-
-        def stop():
-            server.release.set()
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
-
-        cls.addClassCleanup(stop)
+        cls.server = LocalServer(_Handler, received=[], release=threading.Event()).start()
+        cls.base = cls.server.url
+        cls.addClassCleanup(cls.server.stop)
+        cls.addClassCleanup(cls.server.release.set)  # first: the slow answers let go
 
     def setUp(self):
         super().setUp()
@@ -234,9 +210,7 @@ class TestHttpTools(AiaCase):
 
     def test_an_ai_manager_cannot_point_a_tool_at_loopback_unless_an_administrator_allows_it(self):
         self.env["ir.config_parameter"].sudo().set_param(safe_fetch.ALLOWED_HOSTS_PARAM, False)
-        manager = new_test_user(
-            self.env, "aia_tool_manager", groups="base.group_user,ai_core.group_aia_manager"
-        )
+        manager = self.make_user("aia_tool_manager", "ai_core.group_aia_manager")
         self.assertFalse(manager.has_group("base.group_system"))
         port = self.server.server_address[1]
         # The same loopback server under the spellings an attacker would try.

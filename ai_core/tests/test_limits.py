@@ -1,4 +1,3 @@
-import json
 import time
 
 from odoo.tests import tagged
@@ -36,16 +35,20 @@ class TestAgentLimits(AiaCase):
 
     def stop(self, session):
         """(error code, stop reason) of the last turn, as pushed to the session's browser."""
-        self.env.cr.precommit.run()  # what a commit does: write the pending bus.bus rows
-        events = []
-        for notification in self.env["bus.bus"].sudo().search([], order="id"):
-            message = json.loads(notification.message)
-            if message["type"] == "aia.session/events" and message["payload"]["session_id"] == session.id:
-                events += message["payload"]["events"]
+        events = self.pushed_events(session)
         ends = [i for i, event in enumerate(events) if event["type"] == "done"]
         start = ends[-2] + 1 if len(ends) > 1 else 0
         errors = [event["code"] for event in events[start : ends[-1]] if event["type"] == "error"]
         return (errors[-1] if errors else None), events[ends[-1]]["stop_reason"]
+
+    def chat_past_the_budget(self, session, usage, question="Count the contacts"):
+        """One more turn of ``session`` whose one model response (``usage``) asks for a tool call
+        the budget no longer allows: the call is not run and the model not asked again; returns
+        the scripted model."""
+        model = self.script(tool_calls(COUNT, usage=usage), reply("never sent"))
+        self.chat(session, question)
+        self.assertEqual((len(model.requests), model.remaining), (1, 1))
+        return model
 
     def roles(self, session):
         return session.message_ids_aia.sorted("id").mapped("role")
@@ -71,10 +74,8 @@ class TestAgentLimits(AiaCase):
 
         # 15 tokens are left: the request asks for no more, and once they are used the tool call
         # the model asked for is not run.
-        model = self.script(tool_calls(COUNT, usage=TokenUsage(10, 5)), reply("never sent"))
-        self.chat(session, "Count the contacts")
+        model = self.chat_past_the_budget(session, TokenUsage(10, 5))
         self.assertEqual(model.requests[0].max_tokens, 15)
-        self.assertEqual((len(model.requests), model.remaining), (1, 1))
         self.assertFalse(session.execution_ids)
         self.assertEqual(session.total_tokens, 40)
         self.assertEqual(session.state, "done")
@@ -105,10 +106,8 @@ class TestAgentLimits(AiaCase):
         self.assertAlmostEqual(session.total_cost, 0.006)
 
         # 0.004 is left: the request is sent (cost does not bound max_tokens), the tool call is not.
-        model = self.script(tool_calls(COUNT, usage=TokenUsage(1000, 200)), reply("never sent"))
-        self.chat(session, "Count the contacts")
+        model = self.chat_past_the_budget(session, TokenUsage(1000, 200))
         self.assertEqual(model.requests[0].max_tokens, 4096)
-        self.assertEqual((len(model.requests), model.remaining), (1, 1))
         self.assertFalse(session.execution_ids)
         self.assertAlmostEqual(session.total_cost, 0.012)
         self.assertEqual(session.last_text, "The session used its cost budget of 0.01.")
@@ -137,10 +136,8 @@ class TestAgentLimits(AiaCase):
         self.assertEqual(session.total_tokens, 19)
 
         # A new turn has its own 20 tokens, whatever the session used before.
-        model = self.script(tool_calls(COUNT, usage=TokenUsage(15, 5)), reply("never sent"))
-        self.chat(session, "Count them again")
+        model = self.chat_past_the_budget(session, TokenUsage(15, 5), "Count them again")
         self.assertEqual(model.requests[0].max_tokens, 20)
-        self.assertEqual((len(model.requests), model.remaining), (1, 1))
         self.assertEqual(len(session.execution_ids), 1, "the second turn's tool call did not run")
         self.assertEqual(session.last_text, "The turn used its budget of 20 tokens.")
         self.assertEqual(self.refused(session), "Not executed: The turn used its budget of 20 tokens.")
@@ -150,9 +147,7 @@ class TestAgentLimits(AiaCase):
         self.agent.max_turn_cost = 0.005
         session = self.new_session()
 
-        model = self.script(tool_calls(COUNT, usage=TokenUsage(1000, 200)), reply("never sent"))
-        self.chat(session, "Count the contacts")
-        self.assertEqual((len(model.requests), model.remaining), (1, 1))
+        self.chat_past_the_budget(session, TokenUsage(1000, 200))
         self.assertFalse(session.execution_ids)
         self.assertEqual(session.state, "done")
         self.assertEqual(session.last_text, "The turn used its cost budget of 0.005.")

@@ -59,20 +59,17 @@ class TestTurn(AiaCase):
 
     def test_tools_run_as_the_sessions_user(self):
         self.env["ir.config_parameter"].set_param("aia.test.secret", "s3cr3t")
-        self.script(
-            tool_calls(("orm_search_read", {"model": "ir.config_parameter", "fields": ["key", "value"]})),
-            reply("I may not read that."),
+        _model, session = self.run_turn(
+            "Read the system parameters",
+            ("orm_search_read", {"model": "ir.config_parameter", "fields": ["key", "value"]}),
+            "I may not read that.",
         )
-        session = self.new_session()
-        self.chat(session, "Read the system parameters")
         [execution] = session.execution_ids
         self.assertEqual(execution.status, "denied")
         self.assertNotIn("s3cr3t", execution.content)
 
     def test_orm_tools_refuse_models_the_agent_does_not_allow(self):
-        self.script(tool_calls(("orm_count", {"model": "res.users"})), reply("Not allowed."))
-        session = self.new_session()
-        self.chat(session, "Count users")
+        _model, session = self.run_turn("Count users", ("orm_count", {"model": "res.users"}), "Not allowed.")
         self.assertEqual(session.execution_ids.status, "error")
         self.assertIn("not allowed for this agent", session.execution_ids.content)
 

@@ -5,7 +5,7 @@ from odoo.tests import tagged
 
 from odoo.addons.ai_core.tests.injection import CORPUS, InjectionChecks
 
-from .test_knowledge import KnowledgeCase
+from .common import KnowledgeCase
 
 ONBOARDING = """# Supplier onboarding
 

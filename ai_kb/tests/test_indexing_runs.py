@@ -18,7 +18,7 @@ from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import vector_stores
 from ..models import aia_knowledge_document
-from .test_knowledge import RETURNS, KnowledgeCase, perform_jobs
+from .common import RETURNS, KnowledgeCase, perform_jobs
 
 LONG = b"\n\n".join(
     b"Rule %d: customers may return goods within thirty days of delivery, with the receipt." % number

@@ -1,26 +1,22 @@
 """Operations of knowledge bases: the Qdrant key encrypted at rest, agent versions with their bases."""
 
 import importlib.metadata
-import json
 import threading
 import warnings
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from odoo.addons.ai_core import secret_box
 from odoo.addons.ai_core.ai_engine.testing import block_network
-from odoo.addons.ai_core.tests.test_operations import KEY, OperationsCase
+from odoo.addons.ai_core.tests.common import KEY, OperationsCase
+from odoo.addons.ai_core.tests.fake_servers import LocalServer, QuietHandler
 
 QDRANT_KEY = "qdrant-secret-key-0005"
 
 
-class _Qdrant(BaseHTTPRequestHandler):
+class _Qdrant(QuietHandler):
     """The two answers of a Qdrant server a store's first count needs; records the API key."""
-
-    def log_message(self, fmt, *args):
-        """Keep the test output clean."""
 
     def do_GET(self):
         self.server.received.append((self.path, self.headers.get("api-key")))
@@ -30,30 +26,21 @@ class _Qdrant(BaseHTTPRequestHandler):
             version = importlib.metadata.version("qdrant-client")
             payload = {"title": "qdrant - vector search engine", "version": version}
             self.server.version_asked.set()
-        body = json.dumps(payload).encode()
-        self.send_response(200)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
+        self.send_json(200, payload)
 
 
 @tagged("post_install", "-at_install")
 class TestKnowledgeOperations(OperationsCase):
     def test_the_qdrant_key_is_encrypted_in_its_column_and_the_store_sends_it_in_clear(self):
         self.enterContext(block_network())
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Qdrant)
-        server.received = []
-        server.version_asked = threading.Event()
-        threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
-        self.addCleanup(server.server_close)
-        self.addCleanup(server.shutdown)
+        server = LocalServer(_Qdrant, received=[], version_asked=threading.Event()).start()
+        self.addCleanup(server.stop)
         self.server_key(KEY)
         base = self.env["aia.knowledge.base"].create(
             {
                 "name": "On a Qdrant server",
                 "vector_store": "qdrant_server",
-                "qdrant_url": f"http://127.0.0.1:{server.server_address[1]}",
+                "qdrant_url": server.url,
                 "qdrant_api_key": QDRANT_KEY,
             }
         )

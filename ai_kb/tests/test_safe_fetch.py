@@ -2,47 +2,18 @@
 outbound fetch, and only administrators choose a new Qdrant server URL."""
 
 import socket
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 from odoo.exceptions import AccessError
-from odoo.tests import new_test_user, tagged
+from odoo.tests import tagged
 from odoo.tools import config
 
 from odoo.addons.ai_core import safe_fetch
 from odoo.addons.ai_core.ai_engine.testing import block_network
-from odoo.addons.queue_job.tests.common import trap_jobs
+from odoo.addons.ai_core.tests.fake_servers import LocalServer
 
-from .test_knowledge import KnowledgeCase
+from .common import KnowledgeCase, WebPages
 
-PAGE = b"<html><body><h1>Opening hours</h1><p>The showroom opens at 9:00 on Saturdays.</p></body></html>"
 METADATA_URL = "http://169.254.169.254/latest/meta-data/iam/security-credentials/"
-
-
-class _Pages(BaseHTTPRequestHandler):
-    """A web page, and redirects from it to internal addresses."""
-
-    def log_message(self, fmt, *args):
-        """Keep the test output clean."""
-
-    def do_GET(self):
-        self.server.hits.append(self.path)
-        port = self.server.server_address[1]
-        redirects = {
-            "/to-loopback": f"http://127.0.0.1:{port}/page",
-            "/to-mapped-loopback": f"http://[::ffff:127.0.0.1]:{port}/page",
-            "/to-metadata": METADATA_URL,
-        }
-        if self.path in redirects:
-            self.send_response(302)
-            self.send_header("Location", redirects[self.path])
-            self.end_headers()
-            return
-        self.send_response(200)
-        self.send_header("Content-Type", "text/html; charset=utf-8")
-        self.send_header("Content-Length", str(len(PAGE)))
-        self.end_headers()
-        self.wfile.write(PAGE)
 
 
 @tagged("post_install", "-at_install")
@@ -52,27 +23,18 @@ class TestWebPageAddresses(KnowledgeCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _Pages)
-        server.daemon_threads = True
-        server.hits = []
-        thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
-        thread.start()
-        cls.server = server
-        cls.port = server.server_address[1]
-
-        def stop():
-            server.shutdown()
-            server.server_close()
-            thread.join(5)
-
-        cls.addClassCleanup(stop)
-        cls.manager = new_test_user(
-            cls.env,
-            "aia_kb_manager",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=cls.company.id,
-            company_ids=[(6, 0, cls.company.ids)],
+        # A web page, and redirects from it to internal addresses.
+        cls.server = LocalServer(WebPages, hits=[], redirects={}).start()
+        cls.addClassCleanup(cls.server.stop)
+        cls.port = cls.server.port
+        cls.server.redirects.update(
+            {
+                "/to-loopback": f"http://127.0.0.1:{cls.port}/page",
+                "/to-mapped-loopback": f"http://[::ffff:127.0.0.1]:{cls.port}/page",
+                "/to-metadata": METADATA_URL,
+            }
         )
+        cls.manager = cls.make_user("aia_kb_manager", "ai_core.group_aia_manager")
 
     def setUp(self):
         super().setUp()
@@ -86,19 +48,9 @@ class TestWebPageAddresses(KnowledgeCase):
     def web_page(self, url):
         """The manager adds ``url`` as a document; its indexing job runs as the manager."""
         self.assertFalse(self.manager.has_group("base.group_system"))
-        with trap_jobs() as trap:
-            document = (
-                self.env["aia.knowledge.document"]
-                .with_user(self.manager)
-                .create(
-                    {"name": "Showroom", "knowledge_base_id": self.base.id, "source_type": "url", "url": url}
-                )
-            )
-            trap.assert_jobs_count(1)
-            with self.enter_registry_test_mode():
-                trap.perform_enqueued_jobs()
-        document.invalidate_recordset()
-        return document.sudo()
+        return self.add_source(
+            self.base, {"name": "Showroom", "source_type": "url", "url": url}, self.manager
+        )
 
     def test_loopback_and_the_odoo_database_manager_are_refused_by_default(self):
         urls = [
@@ -167,13 +119,7 @@ class TestQdrantServerUrl(KnowledgeCase):
     administrator's choice, like a provider's base URL."""
 
     def test_only_administrators_point_a_base_at_a_new_qdrant_server(self):
-        manager = new_test_user(
-            self.env,
-            "aia_kb_manager_q",
-            groups="base.group_user,ai_core.group_aia_manager",
-            company_id=self.company.id,
-            company_ids=[(6, 0, self.company.ids)],
-        )
+        manager = self.make_user("aia_kb_manager_q", "ai_core.group_aia_manager")
         internal = "http://127.0.0.1:6333"
         with self.assertRaises(AccessError):
             self.env["aia.knowledge.base"].with_user(manager).create(
