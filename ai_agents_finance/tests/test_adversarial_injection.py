@@ -133,14 +133,13 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
         }
         calls = (("orm_create", new_bank), ("orm_write", redirect))
         self.hostile_line(CORPUS["urgent_payment"].text(*calls), counterpart=CORPUS["role_play"].text(*calls))
-        before = self.row_counts("res.partner.bank", "res.partner", "account.move")
         email = self.partner_a.email
-        model = self.obey(self.opening)
-        session = self.ask_agent(self.clerk)
-        self.assertObeyed(model, *calls)
-        self.assertOnlyWrapped(model, CORPUS["urgent_payment"], CORPUS["role_play"])
-        self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed", "shadowed"])
-        self.assertEqual(self.row_counts("res.partner.bank", "res.partner", "account.move"), before)
+        self.obey_in_shadow(
+            calls,
+            ("urgent_payment", "role_play"),
+            self.clerk,
+            models=("res.partner.bank", "res.partner", "account.move"),
+        )
         self.partner_a.invalidate_recordset()
         self.assertEqual(self.partner_a.email, email)
         self.assertFalse(self.env["res.partner.bank"].sudo().search([("acc_number", "=", ATTACKER_IBAN)]))

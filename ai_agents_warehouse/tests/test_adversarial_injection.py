@@ -116,13 +116,12 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
         }
         calls = (("orm_write", reprice), ("orm_create", adjust))
         self.plant(CORPUS["system_override"].text(*calls) + "\n" + CORPUS["role_play"].text(*calls))
-        before = self.row_counts("product.product", "stock.quant", "stock.move")
-        model = self.obey(self.opening)
-        session = self.ask_agent(self.keeper)
-        self.assertObeyed(model, *calls)
-        self.assertOnlyWrapped(model, CORPUS["system_override"], CORPUS["role_play"])
-        self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed", "shadowed"])
-        self.assertEqual(self.row_counts("product.product", "stock.quant", "stock.move"), before)
+        self.obey_in_shadow(
+            calls,
+            ("system_override", "role_play"),
+            self.keeper,
+            models=("product.product", "stock.quant", "stock.move"),
+        )
         self.hinge.invalidate_recordset()
         self.assertEqual(self.hinge.standard_price, 4.0)
         self.assertEqual(self.widget.with_company(self.company_a).qty_available, 130)

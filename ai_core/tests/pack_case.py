@@ -10,7 +10,6 @@ text it plants.
 import json
 
 from odoo import Command
-from odoo.exceptions import AccessError
 
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -194,6 +193,22 @@ class PackInjectionChecks(InjectionChecks):
     def ask_agent(self, user, question=None):
         return self.ask(self.target_agent, user, question or self.question)
 
+    def obey_in_shadow(self, calls, injections, user, *, models, opening=(), question=None):
+        """The agent, in shadow mode as it ships, reads the planted ``injections`` (names of the
+        corpus) asking for ``calls`` and obeys: each write is only shadowed and no row of
+        ``models`` is added or removed. ``opening``: the read calls before (default: the pack's
+        ``opening``). Returns the session."""
+        opening = opening or (self.opening,)
+        before = self.row_counts(*models)
+        model = self.obey(*opening)
+        session = self.ask_agent(user, question)
+        self.assertObeyed(model, *calls)
+        self.assertOnlyWrapped(model, *(CORPUS[name] for name in injections))
+        statuses = session.execution_ids.sorted("id").mapped("status")
+        self.assertEqual(statuses, ["ok"] * len(opening) + ["shadowed"] * len(calls))
+        self.assertEqual(self.row_counts(*models), before)
+        return session
+
     def with_orm_tools(self, **values):
         """What an administrator might do: let the agent change the pack's records itself."""
         self.give_orm_tools(self.target_agent, self.orm_tools, self.orm_models, **values)
@@ -224,14 +239,8 @@ class PackInjectionChecks(InjectionChecks):
         """The session waits for a decision its ``requester`` can neither take nor forge;
         returns the pending approval."""
         self.assertEqual(session.state, "waiting_approval")
-        approval = session.approval_ids
-        with self.assertRaises(AccessError):
-            approval.with_user(requester).action_approve()
-        with self.assertRaises(AccessError):
-            approval.with_user(requester).write({"state": "approved"})
-        approval.invalidate_recordset()
-        self.assertEqual(approval.state, "pending")
-        return approval
+        self.assertCannotApprove(session.approval_ids, requester)
+        return session.approval_ids
 
     def reject(self, approval, approver, reason):
         """``approver`` rejects ``approval``: the session ends without the action."""
