@@ -66,13 +66,12 @@ class TestFinanceAgent(FinanceCase):
         self.assertEqual((output_a["company"], output_a["totals"]["balance"]), (self.company_a.name, 1450.0))
 
     def test_a_user_without_accounting_rights_gets_a_denied_result(self):
-        model, session = self.run_turn(
+        _execution, result = self.assertDeniedTurn(
             "What is our revenue?",
             ("finance_get_gl_balance", {"date_to": "2019-12-31"}),
             "You lack accounting access.",
             user=self.employee,
         )
-        _execution, result = self.assertToolFailed(model, session, "denied")
         self.assertNotIn("1800", result.content)
 
     def test_every_tool_denies_users_without_accounting_rights(self):

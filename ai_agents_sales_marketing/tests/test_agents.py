@@ -157,10 +157,9 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             (self.agent_marketing, "marketing_get_lead_scoring"),
         ):
             with self.subTest(tool=tool):
-                model, session = self.run_turn(
+                _execution, told = self.assertDeniedTurn(
                     "Pipeline?", (tool, {}), "You need CRM access for that.", user=self.user, agent=agent
                 )
-                _execution, told = self.assertToolFailed(model, session, "denied")
                 self.assertNotIn("45000", told.content)
 
     def test_bad_input_comes_back_to_the_model_as_an_error_result(self):

@@ -91,14 +91,13 @@ class TestWarehouseAgent(WarehouseCase):
         self.assertEqual(session.last_text, "Slow movers (30 days): 3 products worth 1030.00 at cost.")
 
     def test_a_user_without_inventory_rights_gets_a_denied_result(self):
-        model, session = self.run_turn(
+        execution, _told = self.assertDeniedTurn(
             "How many widgets do we have?",
             ("warehouse_get_stock_levels", {"product": "WID"}),
             "You need Inventory access for that.",
             user=self.user,
             agent=self.agent_warehouse,
         )
-        execution, _told = self.assertToolFailed(model, session, "denied")
         self.assertNotIn("130", execution.content)
 
     def test_a_non_positive_n_gets_an_error_result(self):

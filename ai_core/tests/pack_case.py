@@ -153,6 +153,12 @@ class AgentPackMixin:
         self.assertTrue(told.is_error)
         return execution, told
 
+    def assertDeniedTurn(self, question, call, answer, **session_values):
+        """One turn (as :meth:`run_turn`) of a user without what ``call``'s tool requires: the tool
+        answers denied; returns the execution and what the model read."""
+        model, session = self.run_turn(question, call, answer, **session_values)
+        return self.assertToolFailed(model, session, "denied")
+
     def ask(self, agent, user, question):
         """A session of ``agent`` opened by ``user`` in company A, and one turn of ``question``."""
         session = self.new_session(user=user, agent=agent)
