@@ -1,3 +1,4 @@
+import {emptyChatData} from "@ai_core/chat/chat_action";
 import {defineMailModels} from "@mail/../tests/mail_test_helpers";
 import {describe, expect, test} from "@odoo/hoot";
 import {queryAll, queryAllTexts, waitFor, waitForNone} from "@odoo/hoot-dom";
@@ -20,19 +21,7 @@ const AGENTS = [
 
 /** What aia.session.chat_data() returns, with the fields the test cares about. */
 function chatData(values) {
-    return {
-        id: 7,
-        name: "Create Ghost Ltd",
-        state: "done",
-        agent: {id: 2, name: "Finance", code: "finance"},
-        error_message: "",
-        total_tokens: 0,
-        total_cost: 0,
-        messages: [],
-        executions: [],
-        approvals: [],
-        ...values,
-    };
+    return {...emptyChatData(7, "Create Ghost Ltd", AGENTS[1], "done"), ...values};
 }
 
 /** A session of the list whose turn waits for a decision on one write ``tool`` call. */

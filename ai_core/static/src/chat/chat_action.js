@@ -8,6 +8,22 @@ import {Layout} from "@web/search/layout";
 import {standardActionServiceProps} from "@web/webclient/actions/action_service";
 import {sessionStateClass, sessionStateLabel} from "@ai_core/session_state";
 
+/** A session as aia.session.chat_data() returns it before its first turn is saved. */
+export function emptyChatData(id, name, agent, state) {
+    return {
+        id,
+        name,
+        state,
+        agent: {id: agent.id, name: agent.name, code: agent.code},
+        error_message: "",
+        total_tokens: 0,
+        total_cost: 0,
+        messages: [],
+        executions: [],
+        approvals: [],
+    };
+}
+
 /** Notification type the server uses to stream a turn's events to the session owner. */
 export const BUS_TYPE = "aia.session/events";
 
@@ -357,18 +373,7 @@ export class AiaChatAction extends Component {
             write_date: false,
         });
         // The saved transcript arrives with the reload that ends the turn.
-        this.state.session = {
-            id: sessionId,
-            name,
-            state: "running",
-            agent: {id: agent.id, name: agent.name, code: agent.code},
-            error_message: "",
-            total_tokens: 0,
-            total_cost: 0,
-            messages: [],
-            executions: [],
-            approvals: [],
-        };
+        this.state.session = emptyChatData(sessionId, name, agent, "running");
         this.props.updateActionState?.({resId: sessionId});
         for (const payload of buffered) {
             if (payload.session_id === sessionId) {
