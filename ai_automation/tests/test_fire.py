@@ -285,3 +285,39 @@ class TestFire(AutomationCase):
             [self.partner_model.id],
         )
         self.assertTrue(self.env.cr.fetchone())
+
+    def test_a_run_stores_its_jobs_as_queue_job_stores_one(self):
+        # Stored, not trapped: the run writes its jobs in one batch; each row must be the row
+        # with_delay() would have written for the same turn.
+        self.script()
+        action = self.new_action(aia_dispatch="per_record")
+        before = self.env["queue.job"].search([]).ids
+        action.with_context(active_model="res.partner", active_ids=self.partners.ids).run()
+        sessions = self.env["aia.session"].search([("aia_action_id", "=", action.id)], order="id")
+        jobs = self.env["queue.job"].search([("id", "not in", before)], order="id")
+        self.assertEqual(len(jobs), 3)
+        single = (
+            sessions[0]
+            .with_delay(channel="root.aia.automation", description=f"AI turn: {sessions[0].name}")
+            ._aia_job_run_turn(sessions[0].message_ids_aia.id)
+        )
+        reference = self.env["queue.job"].search([("uuid", "=", single.uuid)])
+        fields = [
+            "channel",
+            "method_name",
+            "model_name",
+            "state",
+            "priority",
+            "max_retries",
+            "job_function_id",
+            "user_id",
+            "company_id",
+            "graph_uuid",
+            "identity_key",
+        ]
+        for job, session in zip(jobs, sessions, strict=True):
+            self.assertEqual(job.records, session)
+            self.assertEqual(job.args, [session.message_ids_aia.id])
+            self.assertEqual(job.name, f"AI turn: {session.name}")
+            self.assertEqual(job.read(fields)[0] | {"id": 0}, reference.read(fields)[0] | {"id": 0})
+        self.assertEqual(len(set(jobs.mapped("uuid"))), 3)
