@@ -8,11 +8,13 @@ benchmark commits its sessions there):
 
 1. History: ``aia.session._aia_history(window=False)``, all of a 100-message session, ORM caches
    cleared before each run. Baseline: the same rows fetched and decoded with one raw SQL query.
-2. First delta: a local fake Anthropic server speaking the real SSE wire format. Baseline: the
+2. First delta: a local fake Anthropic server speaking the real SSE wire format, in a child process
+   (in this one its threads would compete with the turn for the interpreter lock). Baseline: the
    time from sending the request with ``http.client`` to the first byte of the response body.
    Measured: from the start of ``aia.session._aia_run_turn`` (what the queue job runs) to the first
    ``text_delta`` it yields, through the real AnthropicAdapter and SDK built at the choke point,
-   and the queries the turn's cursor ran until then. Also measured, for what it is made of: one
+   and the queries the turn's cursor ran until then; each turn starts with an empty ORM cache, as
+   a queue job does. Also measured, for what it is made of: one
    bus notification committed the way Odoo sends every one (``bus.bus._sendone`` and a commit,
    which opens a connection to the ``postgres`` database for its NOTIFY).
 """
@@ -21,10 +23,51 @@ from __future__ import annotations
 
 import http.client
 import json
+import multiprocessing
+import socketserver
 import statistics
+import sys
 import time
+from pathlib import Path
 
 from odoo_bench import command_line, median_ms, superuser_env
+
+FAKE_SERVERS = Path(__file__).resolve().parent.parent / "ai_core" / "tests"
+FRAGMENTS = ["The ", "balance ", "is ", "42."]
+
+
+def serve(connection, replies):
+    """Child process: a fake Anthropic server with ``replies`` answers queued; sends its address,
+    then serves until told to stop."""
+    # Each SSE event leaves at once, as from a provider: without TCP_NODELAY an event written
+    # while the previous one waits for its ACK is held back up to 40 ms.
+    socketserver.StreamRequestHandler.disable_nagle_algorithm = True
+    sys.path.insert(0, str(FAKE_SERVERS))
+    from fake_servers import FakeAnthropicServer
+
+    with FakeAnthropicServer() as server:
+        for _index in range(replies):
+            server.add_text(FRAGMENTS)
+        connection.send((server.url, server.port))
+        connection.recv()
+
+
+class ProviderProcess:
+    """The fake provider of :func:`serve`, in a process of its own (a provider runs elsewhere)."""
+
+    def __init__(self, replies):
+        context = multiprocessing.get_context("spawn")
+        self._connection, child = context.Pipe()
+        self._process = context.Process(target=serve, args=(child, replies), daemon=True)
+
+    def __enter__(self):
+        self._process.start()
+        self.url, self.port = self._connection.recv()
+        return self
+
+    def __exit__(self, *exc_info):
+        self._connection.send("stop")
+        self._process.join(timeout=10)
 
 
 def bench_agent(env, server):
@@ -93,7 +136,6 @@ def bench_first_delta(env, server, agent, runs):
     from odoo.addons.ai_core import turn
     from odoo.addons.ai_core.ai_engine.events import TextDelta
 
-    fragments = ["The ", "balance ", "is ", "42."]
     session = env["aia.session"].create({"agent_id": agent.id})
     env.cr.commit()
     body = {
@@ -104,11 +146,11 @@ def bench_first_delta(env, server, agent, runs):
     }
     platform, baseline, queries = [], [], []
     for index in range(runs):
-        server.add_text(fragments)
         baseline.append(first_byte(server, body))
-        server.add_text(fragments)
-        # Accepted as the REST API accepts it: saved and committed, the turn run here.
+        # Accepted as the REST API accepts it: saved and committed, the turn run here, from an
+        # empty ORM cache as in a queue job.
         message = turn.accept(session, f"What is the balance? ({index})", run_in_request=True)
+        env.invalidate_all()
         count = env.cr.sql_log_count
         started = time.perf_counter()
         first = None
@@ -126,16 +168,12 @@ def main():
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
 
-    with superuser_env(args) as env:
-        # Importable once the configuration has set the addons path.
-        from odoo.addons.ai_core.tests.fake_servers import FakeAnthropicServer
-
-        with FakeAnthropicServer() as server:
-            agent = bench_agent(env, server)
-            history_ms, raw_ms = bench_history(env, agent, args.runs)
-            platform_ms, baseline_ms, queries = bench_first_delta(env, server, agent, args.runs)
-            bus_ms = bench_bus_notification(env, args.runs)
-        env.cr.commit()
+    # Started before Odoo opens connections: two answers a run (the baseline's and the turn's).
+    with ProviderProcess(2 * args.runs) as server, superuser_env(args) as env:
+        agent = bench_agent(env, server)
+        history_ms, raw_ms = bench_history(env, agent, args.runs)
+        platform_ms, baseline_ms, queries = bench_first_delta(env, server, agent, args.runs)
+        bus_ms = bench_bus_notification(env, args.runs)
     print(f"median of {args.runs} runs")
     print("| measure | ai_core (ms) | baseline (ms) | ratio | platform adds (ms) | goal |")
     print("|---|---|---|---|---|---|")

@@ -327,22 +327,28 @@ class AiaSession(models.Model):
         :meth:`_aia_history`); the turn takes its user message from it too."""
         self.ensure_one()
         self.env["aia.message"].flush_model(["session_id", "role", "content"])
-        start = SQL("0")
-        if window:
-            # The window keeps at most memory_window earlier messages, so it starts at or after
-            # the memory_window-th user message before the current one.
+        if not window:
+            query = SQL("SELECT id, content FROM aia_message WHERE session_id = %s ORDER BY id", self.id)
+        else:
+            # The window keeps at most memory_window earlier messages, so it starts at the
+            # memory_window-th user message before the current one: every message with at most
+            # memory_window user messages after it. Numbered over this session's rows only.
             memory_window = self.agent_id.sudo()._aia_setup(self.company_id)["config"].memory_window
-            start = SQL(
-                """COALESCE((SELECT id FROM aia_message WHERE session_id = %s AND role = 'user'
-                   ORDER BY id DESC OFFSET %s LIMIT 1), 0)""",
+            query = SQL(
+                """SELECT id, content FROM aia_message WHERE id IN (
+                       SELECT id FROM (
+                           SELECT id, COUNT(*) FILTER (WHERE role = 'user') OVER (
+                                      ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
+                                  ) AS later_questions
+                             FROM aia_message
+                            WHERE session_id = %s
+                       ) AS numbered
+                        WHERE later_questions <= %s
+                   )
+                   ORDER BY id""",
                 self.id,
                 memory_window,
             )
-        query = SQL(
-            "SELECT id, content FROM aia_message WHERE session_id = %s AND id >= %s ORDER BY id",
-            self.id,
-            start,
-        )
         rows = self.env.execute_query(query)
         return [(message_id, Message.from_dict(content)) for message_id, content in rows]
 
