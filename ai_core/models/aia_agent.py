@@ -229,12 +229,10 @@ class AiaAgent(models.Model):
     def _aia_model_adapter(self, company=None):
         """The agent's model: its provider, then the fallback's, each behind a circuit breaker."""
         self.ensure_one()
-        providers = self.env["aia.provider"].sudo()
-        links = [
-            Link(provider._aia_build_model_adapter(), model_name, provider._aia_breaker())
-            for provider_id, model_name in self._aia_setup(company)["links"]
-            for provider in [providers.browse(provider_id)]
-        ]
+        links = []
+        for provider_id, model_name in self._aia_setup(company)["links"]:
+            provider = self.env["aia.provider"].sudo().browse(provider_id)
+            links.append(Link(provider._aia_build_model_adapter(), model_name, provider._aia_breaker()))
         if not links:
             raise UserError(self.env._("Agent %(name)s has no active model.", name=self.name))
         return FallbackChain(links)
