@@ -11,6 +11,7 @@ from odoo.exceptions import UserError
 from .. import secret_box
 from ..ai_engine import CircuitBreaker, Message, ModelRequest, ProviderError
 from ..logging_filter import register_secret
+from .aia_secret_mixin import secret_field, secret_headers_field
 
 _logger = logging.getLogger(__name__)
 
@@ -66,18 +67,12 @@ class AiaProvider(models.Model):
         string="Base URL",
         help="Leave empty for the provider's official endpoint, e.g. http://localhost:11434/v1",
     )
-    api_key = fields.Char(
-        string="API Key",
-        groups="base.group_system",
-        copy=False,
-        aia_secret=True,
+    api_key = secret_field(
+        "API Key",
         help="Falls back to the environment when empty. Encrypted when the server has an aia_secret_key.",
     )
-    extra_headers = fields.Json(
-        "Extra headers",
-        groups="base.group_system",
-        aia_secret="headers",
-        help='Headers sent with every request, e.g. {"HTTP-Referer": "..."}',
+    extra_headers = secret_headers_field(
+        "Extra headers", help='Headers sent with every request, e.g. {"HTTP-Referer": "..."}'
     )
     max_retries = fields.Integer(
         default=2, help="Retries of 429, 5xx and connection errors, before streaming starts."

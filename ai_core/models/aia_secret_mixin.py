@@ -1,4 +1,4 @@
-from odoo import api, models
+from odoo import api, fields, models
 from odoo.fields import Domain
 
 from .. import secret_box
@@ -9,6 +9,20 @@ from ..guard import header_mapping
 #: (validated as headers on save).
 SECRET_PARAMETER = "aia_secret"
 _REENCRYPT = {True: secret_box.reencrypt, "headers": secret_box.reencrypt_mapping}
+
+
+def secret_field(string, help):
+    """A field holding one secret (an API key) on a model inheriting ``aia.secret.mixin``: read and
+    written by administrators only, encrypted on save, never copied with its record."""
+    return fields.Char(string, groups="base.group_system", copy=False, help=help, **{SECRET_PARAMETER: True})
+
+
+def secret_headers_field(string, help):
+    """A JSON object of HTTP headers whose values are secrets (``Authorization: ...``), validated
+    as headers on save; otherwise as :func:`secret_field`."""
+    return fields.Json(
+        string, groups="base.group_system", copy=False, help=help, **{SECRET_PARAMETER: "headers"}
+    )
 
 
 class AiaSecretMixin(models.AbstractModel):

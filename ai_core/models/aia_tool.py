@@ -7,6 +7,7 @@ from ..safe_fetch import Allowlist
 from ..tools import CATALOGUE
 from ..tools.catalogue import addon_of
 from ..tools.http_tools import make_http_handler
+from .aia_secret_mixin import secret_headers_field
 
 
 class AiaTool(models.Model):
@@ -35,10 +36,8 @@ class AiaTool(models.Model):
         [("GET", "GET"), ("POST", "POST"), ("PUT", "PUT"), ("PATCH", "PATCH"), ("DELETE", "DELETE")],
         default="GET",
     )
-    http_headers = fields.Json(
+    http_headers = secret_headers_field(
         "HTTP headers",
-        groups="base.group_system",
-        aia_secret="headers",
         help="Sent with every call; may hold secrets (encrypted when the server has an aia_secret_key).",
     )
     http_allowed_domains = fields.Char("Allowed domains", help="Comma-separated hosts the URL may point to.")

@@ -15,6 +15,7 @@ from odoo.addons.ai_core.ai_engine.rag import (
     pgvector_status,
     set_torch_threads,
 )
+from odoo.addons.ai_core.models.aia_secret_mixin import secret_field
 
 from .. import vector_stores
 
@@ -55,13 +56,7 @@ class AiaKnowledgeBase(models.Model):
         VECTOR_STORES, required=True, default=lambda self: self._default_vector_store()
     )
     qdrant_url = fields.Char("Qdrant URL", help="e.g. http://qdrant:6333")
-    qdrant_api_key = fields.Char(
-        "Qdrant API key",
-        groups="base.group_system",
-        copy=False,
-        aia_secret=True,
-        help="Encrypted when the server has an aia_secret_key.",
-    )
+    qdrant_api_key = secret_field("Qdrant API key", help="Encrypted when the server has an aia_secret_key.")
     chunk_size = fields.Integer("Chunk size (tokens)", default=800, required=True)
     chunk_overlap = fields.Integer("Chunk overlap (tokens)", default=120, required=True)
     top_k = fields.Integer("Passages per question", default=5, required=True)
