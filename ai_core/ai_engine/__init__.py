@@ -23,6 +23,7 @@ from .events import (
     Error,
     TextDelta,
     ToolCall,
+    ToolDeferred,
     ToolResult,
     TurnEvent,
     Usage,
@@ -42,8 +43,9 @@ from .messages import (
 from .pricing import ModelPrice, PriceTable
 from .redaction import CappedText, cap_text, redact, redact_text
 from .resilience import CircuitBreaker, FallbackChain, Link, Permit
-from .runner import AgentConfig, ApprovalDecision, Turn, TurnRunner
+from .runner import AgentConfig, ApprovalDecision, ToolAnswer, Turn, TurnRunner
 from .tools import (
+    Deferred,
     MemoryCallLedger,
     RateLimiter,
     ThreadedToolContext,
@@ -64,6 +66,7 @@ __all__ = [
     "CappedText",
     "CircuitBreaker",
     "ConnectionFailed",
+    "Deferred",
     "Done",
     "Error",
     "FallbackChain",
@@ -89,8 +92,10 @@ __all__ = [
     "TextDelta",
     "ThreadedToolContext",
     "TokenUsage",
+    "ToolAnswer",
     "ToolCall",
     "ToolDefinition",
+    "ToolDeferred",
     "ToolDenied",
     "ToolInputError",
     "ToolRegistry",

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
+from typing import Any
 
 from .messages import TokenUsage
 from .ports import Clock
@@ -37,6 +38,16 @@ class Limits:
     max_session_cost: Decimal | None = None
     max_result_chars: int = 20_000
 
+    def tightened(self, **bounds: Any) -> Limits:
+        """These limits with each of ``bounds`` (a field name and a bound; None: no bound)
+        applied where it is lower: an extension may tighten limits, never loosen them."""
+        changes = {}
+        for name, bound in bounds.items():
+            if bound is not None:
+                current = getattr(self, name)
+                changes[name] = bound if current is None else min(current, bound)
+        return replace(self, **changes)
+
 
 @dataclass(frozen=True)
 class SessionUsage:
@@ -57,10 +68,19 @@ class BudgetStop:
 class BudgetTracker:
     """Counts what a turn uses and says when the next step would exceed a limit."""
 
-    def __init__(self, limits: Limits, clock: Clock, session: SessionUsage | None = None) -> None:
+    def __init__(
+        self,
+        limits: Limits,
+        clock: Clock,
+        session: SessionUsage | None = None,
+        earlier: SessionUsage | None = None,
+    ) -> None:
         self.limits = limits
         self._clock = clock
         self._session = session or SessionUsage()
+        # What the turn spent before it stopped for a decision or a deferred call: a resumed
+        # turn goes on within what is left (the session's figures include it already).
+        self._earlier = earlier or SessionUsage()
         self._deadline = clock.monotonic() + limits.turn_deadline
         self.iterations = 0
         self.tool_calls = 0
@@ -99,7 +119,7 @@ class BudgetTracker:
         """Output tokens to ask for: never more than what is left of the token budgets."""
         room = [self.limits.max_output_tokens]
         if self.limits.max_turn_tokens is not None:
-            room.append(self.limits.max_turn_tokens - self.usage.total)
+            room.append(self.limits.max_turn_tokens - self._earlier.tokens - self.usage.total)
         if self.limits.max_session_tokens is not None:
             room.append(self.limits.max_session_tokens - self._session.tokens - self.usage.total)
         return min(room)
@@ -115,7 +135,7 @@ class BudgetTracker:
 
     def _spend_stop(self) -> BudgetStop | None:
         limits, tokens = self.limits, self.usage.total
-        if limits.max_turn_tokens is not None and tokens >= limits.max_turn_tokens:
+        if limits.max_turn_tokens is not None and self._earlier.tokens + tokens >= limits.max_turn_tokens:
             return BudgetStop(
                 "budget_turn_tokens", f"The turn used its budget of {limits.max_turn_tokens} tokens."
             )
@@ -126,7 +146,7 @@ class BudgetTracker:
             return BudgetStop(
                 "budget_session_tokens", f"The session used its budget of {limits.max_session_tokens} tokens."
             )
-        if limits.max_turn_cost is not None and self.cost >= limits.max_turn_cost:
+        if limits.max_turn_cost is not None and self._earlier.cost + self.cost >= limits.max_turn_cost:
             return BudgetStop("budget_turn_cost", f"The turn used its cost budget of {limits.max_turn_cost}.")
         if limits.max_session_cost is not None and self._session.cost + self.cost >= limits.max_session_cost:
             return BudgetStop(

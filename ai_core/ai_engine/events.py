@@ -14,6 +14,7 @@ __all__ = [
     "Error",
     "TextDelta",
     "ToolCall",
+    "ToolDeferred",
     "ToolResult",
     "ToolStatus",
     "TurnEvent",
@@ -113,6 +114,24 @@ class ApprovalRequired(_HeldWrite):
 
 
 @dataclass(frozen=True)
+class ToolDeferred(_Event):
+    """A tool handed its call to work that runs outside the turn (another agent's session): the
+    turn stops after this event and resumes with the call's result (``ToolAnswer``).
+
+    Attributes:
+        reason: What the call waits for, for people.
+        ref: Where that work is, for the UI and the audit (e.g. ``{"session_id": 42}``).
+    """
+
+    type: ClassVar[str] = "tool_deferred"
+    call_id: str
+    name: str
+    arguments: dict[str, Any]
+    reason: str
+    ref: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Usage(_Event):
     """One provider call; :meth:`to_dict` adds its ``total_tokens``."""
 
@@ -157,7 +176,7 @@ class Done(_Event):
 
     Attributes:
         stop_reason: ``end_turn``, ``max_tokens``, ``refusal``, ``approval_required``,
-            ``budget_exceeded`` or ``error``.
+            ``tool_deferred``, ``budget_exceeded`` or ``error``.
         text: The final assistant text of the turn.
         citations: The knowledge passages the answer cites as ``[n]`` (document, page,
             offsets), of those the model was given in the turn (retrieved before the answer,
@@ -181,4 +200,6 @@ def _with_citations(data: dict[str, Any], citations: tuple[dict[str, Any], ...])
     return data
 
 
-TurnEvent = Union[TextDelta, ToolCall, ToolResult, WouldExecute, ApprovalRequired, Usage, Error, Done]
+TurnEvent = Union[
+    TextDelta, ToolCall, ToolResult, WouldExecute, ApprovalRequired, ToolDeferred, Usage, Error, Done
+]

@@ -24,6 +24,7 @@ from .events import (
     Error,
     TextDelta,
     ToolCall,
+    ToolDeferred,
     ToolResult,
     ToolStatus,
     TurnEvent,
@@ -46,7 +47,16 @@ from .rag.embedder import EmbeddingModelError
 from .rag.retriever import citations, cited, wrap_passages
 from .rag.stores import VectorStoreError
 from .redaction import StreamRedactor, redact, redact_text
-from .tools import ToolDenied, ToolInputError, ToolRegistry, ToolSpec, ToolTimeout, serialize, truncate
+from .tools import (
+    Deferred,
+    ToolDenied,
+    ToolInputError,
+    ToolRegistry,
+    ToolSpec,
+    ToolTimeout,
+    serialize,
+    truncate,
+)
 from .untrusted import wrap_tool_result
 
 __all__ = [
@@ -54,6 +64,7 @@ __all__ = [
     "ApprovalDecision",
     "Knowledge",
     "Summarizer",
+    "ToolAnswer",
     "Turn",
     "TurnRunner",
     "build_system_prompt",
@@ -97,6 +108,26 @@ class ApprovalDecision:
     call_id: str
     approved: bool
     reason: str = ""
+
+
+@dataclass(frozen=True)
+class ToolAnswer:
+    """The result of a deferred tool call (``ToolDeferred``), once the work it waited for ended.
+
+    Attributes:
+        content: What the model reads as the tool's result.
+        status: ``ok``, or ``error`` when that work failed.
+        cost: What that work cost, counted as the call's cost in the resumed turn.
+    """
+
+    call_id: str
+    content: str
+    status: ToolStatus = "ok"
+    cost: Decimal = Decimal(0)
+
+
+#: What a stopped turn resumes with: a decision on a held write, or a deferred call's result.
+Resumption = ApprovalDecision | ToolAnswer
 
 
 class Knowledge(Protocol):
@@ -143,7 +174,7 @@ class Turn:
         cost: Provider and tool cost of the turn.
         summary: The running summary after this turn (None when unchanged).
         summarized: How many leading history messages the summary now covers.
-        pending: The approval the turn stopped for, if any.
+        pending: The approval or the deferred call the turn stopped for, if any.
         citations: The knowledge passages given to the model, numbered as the model cites them:
             those retrieved before the answer, then those of tool results (``ToolSpec.cites``).
             ``Done`` carries the ones the answer cites.
@@ -158,7 +189,7 @@ class Turn:
     cost: Decimal = Decimal(0)
     summary: str | None = None
     summarized: int = 0
-    pending: ApprovalRequired | None = None
+    pending: ApprovalRequired | ToolDeferred | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
     knowledge_error: str | None = None
 
@@ -215,6 +246,8 @@ class TurnRunner:
         sink: Receives every new assistant and tool message at once.
         summarizer: Folds messages that leave the memory window into a summary.
         session_usage: Tokens and cost of the session before this turn.
+        turn_spent: Tokens and cost a resumed turn spent before it stopped (for a decision or a
+            deferred call): it goes on within what is left of its turn budgets.
         knowledge: Retrieval for the agent's knowledge bases: called once with the user's message
             at the start of a turn; the passages are added, wrapped as untrusted data, in front
             of that message in the requests of this turn (the saved transcript stays as written).
@@ -233,6 +266,7 @@ class TurnRunner:
         sink: MessageSink | None = None,
         summarizer: Summarizer | None = None,
         session_usage: SessionUsage | None = None,
+        turn_spent: SessionUsage | None = None,
         knowledge: Knowledge | None = None,
     ) -> None:
         self.config = config
@@ -248,6 +282,7 @@ class TurnRunner:
         self.sink = sink
         self.summarizer = summarizer
         self.session_usage = session_usage or SessionUsage()
+        self.turn_spent = turn_spent
         self.knowledge = knowledge
 
     # === ENTRY POINTS === #
@@ -258,17 +293,16 @@ class TurnRunner:
         turn._events = self._drive(turn, list(history), user_message, None, summary)
         return turn
 
-    def resume(
-        self, history: Sequence[Message], decision: ApprovalDecision, *, summary: str | None = None
-    ) -> Turn:
-        """Continue a turn that stopped for approval; ``history`` ends where that turn stopped.
+    def resume(self, history: Sequence[Message], decision: Resumption, *, summary: str | None = None) -> Turn:
+        """Continue a turn that stopped for an approval or a deferred call; ``history`` ends
+        where that turn stopped.
 
         Raises:
             ValueError: When no call of ``history`` waits for the decision's call id.
         """
         unresolved = _unresolved_calls(history)
         if not unresolved or unresolved[0].id != decision.call_id:
-            raise ValueError(f"no tool call {decision.call_id!r} is waiting for a decision")
+            raise ValueError(f"no tool call {decision.call_id!r} is waiting for a decision or a result")
         turn = Turn(iter(()))
         turn._events = self._drive(turn, list(history), None, decision, summary)
         return turn
@@ -280,10 +314,11 @@ class TurnRunner:
         turn: Turn,
         history: list[Message],
         user_message: Message | None,
-        decision: ApprovalDecision | None,
+        decision: Resumption | None,
         summary: str | None,
     ) -> Iterator[TurnEvent]:
-        budget = BudgetTracker(self.config.limits, self.clock, self.session_usage)
+        earlier = self.turn_spent if decision is not None else None
+        budget = BudgetTracker(self.config.limits, self.clock, self.session_usage, earlier)
         transcript = list(history)
         if user_message is not None:
             # A new message supersedes calls still waiting for a decision: close them so the
@@ -406,11 +441,12 @@ class TurnRunner:
         transcript: list[Message],
         budget: BudgetTracker,
         calls: Sequence[ToolUseBlock],
-        decision: ApprovalDecision | None,
+        decision: Resumption | None,
     ) -> Iterator[TurnEvent]:
         for index, call in enumerate(calls):
             decided = decision is not None and call.id == decision.call_id
-            stop = budget.check_tool_call()
+            # A deferred call's answer is work already done: it is recorded whatever is left.
+            stop = None if decided and isinstance(decision, ToolAnswer) else budget.check_tool_call()
             if stop:
                 for skipped in calls[index:]:
                     self._append(turn, transcript, _not_executed(skipped, stop.message))
@@ -420,10 +456,11 @@ class TurnRunner:
             if not decided:
                 yield ToolCall(call.id, spec.name if spec else call.name, arguments)
             outcome = self._execute(call, spec, arguments, decision if decided else None)
-            if isinstance(outcome, ApprovalRequired):
+            if isinstance(outcome, (ApprovalRequired, ToolDeferred)):
                 turn.pending = outcome
                 yield outcome
-                yield self._done(turn, "approval_required")
+                # The stop reason is the event's type: approval_required or tool_deferred.
+                yield self._done(turn, outcome.type)
                 return
             result = outcome.result
             if outcome.would_execute is not None:
@@ -446,13 +483,13 @@ class TurnRunner:
         call: ToolUseBlock,
         spec: ToolSpec | None,
         arguments: dict[str, Any],
-        decision: ApprovalDecision | None,
-    ) -> _Outcome | ApprovalRequired:
+        decision: Resumption | None,
+    ) -> _Outcome | ApprovalRequired | ToolDeferred:
         """Run one call through every check.
 
         Returns:
             The outcome (with, in shadow mode, the ``would_execute`` event); or the approval the
-            call must wait for.
+            call must wait for; or, when its handler deferred it, what it waits for.
         """
 
         def result(status: ToolStatus, content: str, *, stored: str | None = None, **extra: Any) -> _Outcome:
@@ -463,6 +500,9 @@ class TurnRunner:
                 ToolResult(call.id, name, status, redacted, arguments=arguments, **extra), content
             )
 
+        if isinstance(decision, ToolAnswer):
+            # The call ran its checks and its handler when it was deferred.
+            return result(decision.status, decision.content, cost=decision.cost)
         if spec is None:
             offered = ", ".join(tool.wire_name for tool in self.registry) or "none"
             return result("error", f"Unknown tool {call.name!r}. Tools you may call: {offered}.")
@@ -490,9 +530,11 @@ class TurnRunner:
                 return replace(shadowed, would_execute=WouldExecute(call.id, spec.name, arguments, preview))
             if self.config.approval_mode == "write":
                 return ApprovalRequired(call.id, spec.name, arguments, self._preview(spec, call.input))
-        return self._invoke(spec, call, result)
+        return self._invoke(spec, call, arguments, result)
 
-    def _invoke(self, spec: ToolSpec, call: ToolUseBlock, result: Any) -> _Outcome:
+    def _invoke(
+        self, spec: ToolSpec, call: ToolUseBlock, arguments: dict[str, Any], result: Any
+    ) -> _Outcome | ToolDeferred:
         started = self.clock.monotonic()
         if self.ledger is not None:
             self.ledger.record_call(spec.name, self.clock.now())
@@ -513,6 +555,8 @@ class TurnRunner:
             return result(
                 "error", f"The tool failed: {type(exc).__name__}: {exc}", latency_ms=elapsed(), cost=spec.cost
             )
+        if isinstance(output, Deferred):
+            return ToolDeferred(call.id, spec.name, arguments, output.reason, dict(output.ref))
         bad_output = spec.output_error(output)
         if bad_output:
             return result(

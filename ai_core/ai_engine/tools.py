@@ -26,6 +26,7 @@ from .messages import ToolDefinition
 from .ports import Clock
 
 __all__ = [
+    "Deferred",
     "MemoryCallLedger",
     "RateLimiter",
     "ThreadedToolContext",
@@ -46,6 +47,16 @@ ToolHandler = Callable[[Any, dict[str, Any]], Any]
 PreviewFunction = Callable[[Any, dict[str, Any]], str]
 
 _WIRE_NAME = re.compile(r"^[a-zA-Z0-9_-]{1,64}$")
+
+
+@dataclass(frozen=True)
+class Deferred:
+    """What a handler returns when its result comes later, from work it started outside the turn
+    (a delegated agent's session): the turn stops with a ``ToolDeferred`` event and is resumed
+    with a ``ToolAnswer`` once that work ends."""
+
+    reason: str
+    ref: dict[str, Any] = field(default_factory=dict)
 
 
 class ToolInputError(Exception):
