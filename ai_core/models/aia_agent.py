@@ -125,6 +125,11 @@ class AiaAgent(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _aia_to_client(self):
+        """What the chat UI shows of an agent it offers."""
+        self.ensure_one()
+        return {"id": self.id, "code": self.code, "name": self.name, "description": self.description or ""}
+
     def _aia_versioned_fields(self):
         """Fields whose change makes a new version; the snapshot restores exactly these. Addons
         that add agent settings (knowledge bases, ...) extend it."""

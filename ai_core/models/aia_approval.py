@@ -85,6 +85,20 @@ class AiaApproval(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _aia_to_client(self):
+        """What the chat UI shows of an approval request."""
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "call_id": self.call_id,
+            "name": self.tool_name,
+            "arguments": self.arguments,
+            "preview": self.preview,
+            "state": self.state,
+            "approver": self.approver_id.name or "",
+            "can_decide": self.can_decide,
+        }
+
     def _aia_decider_role(self, user):
         """``approver``, ``override`` (an operator deciding in the approver's place) or None."""
         self.ensure_one()

@@ -6,10 +6,11 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import SQL
+
+from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import turn
-from ..ai_engine import ApprovalDecision, Message, SessionUsage, TurnRunner
+from ..ai_engine import ApprovalDecision, SessionUsage, ToolAnswer, TurnRunner
 from ..guard import check_user_writable
 from ..tools import OdooToolContext
 
@@ -59,6 +60,7 @@ class AiaSession(models.Model):
             ("draft", "Draft"),
             ("running", "Running"),
             ("waiting_approval", "Waiting for approval"),
+            ("waiting_tool", "Waiting for delegated work"),
             ("done", "Done"),
             ("error", "Error"),
             ("cancelled", "Cancelled"),
@@ -149,7 +151,7 @@ class AiaSession(models.Model):
 
     def action_cancel(self):
         """Stop button: a running turn stops at its next step, pending approvals are dropped."""
-        for session in self.filtered(lambda s: s.state in ("draft", "running", "waiting_approval")):
+        for session in self.filtered(lambda s: s.state == "draft" or s.state in turn.BUSY_STATES):
             session.sudo().approval_ids.filtered(lambda a: a.state == "pending").state = "cancelled"
             session.sudo().state = "cancelled"
             turn.notify(session, [{"type": "state", "state": "cancelled"}])
@@ -162,15 +164,7 @@ class AiaSession(models.Model):
         sessions = self.search([("user_id", "=", self.env.uid)], limit=limit)
         return {
             "enabled": self._aia_enabled(),
-            "agents": [
-                {
-                    "id": agent.id,
-                    "code": agent.code,
-                    "name": agent.name,
-                    "description": agent.description or "",
-                }
-                for agent in agents
-            ],
+            "agents": [agent._aia_to_client() for agent in agents],
             "sessions": [
                 {
                     "id": session.id,
@@ -186,7 +180,6 @@ class AiaSession(models.Model):
     def chat_data(self):
         """Everything the chat UI shows of the session."""
         self.ensure_one()
-        executions = self.execution_ids.sorted("id")
         return {
             "id": self.id,
             "name": self.name,
@@ -196,32 +189,8 @@ class AiaSession(models.Model):
             "total_tokens": self.total_tokens,
             "total_cost": self.total_cost,
             "messages": [message._aia_to_client() for message in self.message_ids_aia.sorted("id")],
-            "executions": [
-                {
-                    "id": execution.id,
-                    "call_id": execution.call_id,
-                    "name": execution.tool_name,
-                    "arguments": execution.arguments,
-                    "content": execution.content,
-                    "preview": execution.preview,
-                    "latency_ms": execution.latency_ms,
-                    "status": execution.status,
-                }
-                for execution in executions
-            ],
-            "approvals": [
-                {
-                    "id": approval.id,
-                    "call_id": approval.call_id,
-                    "name": approval.tool_name,
-                    "arguments": approval.arguments,
-                    "preview": approval.preview,
-                    "state": approval.state,
-                    "approver": approval.approver_id.name or "",
-                    "can_decide": approval.can_decide,
-                }
-                for approval in self.approval_ids.sorted("id")
-            ],
+            "executions": [execution._aia_to_client() for execution in self.execution_ids.sorted("id")],
+            "approvals": [approval._aia_to_client() for approval in self.approval_ids.sorted("id")],
         }
 
     # === BUSINESS METHODS === #
@@ -238,6 +207,14 @@ class AiaSession(models.Model):
         """Extension point: raise a UserError saying why when a turn of these sessions may not start
         now (billing budgets, ...). Checked before a message is accepted and again right before the
         turn's first provider call. Default: nothing prevents it."""
+
+    def _aia_tool_deferred(self, event):
+        """Extension point: this session's turn deferred a call (an ``ai_engine.ToolDeferred``
+        event, its ``ref`` naming the work it waits for), in the turn's transaction."""
+
+    def _aia_turn_ended(self):
+        """Extension point: a turn of this session stopped, its state written (``done``,
+        ``error``, or waiting for a decision or a deferred call), in the turn's transaction."""
 
     @api.model
     def _aia_check_user_values(self, vals, allowed):
@@ -277,12 +254,24 @@ class AiaSession(models.Model):
         for _event in self._aia_run_turn(decision=decision):
             pass
 
+    def _aia_job_answer(self, call_id, content, status, cost):
+        """Queue job: continue with the result of the deferred call ``call_id`` (``cost``: a
+        decimal string). Queued by the work the call waited for when it ended: the turn that
+        deferred the call may still be committing its end, so the job waits for it."""
+        if self.state == "running":
+            raise RetryableJobError("the turn that deferred the call is still ending", seconds=1)
+        if self.state != "waiting_tool":
+            return  # stopped meanwhile, or answered already (a job run twice)
+        self.sudo().state = "running"
+        for _event in self._aia_run_turn(decision=ToolAnswer(call_id, content, status, Decimal(cost))):
+            pass
+
     def _aia_run_turn(self, user_message=None, decision=None):
         """Run one turn and persist it as it goes; yields each engine event (see
         :func:`ai_core.turn.run.run_turn`)."""
         return turn.run_turn(self, user_message=user_message, decision=decision)
 
-    def _aia_runner(self, recorder):
+    def _aia_runner(self, recorder, resuming=False):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
         # superuser, from the setup cache; only the tools run with the session user's rights,
         # through tool_env.
@@ -300,6 +289,7 @@ class AiaSession(models.Model):
             ledger=turn.ExecutionLedger(self),
             sink=recorder,
             session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
+            turn_spent=SessionUsage(*self._aia_turn_spending()) if resuming else None,
         )
 
     def _aia_limits(self):
@@ -311,46 +301,29 @@ class AiaSession(models.Model):
         self.ensure_one()
         return self.agent_id.sudo()._aia_setup(self.company_id)["config"].limits
 
-    def _aia_history(self, exclude=None, window=True):
-        """The transcript as engine messages, oldest first.
+    def _aia_turn_spending(self):
+        """(tokens, cost) the current turn spent, from its user message on, by the sessions
+        :meth:`_aia_turn_sessions` names."""
+        question = (
+            self.env["aia.message"]
+            .sudo()
+            .search([("session_id", "=", self.id), ("role", "=", "user")], order="id desc", limit=1)
+        )
+        return turn.spending(self._aia_turn_sessions(), question.create_date)
 
-        Args:
-            exclude: A message to leave out (the user message a turn is about to send).
-            window: Load only what the agent's memory window can use: from the user message
-                ``memory_window`` turns back. False loads the whole transcript.
-        """
-        excluded = exclude.id if exclude else None
-        return [message for message_id, message in self._aia_transcript(window) if message_id != excluded]
+    def _aia_turn_sessions(self):
+        """Extension point: the sessions whose spending is this session's turn's. Default: itself."""
+        return self
 
     def _aia_transcript(self, window=True):
-        """``(id, engine message)`` of the transcript, oldest first, in one query (see
-        :meth:`_aia_history`); the turn takes its user message from it too."""
+        """``(id, engine message)`` of the transcript, oldest first (see
+        :func:`ai_core.turn.load_transcript`); ``window``: only what the agent's memory window can
+        use. The turn takes its user message from it too."""
         self.ensure_one()
-        self.env["aia.message"].flush_model(["session_id", "role", "content"])
         if not window:
-            query = SQL("SELECT id, content FROM aia_message WHERE session_id = %s ORDER BY id", self.id)
-        else:
-            # The window keeps at most memory_window earlier messages, so it starts at the
-            # memory_window-th user message before the current one: every message with at most
-            # memory_window user messages after it. Numbered over this session's rows only.
-            memory_window = self.agent_id.sudo()._aia_setup(self.company_id)["config"].memory_window
-            query = SQL(
-                """SELECT id, content FROM aia_message WHERE id IN (
-                       SELECT id FROM (
-                           SELECT id, COUNT(*) FILTER (WHERE role = 'user') OVER (
-                                      ORDER BY id DESC ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING
-                                  ) AS later_questions
-                             FROM aia_message
-                            WHERE session_id = %s
-                       ) AS numbered
-                        WHERE later_questions <= %s
-                   )
-                   ORDER BY id""",
-                self.id,
-                memory_window,
-            )
-        rows = self.env.execute_query(query)
-        return [(message_id, Message.from_dict(content)) for message_id, content in rows]
+            return turn.load_transcript(self)
+        config = self.agent_id.sudo()._aia_setup(self.company_id)["config"]
+        return turn.load_transcript(self, config.memory_window)
 
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""

@@ -47,6 +47,20 @@ class AiaToolExecution(models.Model):
 
     # === BUSINESS METHODS === #
 
+    def _aia_to_client(self):
+        """What the chat UI shows of a tool call."""
+        self.ensure_one()
+        return {
+            "id": self.id,
+            "call_id": self.call_id,
+            "name": self.tool_name,
+            "arguments": self.arguments,
+            "content": self.content,
+            "preview": self.preview,
+            "latency_ms": self.latency_ms,
+            "status": self.status,
+        }
+
     @api.model
     def _aia_anomaly_thresholds(self):
         params = self.env["ir.config_parameter"].sudo()

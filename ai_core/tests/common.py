@@ -29,6 +29,9 @@ def perform_jobs(case, trap):
     # The job's cursor does not share this environment's cache (HttpCase, already in registry
     # test mode, neither flushes nor invalidates it on entering).
     case.env.flush_all()
+    for job in trap.enqueued_jobs:
+        # A job queued by another job holds that job's closed cursor; the runner loads it anew.
+        job._env = job.env(cr=case.env.cr)
     with case.enter_registry_test_mode():
         trap.perform_enqueued_jobs()
     case.env.invalidate_all()

@@ -54,9 +54,9 @@ class TestProvider(AiaCase):
         self.env["aia.message"].create(
             [{"session_id": session.id, "role": m.role, "content": m.to_dict()} for m in contents]
         )
-        windowed = [message.text for message in session._aia_history()]
+        windowed = [message.text for _id, message in session._aia_transcript()]
         self.assertEqual(windowed, ["q5", "a5", "q6", "a6", "q7", "a7", "q8", "a8", "q9", "a9"])
-        self.assertEqual(len(session._aia_history(window=False)), 20)
+        self.assertEqual(len(session._aia_transcript(window=False)), 20)
 
     def test_an_agent_without_a_model_uses_the_first_available_one(self):
         from ..ai_engine.testing import reply

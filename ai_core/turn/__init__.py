@@ -1,6 +1,6 @@
-"""The turn service: accepting a message (:mod:`.accept`), running a turn (:mod:`.run`),
-recording its events (:mod:`.recorder`), the ledgers it writes (:mod:`.ledger`) and the bus
-notifications it sends (:mod:`.notifier`)."""
+"""The turn service: accepting a message (:mod:`.accept`), reading the transcript
+(:mod:`.transcript`), running a turn (:mod:`.run`), recording its events (:mod:`.recorder`), the
+ledgers it writes (:mod:`.ledger`) and the bus notifications it sends (:mod:`.notifier`)."""
 
 from .accept import (
     BUSY_STATES,
@@ -12,13 +12,15 @@ from .accept import (
     accept_batch,
     agents_enabled,
     check_enabled,
+    enqueue_answer,
     enqueue_resume,
     enqueue_turns,
 )
-from .ledger import ExecutionLedger, UsageLedger
+from .ledger import ExecutionLedger, UsageLedger, left, spending
 from .notifier import BUS_TYPE, notify
 from .recorder import TurnRecorder
 from .run import run_turn
+from .transcript import load_transcript
 
 __all__ = [
     "BUSY_STATES",
@@ -34,8 +36,12 @@ __all__ = [
     "accept_batch",
     "agents_enabled",
     "check_enabled",
+    "enqueue_answer",
     "enqueue_resume",
     "enqueue_turns",
+    "left",
+    "load_transcript",
     "notify",
     "run_turn",
+    "spending",
 ]

@@ -15,8 +15,8 @@ from odoo.addons.queue_job.utils import must_run_without_delay
 from ..ai_engine import Message
 
 ENABLED_PARAM = "aia.agents_enabled"
-# A session in these states has a turn running or waiting for a decision.
-BUSY_STATES = ("running", "waiting_approval")
+# A session in these states has a turn running, or waiting for a decision or a deferred call.
+BUSY_STATES = ("running", "waiting_approval", "waiting_tool")
 
 
 class AgentsDisabled(UserError):
@@ -140,14 +140,29 @@ def enqueue_turns(sessions, messages):
 
 def enqueue_resume(session, approval):
     """Queue the continuation of ``session``'s turn after a decision on ``approval``."""
-    session.ensure_one()
     session.sudo().state = "running"
+    _continuation(session)._aia_job_resume(approval.id)
+
+
+def enqueue_answer(session, answer):
+    """Queue the continuation of ``session``'s turn with ``answer``, the result of the deferred
+    call it waits for (an ``ai_engine.ToolAnswer``). The job sets the session running: it may be
+    queued before the turn that deferred the call has committed its end."""
+    continuation = _continuation(session)
+    continuation._aia_job_answer(answer.call_id, answer.content, answer.status, str(answer.cost))
+
+
+def _continuation(session):
+    """A delayable of ``session``, as its owner, for the job that continues its turn."""
+    session.ensure_one()
     session.env.flush_all()  # as in enqueue_turns
     # The job runs as the session's owner, whoever decided (an approver may not read it).
     owner = session.sudo().user_id
-    session.with_user(owner).sudo(False).with_delay(
-        channel=session._aia_job_channel(), description=f"AI resume: {session.name}"
-    )._aia_job_resume(approval.id)
+    return (
+        session.with_user(owner)
+        .sudo(False)
+        .with_delay(channel=session._aia_job_channel(), description=f"AI resume: {session.name}")
+    )
 
 
 def _message_values(session, text):

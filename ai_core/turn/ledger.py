@@ -1,7 +1,27 @@
 """The ledgers a turn writes: usage rows (``aia.usage.event``, append-only) and the tool call
 counts of daily / monthly call budgets (the engine's ``CallLedger`` port)."""
 
+from decimal import Decimal
+
 from odoo import fields
+
+
+def spending(sessions, since):
+    """(tokens, cost) of the usage rows of ``sessions`` written since ``since``."""
+    [(tokens, cost)] = (
+        sessions.env["aia.usage.event"]
+        .sudo()
+        ._read_group(
+            [("session_id", "in", sessions.ids), ("create_date", ">=", since)],
+            aggregates=["total_tokens:sum", "cost:sum"],
+        )
+    )
+    return tokens or 0, Decimal(str(cost or 0))
+
+
+def left(cap, spent):
+    """What is left of ``cap`` after ``spent``, never below 0; None when there is no cap."""
+    return None if cap is None else max(cap - spent, 0)
 
 
 class UsageLedger:

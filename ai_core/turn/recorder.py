@@ -5,7 +5,16 @@ import json
 import time
 
 from .. import metrics
-from ..ai_engine import ApprovalRequired, Done, Error, TextDelta, ToolResult, Usage, WouldExecute
+from ..ai_engine import (
+    ApprovalRequired,
+    Done,
+    Error,
+    TextDelta,
+    ToolDeferred,
+    ToolResult,
+    Usage,
+    WouldExecute,
+)
 from .ledger import UsageLedger
 from .notifier import notify
 
@@ -64,11 +73,13 @@ class TurnRecorder:
             self.usage.record_usage(event)
         elif isinstance(event, ApprovalRequired):
             self._record_approval(event)
+        elif isinstance(event, ToolDeferred):
+            self.ledger._aia_tool_deferred(event)
         elif isinstance(event, Error):
             self.error = event.message
         elif isinstance(event, Done):
             self._record_done(event)
-        if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired)):
+        if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired, ToolDeferred)):
             # Commit first: a browser reloading on this event must find what it announces.
             self.session._aia_checkpoint()
         self.flush([event.to_dict()])
@@ -94,6 +105,7 @@ class TurnRecorder:
 
     def fail(self, message):
         self.ledger.write({"state": "error", "error_message": message})
+        self.ledger._aia_turn_ended()
         self._send([Error("session_error", message).to_dict(), Done("error").to_dict()])
 
     # === HELPERS === #
@@ -109,10 +121,15 @@ class TurnRecorder:
         return True
 
     def _record_done(self, event):
-        state = {"approval_required": "waiting_approval", "error": "error"}.get(event.stop_reason, "done")
+        state = {
+            "approval_required": "waiting_approval",
+            "tool_deferred": "waiting_tool",
+            "error": "error",
+        }.get(event.stop_reason, "done")
         self.ledger.write({"state": state, "error_message": self.error or False})
         if event.citations:
             self._save_citations(event.citations)
+        self.ledger._aia_turn_ended()
 
     def _save_citations(self, citations):
         """The turn's knowledge passages, kept on its last answer for the chat and the API."""

@@ -29,7 +29,7 @@ def run_turn(session, user_message=None, decision=None):
         recorder.fail(exc.args[0])
         return
     try:
-        runner = own._aia_runner(recorder)
+        runner = own._aia_runner(recorder, resuming=decision is not None)
         transcript = dict(own._aia_transcript())
         if decision is not None:
             turn = runner.resume(list(transcript.values()), decision)

@@ -6,8 +6,8 @@ from odoo import models
 class AiaSession(models.Model):
     _inherit = "aia.session"
 
-    def _aia_runner(self, recorder):
-        runner = super()._aia_runner(recorder)
+    def _aia_runner(self, recorder, resuming=False):
+        runner = super()._aia_runner(recorder, resuming)
         setup = self.agent_id.sudo()._aia_setup(self.company_id)
         bases = self._aia_knowledge_bases()
         if bases and setup["knowledge_mode"] == "auto":

@@ -5,6 +5,7 @@ const STATE_LABELS = {
     draft: _t("Draft"),
     running: _t("Running"),
     waiting_approval: _t("Waiting for approval"),
+    waiting_tool: _t("Waiting for delegated work"),
     done: _t("Done"),
     error: _t("Error"),
     cancelled: _t("Cancelled"),
@@ -12,6 +13,7 @@ const STATE_LABELS = {
 const STATE_CLASSES = {
     running: "text-bg-info",
     waiting_approval: "text-bg-warning",
+    waiting_tool: "text-bg-info",
     done: "text-bg-success",
     error: "text-bg-danger",
     cancelled: "text-bg-secondary",

@@ -144,7 +144,8 @@ export class AiaChatAction extends Component {
     }
 
     get isRunning() {
-        return Boolean(this.state.live) || this.state.session?.state === "running";
+        // A session waiting for delegated work is still busy with its turn.
+        return Boolean(this.state.live) || ["running", "waiting_tool"].includes(this.state.session?.state);
     }
 
     get canSend() {
