@@ -72,6 +72,7 @@ class SalesMarketingCase(AgentPackCase):
 
         cls.agent_sales = env.ref("ai_agents_sales_marketing.agent_sales")
         cls.agent_marketing = env.ref("ai_agents_sales_marketing.agent_marketing")
+        cls.agent = cls.agent_sales  # the agent of run_turn() unless told otherwise
         cls.tool_user = cls.manager
 
     # === HELPERS === #

@@ -178,7 +178,7 @@ class WarehouseCase(AgentPackCase):
         cls.keeper = cls.new_user("wh_keeper", stock_groups, cls.company_a)
         cls.keeper_b = cls.new_user("wh_keeper_b", stock_groups, cls.company_b)
         cls.keeper_ab = cls.new_user("wh_keeper_ab", stock_groups, cls.company_a | cls.company_b)
-        cls.agent_warehouse = env.ref("ai_agents_warehouse.agent_warehouse")
+        cls.agent = env.ref("ai_agents_warehouse.agent_warehouse")
         cls.tool_user = cls.keeper
 
     @classmethod

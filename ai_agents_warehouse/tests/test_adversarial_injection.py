@@ -56,7 +56,7 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
                 "fields": ["name", "description"],
             },
         )
-        cls.target_agent = cls.agent_warehouse
+        cls.target_agent = cls.agent
         cls.supervisor = cls.new_user(
             "wh_zq_supervisor", "base.group_user,stock.group_stock_user,ai_core.group_aia_user", cls.company_a
         )
@@ -104,7 +104,7 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
     def test_a_product_description_obeyed_in_shadow_mode_writes_nothing(self):
         """Defence: shadow mode, the Warehouse agent's default (``TurnRunner._execute``)."""
         self.with_orm_tools()
-        self.assertTrue(self.agent_warehouse.shadow_mode)
+        self.assertTrue(self.agent.shadow_mode)
         reprice = {"model": "product.product", "ids": self.hinge.ids, "values": {"standard_price": 0.01}}
         adjust = {
             "model": "stock.quant",
