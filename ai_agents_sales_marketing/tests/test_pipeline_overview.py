@@ -54,9 +54,9 @@ class TestPipelineOverview(SalesMarketingCase):
         def lead(name, lead_type, source=None, medium=None, campaign=None, **values):
             return cls.lead(
                 name,
+                cls.direct,
+                cls.alice,
                 type=lead_type,
-                team_id=cls.direct.id,
-                user_id=cls.alice.id,
                 source_id=source.id if source else False,
                 medium_id=medium.id if medium else False,
                 campaign_id=campaign.id if campaign else False,
@@ -84,9 +84,7 @@ class TestPipelineOverview(SalesMarketingCase):
         lead(
             "A1", "opportunity", cls.webinar, stage_id=new, expected_revenue=500, probability=30
         ).action_archive()
-        cls.lead(
-            "B1", type="lead", company_id=cls.company_b.id, team_id=cls.team_b.id, source_id=cls.webinar.id
-        )
+        cls.lead("B1", cls.team_b, type="lead", source_id=cls.webinar.id)
         cls.sql_write(cls.l3 + cls.o2, create_date=dt.datetime(2025, 2, 10, 9, 0))
 
     def test_leads_and_opportunities_per_stage_source_medium_and_campaign(self):
