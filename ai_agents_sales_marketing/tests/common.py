@@ -119,6 +119,11 @@ class SalesMarketingCase(AgentPackCase):
         )
 
     @classmethod
+    def utm(cls, kind, *names):
+        """New UTM records of ``kind`` ("source", "medium" or "campaign") named ``names``."""
+        return cls.env[f"utm.{kind}"].create([{"name": name} for name in names])
+
+    @classmethod
     def _build_pipeline(cls):
         """Company A's opportunities (probabilities set by hand, weighted = expected x probability):
 

@@ -46,8 +46,7 @@ class TestConversionRates(SalesMarketingCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        cls.webinar = env["utm.source"].create({"name": "Webinar"})
-        cls.fair = env["utm.source"].create({"name": "Fair"})
+        cls.webinar, cls.fair = cls.utm("source", "Webinar", "Fair")
         product = env["product.product"].create({"name": "Consulting", "type": "service", "list_price": 100})
 
         def lead(name, created, source, lead_type="lead", team=cls.direct, user=cls.alice):

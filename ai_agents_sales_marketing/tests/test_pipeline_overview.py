@@ -44,12 +44,9 @@ class TestPipelineOverview(SalesMarketingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        env = cls.env
-        cls.webinar = env["utm.source"].create({"name": "Webinar"})
-        cls.referral = env["utm.source"].create({"name": "Partner referral"})
-        cls.newsletter = env["utm.medium"].create({"name": "Newsletter mail"})
-        cls.trade_show = env["utm.medium"].create({"name": "Trade show"})
-        cls.spring = env["utm.campaign"].create({"name": "Spring Launch"})
+        cls.webinar, cls.referral = cls.utm("source", "Webinar", "Partner referral")
+        cls.newsletter, cls.trade_show = cls.utm("medium", "Newsletter mail", "Trade show")
+        cls.spring = cls.utm("campaign", "Spring Launch")
 
         def lead(name, lead_type, source=None, medium=None, campaign=None, **values):
             return cls.lead(
