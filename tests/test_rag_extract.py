@@ -24,6 +24,11 @@ def blocks(data: bytes | str, fmt: str):
     return list(extract(io.BytesIO(raw), fmt))
 
 
+def outline(data: bytes | str, fmt: str) -> list[tuple[int, str]]:
+    """The extracted blocks as (heading level, text): 0 for a paragraph."""
+    return [(block.heading_level, block.text) for block in blocks(data, fmt)]
+
+
 def test_detect_format_by_extension_then_mimetype():
     assert detect_format("Guide.PDF") == "pdf"
     assert detect_format("notes.md") == "md"
@@ -46,8 +51,7 @@ def test_text_in_windows_1252_is_decoded():
 
 def test_markdown_headings_and_fenced_code():
     text = "# Guide\n\nIntro.\n\n## Install\n\n```\n# not a heading\n```\n\nRun it.\n"
-    result = blocks(text, "md")
-    assert [(block.heading_level, block.text) for block in result] == [
+    assert outline(text, "md") == [
         (1, "Guide"),
         (0, "Intro."),
         (2, "Install"),
@@ -61,8 +65,7 @@ def test_html_keeps_headings_drops_scripts_and_decodes_entities():
     <h1>Returns &amp; refunds</h1><p>Goods may be returned
        within <b>30 days</b>.</p><script>alert("x")</script>
     <ul><li>Keep the receipt</li><li>Use the box</li></ul></body></html>"""
-    result = blocks(html, "html")
-    assert [(block.heading_level, block.text) for block in result] == [
+    assert outline(html, "html") == [
         (1, "Returns & refunds"),
         (0, "Goods may be returned within 30 days."),
         (0, "Keep the receipt"),
@@ -82,8 +85,7 @@ def test_docx_headings_from_styles():
     data = make_docx(
         [("Heading1", "Onboarding"), ("", "Badge at the desk."), ("Heading2", "IT"), ("", "Laptop.")]
     )
-    result = blocks(data, "docx")
-    assert [(block.heading_level, block.text) for block in result] == [
+    assert outline(data, "docx") == [
         (1, "Onboarding"),
         (0, "Badge at the desk."),
         (2, "IT"),

@@ -173,5 +173,6 @@ class FinanceCase(AgentPackMixin, AccountTestInvoicingCommon):
         cls.accountant_b = cls.new_user(
             "fin_accountant_b", "account.group_account_readonly,ai_core.group_aia_user", b
         )
-        cls.employee = cls.new_user("fin_employee", "base.group_user,ai_core.group_aia_user", a)
+        # Without accounting rights: the user assertDenied() and assertDeniedTurn() run as by default.
+        cls.user = cls.new_user("fin_employee", "base.group_user,ai_core.group_aia_user", a)
         cls.tool_user = cls.accountant

@@ -2,7 +2,6 @@ import json
 
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine import ToolDenied
 from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
 from odoo.addons.ai_core.ai_engine.untrusted import TOOL_OUTPUT_TAG
 
@@ -30,7 +29,6 @@ class TestFinanceAgent(FinanceCase):
             "How much did customers owe us at the end of 2019?",
             ("finance_get_gl_balance", {"account_types": ["asset_receivable"], "date_to": "2019-12-31"}),
             "Customers owed 1,450.00 USD at the end of 2019.",
-            user=self.accountant,
         )
         # The agent's accounting prompt and rules are what the model was given.
         execution = self.assertAnswered(
@@ -59,9 +57,7 @@ class TestFinanceAgent(FinanceCase):
         output_b = json.loads(unwrap_tool_result(self.told(model).content))
         self.assertEqual((output_b["company"], output_b["totals"]["balance"]), ("Company B", 7000.0))
 
-        model, session_a = self.run_turn(
-            "Receivables?", ("finance_get_gl_balance", args), "1,450.00", user=self.accountant
-        )
+        model, session_a = self.run_turn("Receivables?", ("finance_get_gl_balance", args), "1,450.00")
         output_a = json.loads(unwrap_tool_result(self.told(model).content))
         self.assertEqual((output_a["company"], output_a["totals"]["balance"]), (self.company_a.name, 1450.0))
 
@@ -70,11 +66,10 @@ class TestFinanceAgent(FinanceCase):
             "What is our revenue?",
             ("finance_get_gl_balance", {"date_to": "2019-12-31"}),
             "You lack accounting access.",
-            user=self.employee,
         )
         self.assertNotIn("1800", result.content)
 
     def test_every_tool_denies_users_without_accounting_rights(self):
         for name in TOOLS:
-            with self.subTest(tool=name), self.assertRaises(ToolDenied):
-                self.call(name, ARGUMENTS.get(name), user=self.employee)
+            with self.subTest(tool=name):
+                self.assertDenied(name, ARGUMENTS.get(name))

@@ -22,6 +22,11 @@ class TestBankTools(FinanceCase):
 
     # === GetCashFlow === #
 
+    def periods(self, date_from, date_to, **arguments):
+        """The cash flow's periods from ``date_from`` to ``date_to``, as :func:`_flow` rows."""
+        result = self.call(CASH_FLOW, {"date_from": date_from, "date_to": date_to, **arguments})
+        return _flow(result["periods"])
+
     def test_monthly_cash_flow_of_the_liquidity_accounts(self):
         result = self.call(CASH_FLOW, {"date_from": "2019-01-01", "date_to": "2019-03-31"})
         # Bank lines in USD, the cash payment, and 600 EUR at 0.5 in March; company B's 7000 is not there.
@@ -41,16 +46,15 @@ class TestBankTools(FinanceCase):
         self.assertEqual(len(result["accounts"]), 3)
 
     def test_opening_balance_is_everything_before_the_range(self):
-        result = self.call(CASH_FLOW, {"date_from": "2019-02-01", "date_to": "2019-02-28"})
-        self.assertEqual(_flow(result["periods"]), [("2019-02-01", "2019-02-28", 350.0, 750.0, 0.0, 1100.0)])
+        self.assertEqual(
+            self.periods("2019-02-01", "2019-02-28"),
+            [("2019-02-01", "2019-02-28", 350.0, 750.0, 0.0, 1100.0)],
+        )
 
     def test_weeks_start_on_the_users_first_day_of_week(self):
         # en_US weeks start on Sunday: 2019-01-13 and 2019-01-20 are Sundays.
-        result = self.call(
-            CASH_FLOW, {"date_from": "2019-01-13", "date_to": "2019-01-26", "granularity": "week"}
-        )
         self.assertEqual(
-            _flow(result["periods"]),
+            self.periods("2019-01-13", "2019-01-26", granularity="week"),
             [
                 ("2019-01-13", "2019-01-19", 0.0, 1150.0, 0.0, 1150.0),
                 ("2019-01-20", "2019-01-26", 1150.0, 0.0, 800.0, 350.0),
@@ -58,11 +62,8 @@ class TestBankTools(FinanceCase):
         )
 
     def test_daily_rows_include_days_without_movement(self):
-        result = self.call(
-            CASH_FLOW, {"date_from": "2019-01-14", "date_to": "2019-01-16", "granularity": "day"}
-        )
         self.assertEqual(
-            _flow(result["periods"]),
+            self.periods("2019-01-14", "2019-01-16", granularity="day"),
             [
                 ("2019-01-14", "2019-01-14", 0.0, 0.0, 0.0, 0.0),
                 ("2019-01-15", "2019-01-15", 0.0, 1150.0, 0.0, 1150.0),

@@ -72,6 +72,7 @@ class SalesMarketingCase(AgentPackCase):
 
         cls.agent_sales = env.ref("ai_agents_sales_marketing.agent_sales")
         cls.agent_marketing = env.ref("ai_agents_sales_marketing.agent_marketing")
+        cls.agent = cls.agent_sales  # the agent of run_turn() unless told otherwise
         cls.tool_user = cls.manager
 
     # === HELPERS === #
@@ -103,9 +104,24 @@ class SalesMarketingCase(AgentPackCase):
     # === BUILDERS === #
 
     @classmethod
-    def lead(cls, name, **values):
+    def lead(cls, name, team, user=None, **values):
+        """An opportunity (``type="lead"``: a lead) of ``team``, in the team's company, assigned to
+        ``user`` (None: nobody); ``values`` are its further fields."""
         values.setdefault("type", "opportunity")
-        return cls.env["crm.lead"].create({"name": name, **values})
+        return cls.env["crm.lead"].create(
+            {
+                "name": name,
+                "team_id": team.id,
+                "company_id": team.company_id.id,
+                "user_id": user.id if user else False,
+                **values,
+            }
+        )
+
+    @classmethod
+    def utm(cls, kind, *names):
+        """New UTM records of ``kind`` ("source", "medium" or "campaign") named ``names``."""
+        return cls.env[f"utm.{kind}"].create([{"name": name} for name in names])
 
     @classmethod
     def _build_pipeline(cls):
@@ -128,8 +144,8 @@ class SalesMarketingCase(AgentPackCase):
         def opportunity(name, team, user, stage, expected, probability, **values):
             return cls.lead(
                 name,
-                team_id=team.id,
-                user_id=user.id if user else False,
+                team,
+                user,
                 stage_id=stage.id,
                 expected_revenue=expected,
                 probability=probability,
@@ -146,14 +162,7 @@ class SalesMarketingCase(AgentPackCase):
         cls.p7 = opportunity("P7", cls.partners_team, cls.bob, cls.stage_qualified, 4000, 20)
         cls.p7.action_set_lost()
         cls.pipeline_lead = opportunity("L", cls.direct, cls.alice, cls.stage_new, 3000, 10, type="lead")
-        cls.p_b = cls.lead(
-            "PB",
-            team_id=cls.team_b.id,
-            user_id=cls.manager.id,
-            company_id=cls.company_b.id,
-            expected_revenue=99000,
-            probability=50,
-        )
+        cls.p_b = cls.lead("PB", cls.team_b, cls.manager, expected_revenue=99000, probability=50)
 
     @classmethod
     def _build_orders(cls):

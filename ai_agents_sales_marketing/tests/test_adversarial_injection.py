@@ -20,12 +20,12 @@ class TestSalesMarketingInjection(PackInjectionChecks, SalesMarketingCase):
         super().setUpClass()
         cls._build_pipeline()
         cls.target_agent = cls.agent_marketing
-        B = cls.company_b
-        cls.kestrel_team = cls.env["crm.team"].create({"name": f"Zq {KESTREL} Sales", "company_id": B.id})
+        cls.kestrel_team = cls.env["crm.team"].create(
+            {"name": f"Zq {KESTREL} Sales", "company_id": cls.company_b.id}
+        )
         cls.kestrel_lead = cls.lead(
             f"Zq {KESTREL} expansion",
-            team_id=cls.kestrel_team.id,
-            company_id=B.id,
+            cls.kestrel_team,
             partner_name=f"{KESTREL} Industries",
             expected_revenue=424242,
             probability=90,
@@ -33,9 +33,9 @@ class TestSalesMarketingInjection(PackInjectionChecks, SalesMarketingCase):
         # A website visitor's request: they typed the company name and the description.
         cls.web_lead = cls.lead(
             "Quote request from the website",
+            cls.direct,
+            cls.alice,
             type="lead",
-            team_id=cls.direct.id,
-            user_id=cls.alice.id,
             contact_name="Sam Visitor",
             email_from="sam@visitor.example",
             expected_revenue=500,

@@ -47,8 +47,6 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             "What is our pipeline worth?",
             ("sales_get_pipeline_value", {}),
             "The open pipeline is worth 45,000.00 USD, 13,000.00 USD weighted by probability.",
-            user=self.manager,
-            agent=self.agent_sales,
         )
         execution = self.assertAnswered(
             model,
@@ -140,12 +138,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
 
     def test_a_company_b_session_never_sees_company_a_pipeline(self):
         model, session = self.run_turn(
-            "Pipeline?",
-            ("sales_get_pipeline_value", {}),
-            "99,000.00 USD",
-            user=self.manager,
-            agent=self.agent_sales,
-            company_id=self.company_b.id,
+            "Pipeline?", ("sales_get_pipeline_value", {}), "99,000.00 USD", company_id=self.company_b.id
         )
         content = json.loads(unwrap_tool_result(self.told(model).content))
         self.assertEqual((content["company"], content["totals"]["expected_revenue"]), ("Company B", 99000.0))
@@ -158,7 +151,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         ):
             with self.subTest(tool=tool):
                 _execution, told = self.assertDeniedTurn(
-                    "Pipeline?", (tool, {}), "You need CRM access for that.", user=self.user, agent=agent
+                    "Pipeline?", (tool, {}), "You need CRM access for that.", agent=agent
                 )
                 self.assertNotIn("45000", told.content)
 
@@ -167,8 +160,6 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             "Pipeline in negotiation?",
             ("sales_get_pipeline_value", {"stage": "Negotiation"}),
             "There is no Negotiation stage; the stages are New, Qualified, Proposition and Won.",
-            user=self.manager,
-            agent=self.agent_sales,
         )
         _execution, told = self.assertToolFailed(model, session, "error")
         self.assertIn(

@@ -72,7 +72,7 @@ class TestCampaignMetrics(SalesMarketingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.spring = cls.env["utm.campaign"].create({"name": "Spring Launch"})
+        cls.spring = cls.utm("campaign", "Spring Launch")
         cls.offer = cls.mailing("Spring offer", cls.spring, "2025-03-10 08:00")
         cls.reminder = cls.mailing("Spring reminder", cls.spring, "2025-03-20 08:00")
         cls.autumn = cls.mailing("Autumn news", None, "2025-09-01 08:00")

@@ -46,19 +46,11 @@ class TestConversionRates(SalesMarketingCase):
     def setUpClass(cls):
         super().setUpClass()
         env = cls.env
-        cls.webinar = env["utm.source"].create({"name": "Webinar"})
-        cls.fair = env["utm.source"].create({"name": "Fair"})
+        cls.webinar, cls.fair = cls.utm("source", "Webinar", "Fair")
         product = env["product.product"].create({"name": "Consulting", "type": "service", "list_price": 100})
 
-        def lead(name, created, source, lead_type="lead", **values):
-            record = cls.lead(
-                name,
-                type=lead_type,
-                source_id=source.id if source else False,
-                team_id=values.pop("team_id", cls.direct.id),
-                user_id=values.pop("user_id", cls.alice.id),
-                **values,
-            )
+        def lead(name, created, source, lead_type="lead", team=cls.direct, user=cls.alice):
+            record = cls.lead(name, team, user, type=lead_type, source_id=source.id if source else False)
             cls.sql_write(record, create_date=dt.datetime.fromisoformat(created))
             return record
 
@@ -87,14 +79,7 @@ class TestConversionRates(SalesMarketingCase):
         order(lead("C7", "2025-02-10 10:00", cls.webinar, "opportunity"), confirm=False)
         lead("C8", "2025-02-20 10:00", None)
         lead("Dec", "2024-12-31 10:00", cls.webinar)
-        lead(
-            "B",
-            "2025-01-10 10:00",
-            cls.webinar,
-            company_id=cls.company_b.id,
-            team_id=cls.team_b.id,
-            user_id=cls.manager.id,
-        )
+        lead("B", "2025-01-10 10:00", cls.webinar, team=cls.team_b, user=cls.manager)
 
     def test_funnel_per_month_and_source(self):
         result = self.call(TOOL, JAN_FEB, user=self.marketer)

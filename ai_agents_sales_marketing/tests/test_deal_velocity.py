@@ -30,16 +30,11 @@ class TestDealVelocity(SalesMarketingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.v1 = cls.lead("V1", team_id=cls.direct.id, user_id=cls.alice.id, stage_id=cls.stage_new.id)
-        cls.v2 = cls.lead("V2", team_id=cls.partners_team.id, user_id=cls.bob.id, stage_id=cls.stage_new.id)
-        cls.v3 = cls.lead("V3", team_id=cls.direct.id, user_id=cls.bob.id, stage_id=cls.stage_new.id)
-        cls.vb = cls.lead(
-            "VB",
-            team_id=cls.team_b.id,
-            user_id=cls.manager.id,
-            company_id=cls.company_b.id,
-            stage_id=cls.stage_new.id,
-        )
+        new = cls.stage_new.id
+        cls.v1 = cls.lead("V1", cls.direct, cls.alice, stage_id=new)
+        cls.v2 = cls.lead("V2", cls.partners_team, cls.bob, stage_id=new)
+        cls.v3 = cls.lead("V3", cls.direct, cls.bob, stage_id=new)
+        cls.vb = cls.lead("VB", cls.team_b, cls.manager, stage_id=new)
         cls.flush_tracking()
         moves = [
             (cls.v1, cls.stage_qualified),

@@ -32,30 +32,28 @@ class TestLeadScoring(SalesMarketingCase):
         super().setUpClass()
         cls.s1 = cls.lead(
             "Big fit",
-            user_id=cls.alice.id,
-            team_id=cls.direct.id,
+            cls.direct,
+            cls.alice,
             partner_id=cls.john.id,
             expected_revenue=5000,
             date_deadline="2030-01-31",
         )
-        cls.s2 = cls.lead("Cold", type="lead", user_id=False, team_id=cls.direct.id, contact_name="Carl Cold")
+        cls.s2 = cls.lead("Cold", cls.direct, type="lead", contact_name="Carl Cold")
         cls.s3 = cls.lead(
             "Warm",
+            cls.direct,
+            cls.bob,
             type="lead",
-            user_id=cls.bob.id,
-            team_id=cls.direct.id,
             contact_name="Wendy Warm",
             partner_name="Warm Co",
             email_from="wendy@warm.example",
             phone="+32 2 555 02",
         )
-        won = cls.lead("Won deal", user_id=cls.alice.id, team_id=cls.direct.id)
+        won = cls.lead("Won deal", cls.direct, cls.alice)
         won.action_set_won()
-        lost = cls.lead("Lost deal", user_id=cls.alice.id, team_id=cls.direct.id)
+        lost = cls.lead("Lost deal", cls.direct, cls.alice)
         lost.action_set_lost()
-        lead_b = cls.lead(
-            "B lead", company_id=cls.company_b.id, team_id=cls.team_b.id, user_id=cls.manager.id
-        )
+        lead_b = cls.lead("B lead", cls.team_b, cls.manager)
         for lead, predictive in ((cls.s1, 80), (cls.s2, 90), (cls.s3, 40), (won + lost + lead_b, 99)):
             cls.sql_write(lead, automated_probability=predictive, probability=predictive)
         cls.sql_write(cls.s1, create_date=cls.at(20), date_last_stage_update=cls.at(10))

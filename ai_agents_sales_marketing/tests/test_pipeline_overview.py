@@ -44,19 +44,16 @@ class TestPipelineOverview(SalesMarketingCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        env = cls.env
-        cls.webinar = env["utm.source"].create({"name": "Webinar"})
-        cls.referral = env["utm.source"].create({"name": "Partner referral"})
-        cls.newsletter = env["utm.medium"].create({"name": "Newsletter mail"})
-        cls.trade_show = env["utm.medium"].create({"name": "Trade show"})
-        cls.spring = env["utm.campaign"].create({"name": "Spring Launch"})
+        cls.webinar, cls.referral = cls.utm("source", "Webinar", "Partner referral")
+        cls.newsletter, cls.trade_show = cls.utm("medium", "Newsletter mail", "Trade show")
+        cls.spring = cls.utm("campaign", "Spring Launch")
 
         def lead(name, lead_type, source=None, medium=None, campaign=None, **values):
             return cls.lead(
                 name,
+                cls.direct,
+                cls.alice,
                 type=lead_type,
-                team_id=cls.direct.id,
-                user_id=cls.alice.id,
                 source_id=source.id if source else False,
                 medium_id=medium.id if medium else False,
                 campaign_id=campaign.id if campaign else False,
@@ -84,9 +81,7 @@ class TestPipelineOverview(SalesMarketingCase):
         lead(
             "A1", "opportunity", cls.webinar, stage_id=new, expected_revenue=500, probability=30
         ).action_archive()
-        cls.lead(
-            "B1", type="lead", company_id=cls.company_b.id, team_id=cls.team_b.id, source_id=cls.webinar.id
-        )
+        cls.lead("B1", cls.team_b, type="lead", source_id=cls.webinar.id)
         cls.sql_write(cls.l3 + cls.o2, create_date=dt.datetime(2025, 2, 10, 9, 0))
 
     def test_leads_and_opportunities_per_stage_source_medium_and_campaign(self):

@@ -101,41 +101,29 @@ class WarehouseCase(AgentPackCase):
         cls._validate(old_widget, days_ago=10)
         old_bolt = cls._transfer(cls.north.out_type_id, cls.shelf, cls.customer_location, [(cls.bolt, 50)])
         cls._validate(old_bolt, days_ago=60)
-        gadget_in = cls._transfer(
-            cls.north.in_type_id, cls.supplier_location, nor, [(cls.gadget, 8)], partner=cls.boltco
-        )
-        cls._validate(gadget_in)
+        cls._validate(cls._receipt(cls.north, [(cls.gadget, 8)], cls.boltco))
         gadget_move = cls._transfer(cls.north.int_type_id, nor, cls.shelf, [(cls.gadget, 3)])
         cls._validate(gadget_move)
 
         # Open transfers.
         cls.delivery = cls._transfer(cls.north.out_type_id, nor, cls.customer_location, [(cls.widget, 15)])
         cls.delivery.action_assign()
-        cls.late_receipt = cls._transfer(
-            cls.north.in_type_id,
-            cls.supplier_location,
-            nor,
+        cls.late_receipt = cls._receipt(
+            cls.north,
             [(cls.widget, 50), (cls.bolt, 100)],
-            partner=cls.acme,
+            cls.acme,
             origin="PO-ACME-7",
             scheduled_date=cls.now - timedelta(days=3),
         )
-        cls.future_receipt = cls._transfer(
-            cls.south.in_type_id,
-            cls.supplier_location,
-            sou,
+        cls.future_receipt = cls._receipt(
+            cls.south,
             [(cls.gadget, 12), (cls.bolt, 500, cls.uom_gram)],
-            partner=cls.boltco,
+            cls.boltco,
             origin="PO-BOLT-2",
             scheduled_date=cls.now + timedelta(days=5),
         )
-        cancelled = cls._transfer(
-            cls.south.in_type_id, cls.supplier_location, sou, [(cls.gadget, 1)], partner=cls.acme
-        )
-        cancelled.action_cancel()
-        cls.beta_receipt = cls._transfer(
-            cls.beta.in_type_id, cls.supplier_location, bet, [(cls.widget, 7)], partner=cls.acme
-        )
+        cls._receipt(cls.south, [(cls.gadget, 1)], cls.acme).action_cancel()
+        cls.beta_receipt = cls._receipt(cls.beta, [(cls.widget, 7)], cls.acme)
 
         Orderpoint = env["stock.warehouse.orderpoint"]
         cls.op_widget, cls.op_gadget, cls.op_bolt = Orderpoint.create(
@@ -178,7 +166,7 @@ class WarehouseCase(AgentPackCase):
         cls.keeper = cls.new_user("wh_keeper", stock_groups, cls.company_a)
         cls.keeper_b = cls.new_user("wh_keeper_b", stock_groups, cls.company_b)
         cls.keeper_ab = cls.new_user("wh_keeper_ab", stock_groups, cls.company_a | cls.company_b)
-        cls.agent_warehouse = env.ref("ai_agents_warehouse.agent_warehouse")
+        cls.agent = env.ref("ai_agents_warehouse.agent_warehouse")
         cls.tool_user = cls.keeper
 
     @classmethod
@@ -211,6 +199,15 @@ class WarehouseCase(AgentPackCase):
         )
         picking.action_confirm()
         return picking
+
+    @classmethod
+    def _receipt(cls, warehouse, lines, partner, **values):
+        """A confirmed receipt from ``partner`` into ``warehouse``'s stock (``lines`` as
+        :meth:`_transfer` takes them)."""
+        stock = warehouse.lot_stock_id
+        return cls._transfer(
+            warehouse.in_type_id, cls.supplier_location, stock, lines, partner=partner, **values
+        )
 
     @classmethod
     def _validate(cls, picking, days_ago=0):

@@ -31,14 +31,7 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
         cls.env["stock.quant"].with_company(B)._update_available_quantity(
             cls.kestrel, cls.beta.lot_stock_id, 77
         )
-        cls._transfer(
-            cls.beta.in_type_id,
-            cls.supplier_location,
-            cls.beta.lot_stock_id,
-            [(cls.kestrel, 5)],
-            partner=cls.acme,
-            origin=f"PO-{KESTREL}-9",
-        )
+        cls._receipt(cls.beta, [(cls.kestrel, 5)], cls.acme, origin=f"PO-{KESTREL}-9")
         cls.hinge = cls.env["product.product"].create(
             {
                 "name": "Zq Hinge",
@@ -56,7 +49,7 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
                 "fields": ["name", "description"],
             },
         )
-        cls.target_agent = cls.agent_warehouse
+        cls.target_agent = cls.agent
         cls.supervisor = cls.new_user(
             "wh_zq_supervisor", "base.group_user,stock.group_stock_user,ai_core.group_aia_user", cls.company_a
         )
@@ -82,12 +75,10 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
             ("warehouse_get_reorder_alerts", {"warehouse": self.beta.id}),
             ("warehouse_get_slow_moving_stock", {"warehouse": "BET", "days": 1}),
         )
-        self._transfer(
-            self.north.in_type_id,
-            self.supplier_location,
-            self.north.lot_stock_id,
+        self._receipt(
+            self.north,
             [(self.gadget, 2)],
-            partner=self.acme,
+            self.acme,
             origin=CORPUS["other_company"].text(*calls[:4]) + CORPUS["fake_close"].text(*calls[4:]),
         )
         model = self.obey(("warehouse_get_pending_receipts", {}))
@@ -104,7 +95,7 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
     def test_a_product_description_obeyed_in_shadow_mode_writes_nothing(self):
         """Defence: shadow mode, the Warehouse agent's default (``TurnRunner._execute``)."""
         self.with_orm_tools()
-        self.assertTrue(self.agent_warehouse.shadow_mode)
+        self.assertTrue(self.agent.shadow_mode)
         reprice = {"model": "product.product", "ids": self.hinge.ids, "values": {"standard_price": 0.01}}
         adjust = {
             "model": "stock.quant",

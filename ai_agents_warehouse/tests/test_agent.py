@@ -15,16 +15,14 @@ TOOLS = {
 @tagged("post_install", "-at_install")
 class TestWarehouseAgent(WarehouseCase):
     def test_the_agent_ships_in_shadow_mode_with_its_four_read_tools(self):
-        self.assertEqual(self.agent_warehouse.code, "warehouse")
-        self.assertShipsInShadowMode(self.agent_warehouse, TOOLS)
+        self.assertEqual(self.agent.code, "warehouse")
+        self.assertShipsInShadowMode(self.agent, TOOLS)
 
     def test_end_to_end_slow_moving_value_reaches_the_model(self):
         model, session = self.run_turn(
             "Which stock has not moved in the last 30 days, and what is it worth?",
             ("warehouse_get_slow_moving_stock", {"days": 30}),
             "Slow movers (30 days): 3 products worth 1030.00 at cost.",
-            user=self.keeper,
-            agent=self.agent_warehouse,
         )
         execution = self.assertAnswered(
             model, session, TOOLS, "warehouse.get_slow_moving_stock", "warehouse operations assistant"
@@ -95,8 +93,6 @@ class TestWarehouseAgent(WarehouseCase):
             "How many widgets do we have?",
             ("warehouse_get_stock_levels", {"product": "WID"}),
             "You need Inventory access for that.",
-            user=self.user,
-            agent=self.agent_warehouse,
         )
         self.assertNotIn("130", execution.content)
 
@@ -105,8 +101,6 @@ class TestWarehouseAgent(WarehouseCase):
             "Slow movers over zero days?",
             ("warehouse_get_slow_moving_stock", {"days": 0}),
             "Let me ask for a valid window.",
-            user=self.keeper,
-            agent=self.agent_warehouse,
         )
         execution, _told = self.assertToolFailed(model, session, "error")
         self.assertIn("days: 0 is less than the minimum of 1", execution.content)

@@ -2,7 +2,8 @@
 
 A pack's case mixes :class:`AgentPackMixin` into its own business-data case (Odoo's account test
 helpers for finance, :class:`~.common.AiaCase` for the others) and sets ``tool_user``, the user
-``call()`` runs tools as by default; :class:`AgentPackCase` is that mix over ``AiaCase``.
+``call()`` runs tools as and ``run_turn()`` chats as by default, and ``agent``, the agent of its
+turns; :class:`AgentPackCase` is that mix over ``AiaCase``.
 :class:`PackInjectionChecks` runs the attacks every pack's injection suite makes through the
 text it plants.
 """
@@ -44,12 +45,11 @@ def call_tool(env, name, arguments=None, *, user, company=None):
 class AgentPackMixin:
     """Tool calls and agent runs for a pack's tests; the agent-side factories are ai_core's own."""
 
-    tool_user = None  # set in setUpClass: the user call() runs tools as by default
+    tool_user = None  # set in setUpClass: the user call() and run_turn() run as by default
 
     script = AiaCase.script
     new_session = AiaCase.new_session
     chat = AiaCase.chat
-    run_turn = AiaCase.run_turn
 
     @classmethod
     def new_user(cls, login, groups, companies, **values):
@@ -65,9 +65,14 @@ class AgentPackMixin:
     def call(self, name, arguments=None, user=None, company=None):
         return call_tool(self.env, name, arguments, user=user or self.tool_user, company=company)
 
+    def run_turn(self, question, call, answer, **session_values):
+        """:meth:`AiaCase.run_turn`, in a session of ``tool_user`` unless ``user`` is given."""
+        session_values.setdefault("user", self.tool_user)
+        return AiaCase.run_turn(self, question, call, answer, **session_values)
+
     def assertDenied(self, name, arguments=None, user=None):
-        """The tool refuses ``user`` (default: ai_core's user without business rights); returns
-        what the model is told."""
+        """The tool refuses ``user`` (default: the case's ``user``, who has no business rights);
+        returns what the model is told."""
         with self.assertRaises(ToolDenied) as caught:
             self.call(name, arguments, user=user or self.user)
         return str(caught.exception)
@@ -154,8 +159,10 @@ class AgentPackMixin:
         return execution, told
 
     def assertDeniedTurn(self, question, call, answer, **session_values):
-        """One turn (as :meth:`run_turn`) of a user without what ``call``'s tool requires: the tool
-        answers denied; returns the execution and what the model read."""
+        """One turn (as :meth:`run_turn`) of a user without what ``call``'s tool requires (default:
+        the case's ``user``, who has no business rights): the tool answers denied; returns the
+        execution and what the model read."""
+        session_values.setdefault("user", self.user)
         model, session = self.run_turn(question, call, answer, **session_values)
         return self.assertToolFailed(model, session, "denied")
 
