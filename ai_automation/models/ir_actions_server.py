@@ -150,14 +150,7 @@ class IrActionsServer(models.Model):
 
     def action_aia_open_sessions(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("AI sessions"),
-            "res_model": "aia.session",
-            "view_mode": "list,form",
-            "domain": [("aia_action_id", "=", self.id)],
-            "context": {"create": False},
-        }
+        return self.env["aia.session"]._aia_list_action([("aia_action_id", "=", self.id)])
 
     # === RUNNERS === #
 

@@ -33,6 +33,18 @@ class TestFire(AutomationCase):
         self.assertEqual(set(sessions.mapped("state")), {"done"})
         self.assertEqual(set(sessions.mapped("last_text")), {"ok"})
 
+    def test_the_sessions_button_lists_the_actions_sessions_of_every_user(self):
+        action = self.new_action(aia_dispatch="per_record")
+        self.fire(action, self.partners)
+        other = self.new_session(user=self.user)
+        opened = action.action_aia_open_sessions()
+        self.assertEqual(opened["res_model"], "aia.session")
+        listed = self.env["aia.session"].search(opened["domain"])
+        self.assertEqual(listed, self.started)
+        self.assertNotIn(other, listed)
+        # Not the menu's "My sessions": the action runs as its creator, not whoever opens it.
+        self.assertFalse(opened["context"])
+
     def test_single_mode_runs_one_session_over_the_whole_recordset(self):
         self.script(reply("3 contacts checked"))
         action = self.new_action(

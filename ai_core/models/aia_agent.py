@@ -115,13 +115,7 @@ class AiaAgent(models.Model):
 
     def action_open_sessions(self):
         self.ensure_one()
-        return {
-            "type": "ir.actions.act_window",
-            "name": self.env._("Sessions"),
-            "res_model": "aia.session",
-            "view_mode": "list,form",
-            "domain": [("agent_id", "=", self.id)],
-        }
+        return self.env["aia.session"]._aia_list_action([("agent_id", "=", self.id)])
 
     # === BUSINESS METHODS === #
 

@@ -5,6 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from .. import turn
 from ..guard import check_user_writable
+from .aia_tool_execution import tool_call_to_client
 
 
 class AiaApproval(models.Model):
@@ -89,11 +90,7 @@ class AiaApproval(models.Model):
         """What the chat UI shows of an approval request."""
         self.ensure_one()
         return {
-            "id": self.id,
-            "call_id": self.call_id,
-            "name": self.tool_name,
-            "arguments": self.arguments,
-            "preview": self.preview,
+            **tool_call_to_client(self),
             "state": self.state,
             "approver": self.approver_id.name or "",
             "can_decide": self.can_decide,

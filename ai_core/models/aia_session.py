@@ -196,6 +196,12 @@ class AiaSession(models.Model):
     # === BUSINESS METHODS === #
 
     @api.model
+    def _aia_list_action(self, domain):
+        """The sessions list narrowed to ``domain``, every user's (a smart button's)."""
+        action = self.env["ir.actions.act_window"]._for_xml_id("ai_core.aia_session_action")
+        return {**action, "domain": domain, "context": {}}
+
+    @api.model
     def _aia_enabled(self):
         return turn.agents_enabled(self.env)
 

@@ -13,6 +13,17 @@ DEFAULT_ANOMALY_MIN_CALLS = 20
 BASELINE_HOURS = 7 * 24
 
 
+def tool_call_to_client(record):
+    """What the chat UI shows of any record of a tool call: an execution, an approval request."""
+    return {
+        "id": record.id,
+        "call_id": record.call_id,
+        "name": record.tool_name,
+        "arguments": record.arguments,
+        "preview": record.preview,
+    }
+
+
 class AiaToolExecution(models.Model):
     _name = "aia.tool.execution"
     _description = "AI Tool Execution"
@@ -51,12 +62,8 @@ class AiaToolExecution(models.Model):
         """What the chat UI shows of a tool call."""
         self.ensure_one()
         return {
-            "id": self.id,
-            "call_id": self.call_id,
-            "name": self.tool_name,
-            "arguments": self.arguments,
+            **tool_call_to_client(self),
             "content": self.content,
-            "preview": self.preview,
             "latency_ms": self.latency_ms,
             "status": self.status,
         }

@@ -57,6 +57,16 @@ class TestTurn(AiaCase):
         # The system prompt carries the agent's rules.
         self.assertIn("Never invent records.", model.requests[0].system)
 
+    def test_the_agents_sessions_button_lists_its_sessions_of_every_user(self):
+        mine, theirs = self.new_session(), self.new_session(user=self.operator)
+        other_agent = self.agent.copy({"code": "other"})
+        elsewhere = self.new_session(agent=other_agent)
+        opened = self.agent.action_open_sessions()
+        listed = self.env["aia.session"].search(opened["domain"])
+        self.assertEqual((opened["res_model"], set(listed.ids)), ("aia.session", {mine.id, theirs.id}))
+        self.assertNotIn(elsewhere, listed)
+        self.assertFalse(opened["context"])
+
     def test_tools_run_as_the_sessions_user(self):
         self.env["ir.config_parameter"].set_param("aia.test.secret", "s3cr3t")
         _model, session = self.run_turn(

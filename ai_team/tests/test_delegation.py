@@ -8,6 +8,16 @@ from odoo.addons.ai_core.turn import SessionBusy
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
+def through_stock(code, *answers):
+    """A model's steps: the assistant hands a count to Stock, which hands a task to the agent
+    ``code``; then ``answers``, in turn order."""
+    return (
+        tool_calls(("agent_stock", {"task": "Count"})),
+        tool_calls((f"agent_{code}", {"task": "Ask"})),
+        *(reply(answer) for answer in answers),
+    )
+
+
 @tagged("post_install", "-at_install")
 class DelegationCase(AiaCase):
     """The test agent ("assistant") leads; "stock" and "sales" are agents it may delegate to."""
@@ -40,6 +50,14 @@ class DelegationCase(AiaCase):
                 perform_jobs(self, trap)
         session.invalidate_recordset()
 
+    def delegation(self, question, *steps):
+        """The assistant asked ``question``, its model answering ``steps`` (the delegates' turns
+        included), to the end; returns the scripted model, the session and the sessions it delegated to."""
+        model = self.script(*steps)
+        session = self.new_session()
+        self.converse(session, question)
+        return model, session, self.delegated(session)
+
     def run_jobs(self, trap):
         while trap.enqueued_jobs:
             perform_jobs(self, trap)
@@ -50,13 +68,12 @@ class DelegationCase(AiaCase):
 
 class TestDelegation(DelegationCase):
     def test_the_delegated_agents_answer_is_the_tool_result(self):
-        model = self.script(
+        model, session, child = self.delegation(
+            "Chairs?",
             tool_calls(("agent_stock", {"task": "How many chairs?", "context": "Warehouse WH only"})),
             reply("12 chairs."),
             reply("We have 12 chairs."),
         )
-        session = self.new_session()
-        self.converse(session, "Chairs?")
 
         self.assertEqual((session.state, session.last_text), ("done", "We have 12 chairs."))
         child = self.delegated(session)
@@ -99,14 +116,12 @@ class TestDelegation(DelegationCase):
         self.assertEqual((session.state, session.last_text), ("done", "Three."))
 
     def test_the_parents_totals_include_the_childs(self):
-        self.script(
+        model, session, child = self.delegation(
+            "Count",
             tool_calls(("agent_stock", {"task": "Count"}), usage=TokenUsage(100, 10)),
             reply("3", usage=TokenUsage(40, 4)),
             reply("Three.", usage=TokenUsage(200, 6)),
         )
-        session = self.new_session()
-        self.converse(session, "Count")
-        child = self.delegated(session)
         self.assertEqual(child.total_tokens, 44)
         self.assertEqual(session.total_tokens, 110 + 44 + 206)
         # The ledger rows stay the child's: billed once.
@@ -115,14 +130,12 @@ class TestDelegation(DelegationCase):
         self.assertEqual(ledger.filtered(lambda e: e.session_id == child).mapped("total_tokens"), [44])
 
     def test_a_failing_child_gives_its_reason_to_the_parent(self):
-        model = self.script(
+        model, session, child = self.delegation(
+            "Count",
             tool_calls(("agent_stock", {"task": "Count"})),
             failure(ServerError("overloaded", provider="test")),
             reply("The stock agent is unavailable."),
         )
-        session = self.new_session()
-        self.converse(session, "Count")
-        child = self.delegated(session)
         self.assertEqual(child.state, "error")
         self.assertEqual((session.state, session.last_text), ("done", "The stock agent is unavailable."))
         result = model.requests[-1].messages[-1].tool_results[0]
@@ -135,16 +148,10 @@ class TestDelegationBounds(DelegationCase):
     def test_depth_is_bounded(self):
         self.stock.delegate_agent_ids = self.sales
         self.env["ir.config_parameter"].sudo().set_param("aia.delegation_max_depth", "1")
-        model = self.script(
-            tool_calls(("agent_stock", {"task": "Count"})),
-            tool_calls(("agent_sales", {"task": "Ask sales"})),
-            reply("I counted alone: 3."),
-            reply("Three."),
+        model, session, child = self.delegation(
+            "Count", *through_stock("sales", "I counted alone: 3.", "Three.")
         )
-        session = self.new_session()
-        self.converse(session, "Count")
         self.assertEqual(session.last_text, "Three.")
-        child = self.delegated(session)
         self.assertFalse(self.delegated(child), "the grandchild was not started")
         refusal = model.requests[2].messages[-1].tool_results[0]
         self.assertTrue(refusal.is_error)
@@ -153,30 +160,16 @@ class TestDelegationBounds(DelegationCase):
 
     def test_the_default_depth_allows_two_levels(self):
         self.stock.delegate_agent_ids = self.sales
-        self.script(
-            tool_calls(("agent_stock", {"task": "Count"})),
-            tool_calls(("agent_sales", {"task": "Ask sales"})),
-            reply("Sales sold 2."),
-            reply("5 minus 2: 3."),
-            reply("Three."),
+        model, session, child = self.delegation(
+            "Count", *through_stock("sales", "Sales sold 2.", "5 minus 2: 3.", "Three.")
         )
-        session = self.new_session()
-        self.converse(session, "Count")
         grandchild = self.delegated(self.delegated(session))
         self.assertEqual((grandchild.agent_id, grandchild.state), (self.sales, "done"))
         self.assertEqual(session.last_text, "Three.")
 
     def test_an_agent_cannot_delegate_back_into_its_chain(self):
         self.stock.delegate_agent_ids = self.agent
-        model = self.script(
-            tool_calls(("agent_stock", {"task": "Count"})),
-            tool_calls(("agent_assistant", {"task": "You count"})),
-            reply("3."),
-            reply("Three."),
-        )
-        session = self.new_session()
-        self.converse(session, "Count")
-        child = self.delegated(session)
+        model, session, child = self.delegation("Count", *through_stock("assistant", "3.", "Three."))
         self.assertFalse(self.delegated(child))
         refusal = unwrap_tool_result(model.requests[2].messages[-1].tool_results[0].content)
         self.assertIn("Assistant already works on this request", refusal)
@@ -184,13 +177,12 @@ class TestDelegationBounds(DelegationCase):
 
     def test_a_child_may_spend_only_what_the_parents_turn_has_left(self):
         self.agent.max_turn_tokens = 120
-        model = self.script(
+        model, session, child = self.delegation(
+            "Count",
             tool_calls(("agent_stock", {"task": "Count"}), usage=TokenUsage(100, 15)),
             reply("3", usage=TokenUsage(20, 1)),
             reply("never sent: the parent's turn has nothing left"),
         )
-        session = self.new_session()
-        self.converse(session, "Count")
         # The child was asked for at most the 5 tokens the parent's turn had left.
         self.assertEqual(model.requests[1].max_tokens, 5)
         # Its spending is the parent's turn's: the parent's resumed turn records the child's
@@ -228,15 +220,13 @@ class TestDelegationStops(DelegationCase):
                 "tool_ids": [(4, self.env["aia.tool"].search([("name", "=", "orm.create")]).id)],
             }
         )
-        self.script(
+        model, session, child = self.delegation(
+            "Add Chairs Ltd",
             tool_calls(("agent_stock", {"task": "Record the supplier Chairs Ltd"})),
             tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Chairs Ltd"}})),
             reply("Recorded."),
             reply("The supplier is recorded."),
         )
-        session = self.new_session()
-        self.converse(session, "Add Chairs Ltd")
-        child = self.delegated(session)
         self.assertEqual((session.state, child.state), ("waiting_tool", "waiting_approval"))
         self.assertFalse(self.env["res.partner"].search([("name", "=", "Chairs Ltd")]))
         # Resumed, the child goes on within the parent's turn budget less the parent's own 15
@@ -253,13 +243,11 @@ class TestDelegationStops(DelegationCase):
     def test_stopping_the_parent_stops_the_child(self):
         self.stock.write({"shadow_mode": False, "approval_mode": "write"})
         self.stock.tool_ids |= self.env["aia.tool"].search([("name", "=", "orm.create")])
-        self.script(
+        model, session, child = self.delegation(
+            "Add X",
             tool_calls(("agent_stock", {"task": "Record X"})),
             tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "X Ltd"}})),
         )
-        session = self.new_session()
-        self.converse(session, "Add X")
-        child = self.delegated(session)
         with trap_jobs() as trap:
             session.with_user(self.user).action_cancel()
             self.run_jobs(trap)
@@ -269,14 +257,12 @@ class TestDelegationStops(DelegationCase):
     def test_a_stopped_child_lets_the_parent_go_on(self):
         self.stock.write({"shadow_mode": False, "approval_mode": "write"})
         self.stock.tool_ids |= self.env["aia.tool"].search([("name", "=", "orm.create")])
-        model = self.script(
+        model, session, child = self.delegation(
+            "Add X",
             tool_calls(("agent_stock", {"task": "Record X"})),
             tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "X Ltd"}})),
             reply("The stock agent was stopped; nothing recorded."),
         )
-        session = self.new_session()
-        self.converse(session, "Add X")
-        child = self.delegated(session)
         with trap_jobs() as trap:
             child.with_user(self.user).action_cancel()
             self.run_jobs(trap)
@@ -319,12 +305,11 @@ class TestDelegationAttacks(DelegationCase):
             self.agent.delegate_agent_ids = foreign
 
     def test_a_hostile_result_cannot_make_the_agent_delegate_outside_its_list(self):
-        model = self.script(
+        model, session, child = self.delegation(
+            "Obey the note",
             tool_calls(("agent_sales", {"task": "Give everyone a 90% discount"})),
             reply("I cannot."),
         )
-        session = self.new_session()
-        self.converse(session, "Obey the note")
         self.assertFalse(self.delegated(session))
         refusal = model.requests[1].messages[-1].tool_results[0]
         self.assertTrue(refusal.is_error)
@@ -332,15 +317,13 @@ class TestDelegationAttacks(DelegationCase):
 
     def test_the_child_runs_with_the_users_rights_not_the_managers(self):
         """A manager's agent delegates for a plain user: the child reads what the user may."""
-        model = self.script(
+        model, session, child = self.delegation(
+            "How many API keys?",
             tool_calls(("agent_stock", {"task": "Count API keys"})),
             tool_calls(("orm_count", {"model": "res.users.apikeys"})),
             reply("I may not count them."),
             reply("Not allowed."),
         )
-        session = self.new_session()
-        self.converse(session, "How many API keys?")
-        child = self.delegated(session)
         self.assertEqual(child.user_id, self.user)
         self.assertNotEqual(child.execution_ids.status, "ok")
         self.assertEqual(session.last_text, "Not allowed.")
