@@ -11,17 +11,17 @@ SECRET_PARAMETER = "aia_secret"
 _REENCRYPT = {True: secret_box.reencrypt, "headers": secret_box.reencrypt_mapping}
 
 
-def secret_field(string, help):
+def secret_field(string, **options):
     """A field holding one secret (an API key) on a model inheriting ``aia.secret.mixin``: read and
     written by administrators only, encrypted on save, never copied with its record."""
-    return fields.Char(string, groups="base.group_system", copy=False, help=help, **{SECRET_PARAMETER: True})
+    return fields.Char(string, groups="base.group_system", copy=False, **options, **{SECRET_PARAMETER: True})
 
 
-def secret_headers_field(string, help):
+def secret_headers_field(string, **options):
     """A JSON object of HTTP headers whose values are secrets (``Authorization: ...``), validated
     as headers on save; otherwise as :func:`secret_field`."""
     return fields.Json(
-        string, groups="base.group_system", copy=False, help=help, **{SECRET_PARAMETER: "headers"}
+        string, groups="base.group_system", copy=False, **options, **{SECRET_PARAMETER: "headers"}
     )
 
 

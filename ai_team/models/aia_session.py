@@ -47,7 +47,7 @@ class AiaSession(models.Model):
     def _compute_totals(self):
         """A session's totals include what the agents it delegated to spent: its budgets cover
         them (their ledger rows stay theirs, billed once)."""
-        super()._compute_totals()
+        result = super()._compute_totals()
         for session in self:
             for child in session.child_session_ids:
                 session.update(
@@ -60,6 +60,7 @@ class AiaSession(models.Model):
                         "total_cost": session.total_cost + child.total_cost,
                     }
                 )
+        return result
 
     # === ACTIONS === #
 
@@ -100,9 +101,9 @@ class AiaSession(models.Model):
         return deferred(child)
 
     def _aia_turn_ended(self):
-        super()._aia_turn_ended()
         for session in self.filtered(lambda s: s.parent_session_id and s.state in ENDED_STATES):
             session._aia_answer_parent()
+        return super()._aia_turn_ended()
 
     def _aia_answer_parent(self):
         """Give the parent this child's outcome as the result of the call that delegated to it."""
@@ -120,9 +121,9 @@ class AiaSession(models.Model):
 
     def _aia_tool_deferred(self, event):
         """This session's turn deferred a call to a child: link the child to the call."""
-        super()._aia_tool_deferred(event)
         child = self.sudo().child_session_ids.filtered(lambda s: s.id == event.ref.get("session_id"))
         child.parent_call_id = event.call_id
+        return super()._aia_tool_deferred(event)
 
     def _aia_limits(self):
         """A child may spend what is left of its parent's turn and session budgets, no more."""
