@@ -75,6 +75,23 @@ class AiaSession(models.Model):
             child.sudo()._aia_answer_parent()
         return result
 
+    # === PUBLIC API (chat UI and JSON-2) === #
+
+    def chat_data(self):
+        """The chat shows each delegating call with the session it started, which it opens."""
+        data = super().chat_data()
+        data["deferred"] = {
+            child.parent_call_id: {
+                "reason": self.env._("Delegated to %(agent)s", agent=child.agent_id.name),
+                "session_id": child.id,
+                "session_name": child.name,
+                "session_state": child.state,
+            }
+            for child in self.child_session_ids
+            if child.parent_call_id
+        }
+        return data
+
     # === BUSINESS METHODS === #
 
     @api.model

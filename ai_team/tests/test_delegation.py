@@ -97,6 +97,10 @@ class TestDelegation(DelegationCase):
         execution = session.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("agent.stock", "ok"))
         self.assertEqual(child.parent_call_id, execution.call_id)
+        # The chat shows the call with the session it started.
+        shown = session.with_user(self.user).chat_data()["deferred"][execution.call_id]
+        self.assertEqual((shown["session_id"], shown["session_state"]), (child.id, "done"))
+        self.assertEqual(shown["reason"], "Delegated to Stock")
 
     def test_the_parent_waits_while_the_child_works(self):
         self.script(tool_calls(("agent_stock", {"task": "Count"})), reply("3"), reply("Three."))

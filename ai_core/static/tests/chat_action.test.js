@@ -428,3 +428,65 @@ test("an answer shows the knowledge passages it cites", async () => {
     ]);
     expect(".o_aia_citation[data-document-id='4']").toHaveCount(1);
 });
+
+test("a delegated call shows a card of the session it started, which it opens", async () => {
+    const delegating = {
+        id: 3,
+        role: "assistant",
+        text: "",
+        tool_calls: [{id: "call_9", name: "agent_stock"}],
+    };
+    let saved = chatData({state: "running"});
+    mockBootstrap();
+    onRpc("aia.session", "start", () => 7);
+    onRpc("aia.session", "chat_data", ({args}) => {
+        expect.step(`chat_data ${args[0]}`);
+        return args[0] === 8 ? chatData({id: 8, name: "Count the chairs", state: "running"}) : saved;
+    });
+    await openChat();
+    await startChat("Chairs?");
+
+    pushEvents(7, [
+        {
+            type: "tool_call",
+            call_id: "call_9",
+            name: "agent.stock",
+            arguments: {task: "Count the chairs"},
+        },
+        {
+            type: "tool_deferred",
+            call_id: "call_9",
+            name: "agent.stock",
+            arguments: {task: "Count the chairs"},
+            reason: "Delegated to Stock",
+            ref: {session_id: 8},
+        },
+    ]);
+    await waitFor(".o_aia_live .o_aia_tool_card[data-status=deferred]");
+    expect(".o_aia_live .o_aia_tool_status").toHaveText("Delegated");
+    expect(".o_aia_live .o_aia_deferred_reason").toHaveText("Delegated to Stock");
+
+    saved = chatData({
+        state: "waiting_tool",
+        messages: [{id: 1, role: "user", text: "Chairs?", tool_calls: []}, delegating],
+        deferred: {
+            call_9: {
+                reason: "Delegated to Stock",
+                session_id: 8,
+                session_name: "Count the chairs",
+                session_state: "running",
+            },
+        },
+    });
+    pushEvents(7, [{type: "done", stop_reason: "tool_deferred", text: ""}]);
+    await waitFor(".o_aia_deferred_state");
+    expect.verifySteps(["chat_data 7"]);
+    expect(".o_aia_session_state").toHaveText("Waiting for delegated work");
+    expect(".o_aia_deferred_state").toHaveText("Running");
+    // The session waits for its delegate: nothing can be sent to it meanwhile.
+    expect(".o_aia_send").not.toBeEnabled();
+
+    await contains(".o_aia_deferred_open").click();
+    expect.verifySteps(["chat_data 8"]);
+    await waitFor(".o_aia_chat:contains(Count the chairs)");
+});

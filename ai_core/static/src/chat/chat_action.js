@@ -21,6 +21,9 @@ export function emptyChatData(id, name, agent, state) {
         messages: [],
         executions: [],
         approvals: [],
+        // Calls whose result comes from work elsewhere (a delegated agent's session), by call id:
+        // {reason, session_id, session_name, session_state}. Filled by the addons that defer.
+        deferred: {},
     };
 }
 
@@ -42,6 +45,7 @@ const STATUS_LABELS = {
     denied: _t("Denied"),
     shadowed: _t("Shadow"),
     approval: _t("Needs approval"),
+    deferred: _t("Delegated"),
 };
 const STATUS_CLASSES = {
     running: "text-bg-light",
@@ -51,6 +55,7 @@ const STATUS_CLASSES = {
     denied: "text-bg-warning",
     shadowed: "text-bg-info",
     approval: "text-bg-warning",
+    deferred: "text-bg-info",
 };
 const APPROVAL_LABELS = {
     approved: _t("Approved"),
@@ -178,13 +183,14 @@ export class AiaChatAction extends Component {
         }
         const executions = Object.fromEntries(session.executions.map((e) => [e.call_id, e]));
         const approvals = Object.fromEntries(session.approvals.map((a) => [a.call_id, a]));
+        const deferred = session.deferred || {};
         const items = [];
         for (const message of session.messages) {
             if (message.role === "tool") {
                 continue;
             }
             const cards = (message.tool_calls || []).map((call) =>
-                this.savedCard(call, executions[call.id], approvals[call.id])
+                this.savedCard(call, executions[call.id], approvals[call.id], deferred[call.id])
             );
             items.push({
                 id: message.id,
@@ -201,12 +207,12 @@ export class AiaChatAction extends Component {
         return items;
     }
 
-    savedCard(call, execution, approval) {
+    savedCard(call, execution, approval, deferred) {
         const streamed = this.state.liveResults[call.id];
         const result = streamed || execution;
         let status = result?.status;
         if (!status) {
-            status = approval?.state === "pending" ? "approval" : "running";
+            status = approval?.state === "pending" ? "approval" : deferred ? "deferred" : "running";
         }
         return {
             callId: call.id,
@@ -217,6 +223,7 @@ export class AiaChatAction extends Component {
             preview: result?.preview || approval?.preview || "",
             latencyMs: result?.latency_ms,
             approval: approval || null,
+            deferred: deferred || null,
         };
     }
 
@@ -551,6 +558,7 @@ export class AiaChatAction extends Component {
                         preview: "",
                         latencyMs: undefined,
                         approval: null,
+                        deferred: null,
                     },
                 });
                 break;
@@ -561,6 +569,12 @@ export class AiaChatAction extends Component {
                 if (event.type === "approval_required") {
                     card.status = "approval";
                 }
+                break;
+            }
+            case "tool_deferred": {
+                const card = this.liveCard(event);
+                card.status = "deferred";
+                card.deferred = {reason: event.reason, session_id: event.ref?.session_id};
                 break;
             }
             case "tool_result": {
