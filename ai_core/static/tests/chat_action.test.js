@@ -441,7 +441,8 @@ test("a delegated call shows a card of the session it started, which it opens", 
     onRpc("aia.session", "start", () => 7);
     onRpc("aia.session", "chat_data", ({args}) => {
         expect.step(`chat_data ${args[0]}`);
-        return args[0] === 8 ? chatData({id: 8, name: "Count the chairs", state: "running"}) : saved;
+        const [sessionId] = args[0];
+        return sessionId === 8 ? chatData({id: 8, name: "Count the chairs", state: "running"}) : saved;
     });
     await openChat();
     await startChat("Chairs?");
@@ -483,10 +484,11 @@ test("a delegated call shows a card of the session it started, which it opens", 
     expect.verifySteps(["chat_data 7"]);
     expect(".o_aia_session_state").toHaveText("Waiting for delegated work");
     expect(".o_aia_deferred_state").toHaveText("Running");
-    // The session waits for its delegate: nothing can be sent to it meanwhile.
-    expect(".o_aia_send").not.toBeEnabled();
+    // The session waits for its delegate: it can be stopped, nothing can be sent to it.
+    expect(".o_aia_stop").toHaveCount(1);
+    expect(".o_aia_send").toHaveCount(0);
 
     await contains(".o_aia_deferred_open").click();
     expect.verifySteps(["chat_data 8"]);
-    await waitFor(".o_aia_chat:contains(Count the chairs)");
+    await waitFor(".o_aia_session_name:contains(Count the chairs)");
 });
