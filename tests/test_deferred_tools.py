@@ -21,6 +21,7 @@ from ai_engine import (
     ToolRegistry,
     ToolResult,
     TurnRunner,
+    waiting_call_id,
 )
 from ai_engine.testing import FakeClock, ScriptedModel, reply, tool_calls, unwrap_tool_result
 
@@ -162,3 +163,16 @@ def test_a_resumed_turn_goes_on_within_what_it_had_left(registry):
     assert events[-1].stop_reason == "budget_exceeded"
     assert "budget of 100 tokens" in events[-1].text
     model.assert_complete()
+
+
+def test_the_waiting_call_is_the_one_a_resume_accepts(registry):
+    sink = Sink()
+    model = ScriptedModel([tool_calls(("agent_stock", {"task": "count"}))])
+    question = Message.user("How many?")
+    deferred = runner_for(model, registry, sink).run([], question).collect()[-2]
+    history = [question, *sink.messages]
+    assert waiting_call_id(history) == deferred.call_id
+    assert waiting_call_id([question]) is None
+    model.then(reply("12."))
+    runner_for(model, registry, sink).resume(history, ToolAnswer(deferred.call_id, "12")).collect()
+    assert waiting_call_id([question, *sink.messages]) is None

@@ -43,7 +43,7 @@ from .messages import (
 from .pricing import ModelPrice, PriceTable
 from .redaction import CappedText, cap_text, redact, redact_text
 from .resilience import CircuitBreaker, FallbackChain, Link, Permit
-from .runner import AgentConfig, ApprovalDecision, ToolAnswer, Turn, TurnRunner
+from .runner import AgentConfig, ApprovalDecision, ToolAnswer, Turn, TurnRunner, waiting_call_id
 from .tools import (
     Deferred,
     MemoryCallLedger,
@@ -112,4 +112,5 @@ __all__ = [
     "cap_text",
     "redact",
     "redact_text",
+    "waiting_call_id",
 ]

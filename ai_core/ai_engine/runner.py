@@ -69,6 +69,7 @@ __all__ = [
     "TurnRunner",
     "build_system_prompt",
     "split_window",
+    "waiting_call_id",
 ]
 
 _logger = logging.getLogger(__name__)
@@ -300,8 +301,7 @@ class TurnRunner:
         Raises:
             ValueError: When no call of ``history`` waits for the decision's call id.
         """
-        unresolved = _unresolved_calls(history)
-        if not unresolved or unresolved[0].id != decision.call_id:
+        if waiting_call_id(history) != decision.call_id:
             raise ValueError(f"no tool call {decision.call_id!r} is waiting for a decision or a result")
         turn = Turn(iter(()))
         turn._events = self._drive(turn, list(history), None, decision, summary)
@@ -689,6 +689,13 @@ def _current_turn_start(transcript: Sequence[Message]) -> int:
         if transcript[index].role == "user":
             return index
     return 0
+
+
+def waiting_call_id(history: Sequence[Message]) -> str | None:
+    """The id of the tool call a stopped turn waits on (for a decision or a deferred call's
+    result), or None: what :meth:`TurnRunner.resume` accepts."""
+    unresolved = _unresolved_calls(history)
+    return unresolved[0].id if unresolved else None
 
 
 def _unresolved_calls(transcript: Sequence[Message]) -> list[ToolUseBlock]:

@@ -10,7 +10,7 @@ from odoo.http import request
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import turn
-from ..ai_engine import ApprovalDecision, SessionUsage, ToolAnswer, TurnRunner
+from ..ai_engine import ApprovalDecision, SessionUsage, ToolAnswer, TurnRunner, waiting_call_id
 from ..guard import check_user_writable
 from ..tools import OdooToolContext
 
@@ -268,6 +268,8 @@ class AiaSession(models.Model):
             raise RetryableJobError("the turn that deferred the call is still ending", seconds=1)
         if self.state != "waiting_tool":
             return  # stopped meanwhile, or answered already (a job run twice)
+        if waiting_call_id([message for _id, message in self._aia_transcript()]) != call_id:
+            return  # a late answer to a call closed since: the turn waits for another one
         self.sudo().state = "running"
         for _event in self._aia_run_turn(decision=ToolAnswer(call_id, content, status, Decimal(cost))):
             pass

@@ -1,7 +1,8 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
-from odoo.addons.ai_core.ai_engine import ServerError, TokenUsage
+from odoo.addons.ai_core import turn
+from odoo.addons.ai_core.ai_engine import ServerError, TokenUsage, ToolAnswer
 from odoo.addons.ai_core.ai_engine.testing import failure, reply, tool_calls, unwrap_tool_result
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.ai_core.turn import SessionBusy
@@ -243,6 +244,29 @@ class TestDelegationStops(DelegationCase):
         self.assertTrue(self.env["res.partner"].search([("name", "=", "Chairs Ltd")]))
         self.assertEqual((child.state, session.state), ("done", "done"))
         self.assertEqual(session.last_text, "The supplier is recorded.")
+
+    def test_a_late_answer_to_another_call_leaves_the_waiting_turn_alone(self):
+        """An answer job for a call the turn no longer waits on (closed since, a job run twice)
+        is dropped: the session keeps waiting for its own call's answer."""
+        self.stock.write({"shadow_mode": False, "approval_mode": "write"})
+        self.stock.tool_ids |= self.env["aia.tool"].search([("name", "=", "orm.create")])
+        model, session, child = self.delegation(
+            "Add X",
+            tool_calls(("agent_stock", {"task": "Record X"})),
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "X Ltd"}})),
+            reply("Recorded."),
+            reply("X is recorded."),
+        )
+        with trap_jobs() as trap:
+            turn.enqueue_answer(session, ToolAnswer("call_closed_long_ago", "stale"))
+            self.run_jobs(trap)
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.error_message), ("waiting_tool", False))
+        with trap_jobs() as trap:
+            child.approval_ids.with_user(self.user).action_approve()
+            self.run_jobs(trap)
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.last_text), ("done", "X is recorded."))
 
     def test_stopping_the_parent_stops_the_child(self):
         self.stock.write({"shadow_mode": False, "approval_mode": "write"})
