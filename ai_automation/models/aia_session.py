@@ -1,4 +1,3 @@
-import dataclasses
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -125,20 +124,19 @@ class AiaSession(models.Model):
         caps = action._aia_caps()
         root = session.aia_chain_root_id or session
         stats = session._aia_chain_stats(root)[root.id]
-        changes = {}
+        bounds = {}
         if caps.max_tokens:
             # The engine adds this session's own tokens: give it the cap less the others'.
-            left = caps.max_tokens - (stats.tokens - session.total_tokens)
-            changes["max_session_tokens"] = min(limits.max_session_tokens or left, left)
+            bounds["max_session_tokens"] = caps.max_tokens - (stats.tokens - session.total_tokens)
         if caps.max_cost:
             own = session._aia_cost_in_company_currency(Decimal(str(session.total_cost)))
-            left = session._aia_cost_from_company_currency(caps.max_cost - (stats.cost - own))
-            changes["max_session_cost"] = min(limits.max_session_cost or left, left)
+            bounds["max_session_cost"] = session._aia_cost_from_company_currency(
+                caps.max_cost - (stats.cost - own)
+            )
         if caps.max_lifetime_hours:
             ends = stats.started + timedelta(hours=caps.max_lifetime_hours)
-            left = (ends - self.env.cr.now()).total_seconds()
-            changes["turn_deadline"] = max(min(limits.turn_deadline, left), 0.001)
-        return dataclasses.replace(limits, **changes)
+            bounds["turn_deadline"] = max((ends - self.env.cr.now()).total_seconds(), 0.001)
+        return limits.tightened(**bounds)
 
     def _aia_chain_stop_reason(self):
         self.ensure_one()

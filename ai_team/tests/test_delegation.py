@@ -59,6 +59,18 @@ class DelegationCase(AiaCase):
         self.converse(session, question)
         return model, session, self.delegated(session)
 
+    def delegation_held_for_approval(self, *answers):
+        """The assistant hands "Record X" to Stock, whose creation of X Ltd waits for an approval
+        (Stock in approval mode); ``answers`` come after it. As :meth:`delegation` returns."""
+        self.stock.write({"shadow_mode": False, "approval_mode": "write"})
+        self.stock.tool_ids |= self.env["aia.tool"].search([("name", "=", "orm.create")])
+        return self.delegation(
+            "Add X",
+            tool_calls(("agent_stock", {"task": "Record X"})),
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "X Ltd"}})),
+            *answers,
+        )
+
     def run_jobs(self, trap):
         while trap.enqueued_jobs:
             perform_jobs(self, trap)
@@ -248,12 +260,7 @@ class TestDelegationStops(DelegationCase):
     def test_a_late_answer_to_another_call_leaves_the_waiting_turn_alone(self):
         """An answer job for a call the turn no longer waits on (closed since, a job run twice)
         is dropped: the session keeps waiting for its own call's answer."""
-        self.stock.write({"shadow_mode": False, "approval_mode": "write"})
-        self.stock.tool_ids |= self.env["aia.tool"].search([("name", "=", "orm.create")])
-        model, session, child = self.delegation(
-            "Add X",
-            tool_calls(("agent_stock", {"task": "Record X"})),
-            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "X Ltd"}})),
+        model, session, child = self.delegation_held_for_approval(
             reply("Recorded."),
             reply("X is recorded."),
         )
@@ -269,13 +276,7 @@ class TestDelegationStops(DelegationCase):
         self.assertEqual((session.state, session.last_text), ("done", "X is recorded."))
 
     def test_stopping_the_parent_stops_the_child(self):
-        self.stock.write({"shadow_mode": False, "approval_mode": "write"})
-        self.stock.tool_ids |= self.env["aia.tool"].search([("name", "=", "orm.create")])
-        model, session, child = self.delegation(
-            "Add X",
-            tool_calls(("agent_stock", {"task": "Record X"})),
-            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "X Ltd"}})),
-        )
+        model, session, child = self.delegation_held_for_approval()
         with trap_jobs() as trap:
             session.with_user(self.user).action_cancel()
             self.run_jobs(trap)
@@ -283,12 +284,7 @@ class TestDelegationStops(DelegationCase):
         self.assertEqual(child.approval_ids.state, "cancelled")
 
     def test_a_stopped_child_lets_the_parent_go_on(self):
-        self.stock.write({"shadow_mode": False, "approval_mode": "write"})
-        self.stock.tool_ids |= self.env["aia.tool"].search([("name", "=", "orm.create")])
-        model, session, child = self.delegation(
-            "Add X",
-            tool_calls(("agent_stock", {"task": "Record X"})),
-            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "X Ltd"}})),
+        model, session, child = self.delegation_held_for_approval(
             reply("The stock agent was stopped; nothing recorded."),
         )
         with trap_jobs() as trap:
