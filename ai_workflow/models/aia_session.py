@@ -1,0 +1,57 @@
+from datetime import datetime
+from decimal import Decimal
+
+from odoo import fields, models
+
+from odoo.addons.ai_core import turn
+
+# A session in these states has stopped its turn (for now, when waiting).
+STOPPED_STATES = ("done", "error", "waiting_approval", "waiting_tool")
+
+
+class AiaSession(models.Model):
+    _inherit = "aia.session"
+
+    channel = fields.Selection(selection_add=[("workflow", "Workflow")], ondelete={"workflow": "set default"})
+    workflow_task_id = fields.Many2one(
+        "aia.workflow.task",
+        string="Workflow task",
+        readonly=True,
+        ondelete="set null",
+        index="btree_not_null",
+    )
+    workflow_run_id = fields.Many2one(related="workflow_task_id.run_id", string="Workflow run")
+
+    # === ACTIONS === #
+
+    def action_cancel(self):
+        result = super().action_cancel()
+        # A step's session stopped by hand stops its step: the run fails, and may be retried.
+        for session in self.sudo().filtered(lambda s: s.workflow_task_id.state in ("running", "waiting")):
+            session.workflow_task_id._aia_session_ended(session)
+        return result
+
+    # === BUSINESS METHODS === #
+
+    def _aia_turn_ended(self):
+        for session in self.sudo().filtered(lambda s: s.workflow_task_id and s.state in STOPPED_STATES):
+            session.workflow_task_id._aia_session_ended(session)
+        return super()._aia_turn_ended()
+
+    def _aia_limits(self):
+        """A step's session may spend what is left of its run's caps, within its time limit."""
+        limits = super()._aia_limits()
+        run = self.sudo().workflow_task_id.run_id
+        if not run:
+            return limits
+        # The engine counts this session's own spending against the session caps.
+        others_tokens = run.total_tokens - self.total_tokens
+        others_cost = run.total_cost - self.total_cost
+        seconds_left = (run.deadline - datetime.now()).total_seconds() if run.deadline else None
+        return limits.tightened(
+            max_session_tokens=turn.left(run.max_tokens or None, others_tokens),
+            max_session_cost=turn.left(
+                Decimal(str(run.max_cost)) if run.max_cost else None, Decimal(str(others_cost))
+            ),
+            turn_deadline=max(seconds_left, 0.0) if seconds_left is not None else None,
+        )

@@ -1,0 +1,78 @@
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+# Kinds of step that an agent does (the others: approval, a human's).
+AGENT_KINDS = ("plan", "execute", "review", "synthesize")
+
+
+class AiaWorkflow(models.Model):
+    _name = "aia.workflow"
+    _description = "AI Workflow"
+    _order = "sequence, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(required=True, translate=True)
+    code = fields.Char(required=True, help="How JSON-2 and the API name the workflow.")
+    description = fields.Text(translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    step_ids = fields.One2many("aia.workflow.step", "workflow_id", string="Steps", copy=True)
+    group_ids = fields.Many2many(
+        "res.groups", string="Allowed groups", help="Who may run it; empty: every AI user of the company."
+    )
+    # Caps of a whole run, all its steps' sessions together (0: no cap).
+    max_tokens = fields.Integer("Max tokens per run", default=1_000_000)
+    max_cost = fields.Float("Max cost per run", digits=(16, 6), default=10.0, help="0: no cap")
+    max_tasks = fields.Integer(
+        "Max agent tasks per run", default=20, help="Plan, execute, review and synthesis tasks."
+    )
+    max_minutes = fields.Integer("Max minutes per run", default=30)
+    run_ids = fields.One2many("aia.workflow.run", "workflow_id", string="Runs")
+    run_count = fields.Integer(compute="_compute_run_count")
+
+    _code_company_unique = models.Constraint(
+        "unique(code, company_id)", "A workflow code is unique in its company."
+    )
+
+    @api.constrains("step_ids")
+    def _check_steps(self):
+        for workflow in self:
+            kinds = workflow.step_ids.sorted("sequence").mapped("kind")
+            if kinds.count("plan") > 1:
+                raise ValidationError(self.env._("A workflow has at most one plan step."))
+            if "plan" in kinds and "execute" not in kinds[kinds.index("plan") :]:
+                raise ValidationError(self.env._("A plan step needs an execute step after it."))
+            if "review" in kinds and "execute" not in kinds[: kinds.index("review")]:
+                raise ValidationError(self.env._("A review step needs an execute step before it."))
+
+    def _compute_run_count(self):
+        counts = dict(
+            self.env["aia.workflow.run"]._read_group(
+                [("workflow_id", "in", self.ids)], ["workflow_id"], ["__count"]
+            )
+        )
+        for workflow in self:
+            workflow.run_count = counts.get(workflow, 0)
+
+    # === ACTIONS === #
+
+    def action_open_runs(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("ai_workflow.aia_workflow_run_action")
+        return {
+            **action,
+            "domain": [("workflow_id", "=", self.id)],
+            "context": {"default_workflow_id": self.id},
+        }
+
+    # === BUSINESS METHODS === #
+
+    def _aia_check_can_run(self):
+        """Raise AccessError unless the current user may run this workflow."""
+        self.ensure_one()
+        self.check_access("read")
+        if self.group_ids and not (self.group_ids & self.env.user.all_group_ids):
+            raise AccessError(self.env._("You may not run the workflow %(name)s.", name=self.name))

@@ -1,0 +1,443 @@
+import logging
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from odoo.addons.ai_core import turn
+from odoo.addons.ai_core.guard import check_user_writable
+
+from .. import plans
+from .aia_workflow_task import ENDED_STATES
+
+_logger = logging.getLogger(__name__)
+
+# What a user may set on a run of theirs (over RPC too); the rest is the runner's.
+USER_CREATE_FIELDS = {"workflow_id", "question", "company_id"}
+USER_WRITE_FIELDS = {"question"}
+BUS_TYPE = "aia.workflow.run"
+
+
+class AiaWorkflowRun(models.Model):
+    _name = "aia.workflow.run"
+    _description = "AI Workflow Run"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "id desc"
+    _check_company_auto = True
+
+    name = fields.Char(compute="_compute_name", store=True)
+    workflow_id = fields.Many2one(
+        "aia.workflow", required=True, ondelete="restrict", index=True, check_company=True
+    )
+    user_id = fields.Many2one(
+        "res.users", required=True, default=lambda self: self.env.user, ondelete="restrict", index=True
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, default=lambda self: self.env.company, index=True
+    )
+    question = fields.Text(required=True)
+    state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("running", "Running"),
+            ("waiting_approval", "Waiting for approval"),
+            ("done", "Done"),
+            ("error", "Error"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="draft",
+        required=True,
+        index=True,
+        tracking=True,
+    )
+    step_id = fields.Many2one("aia.workflow.step", string="Current step", readonly=True)
+    # Each time the run enters a step (again, after a send-back) is a pass; its tasks carry it.
+    pass_number = fields.Integer(readonly=True)
+    plan = fields.Json(readonly=True)
+    answer = fields.Text(readonly=True)
+    error_message = fields.Text(readonly=True)
+    task_ids = fields.One2many("aia.workflow.task", "run_id", string="Timeline")
+    date_started = fields.Datetime(readonly=True)
+    date_ended = fields.Datetime(readonly=True)
+    deadline = fields.Datetime(readonly=True)
+    max_tokens = fields.Integer(readonly=True)
+    max_cost = fields.Float(digits=(16, 6), readonly=True)
+    max_tasks = fields.Integer(readonly=True)
+    total_tokens = fields.Integer(compute="_compute_totals", store=True)
+    total_cost = fields.Float(digits=(16, 6), compute="_compute_totals", store=True)
+
+    # === COMPUTES === #
+
+    @api.depends("workflow_id.name", "question")
+    def _compute_name(self):
+        for run in self:
+            question = (run.question or "").strip().splitlines()
+            run.name = f"{run.workflow_id.name}: {question[0][:60]}" if question else run.workflow_id.name
+
+    @api.depends("task_ids.session_id.total_tokens", "task_ids.session_id.total_cost")
+    def _compute_totals(self):
+        """What every step's session spent: the run's caps read these."""
+        for run in self:
+            sessions = run.sudo().task_ids.session_id
+            run.total_tokens = sum(sessions.mapped("total_tokens"))
+            run.total_cost = sum(sessions.mapped("total_cost"))
+
+    # === CRUD === #
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su:
+            for vals in vals_list:
+                check_user_writable(self, vals, USER_CREATE_FIELDS)
+                self.env["aia.workflow"].browse(vals.get("workflow_id")).check_access("read")
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su:
+            check_user_writable(self, vals, USER_WRITE_FIELDS)
+            if self.filtered(lambda run: run.state != "draft"):
+                raise UserError(self.env._("The question of a started run cannot change."))
+        return super().write(vals)
+
+    # === ACTIONS === #
+
+    def action_start(self):
+        """Start these draft runs: their first step's tasks are queued."""
+        turn.check_enabled(self.env)
+        for run in self:
+            if run.state != "draft":
+                raise UserError(self.env._("The run %(name)s has started already.", name=run.name))
+            run.workflow_id._aia_check_can_run()
+            if run.user_id != self.env.user:
+                raise UserError(self.env._("Only whoever asked may start a run."))
+            workflow = run.workflow_id.sudo()
+            if not workflow.step_ids:
+                raise UserError(self.env._("The workflow %(name)s has no steps.", name=workflow.name))
+            now = fields.Datetime.now()
+            run.sudo().write(
+                {
+                    "state": "running",
+                    "date_started": now,
+                    "deadline": now + timedelta(minutes=workflow.max_minutes)
+                    if workflow.max_minutes
+                    else False,
+                    "max_tokens": workflow.max_tokens,
+                    "max_cost": workflow.max_cost,
+                    "max_tasks": workflow.max_tasks,
+                }
+            )
+            run.sudo()._aia_advance()
+        return True
+
+    def action_cancel(self):
+        """Stop these runs: their waiting tasks are cancelled and their running sessions stopped."""
+        self.check_access("write")
+        for run in self.sudo().filtered(lambda r: r.state in ("draft", "running", "waiting_approval")):
+            run._aia_end("cancelled")
+        return True
+
+    def action_retry(self):
+        """Go on with runs that failed: their failed tasks are queued again."""
+        turn.check_enabled(self.env)
+        self.check_access("write")
+        for run in self.sudo().filtered(lambda r: r.state == "error"):
+            failed = run.task_ids.filtered(
+                lambda t, run=run: t.state == "error" and t.pass_number == run.pass_number
+            )
+            if not failed:
+                raise UserError(self.env._("Nothing of this run can be done again."))
+            if run._aia_cap_reached():
+                raise UserError(run._aia_cap_reached())
+            run.write({"state": "running", "error_message": False, "date_ended": False})
+            failed.write({"state": "pending", "error_message": False, "session_id": False})
+            run._aia_advance()
+        return True
+
+    # === PUBLIC API (JSON-2) === #
+
+    @api.model
+    def start(self, workflow_code, question):
+        """Start a run of the workflow ``workflow_code`` (of the user's current company) on
+        ``question``; its steps run in jobs.
+
+        Returns:
+            The new run's id.
+        """
+        workflow = self.env["aia.workflow"].search(
+            [("code", "=", workflow_code), ("company_id", "=", self.env.company.id)], limit=1
+        )
+        if not workflow:
+            raise UserError(self.env._("No workflow %(code)s.", code=workflow_code))
+        run = self.create({"workflow_id": workflow.id, "question": question})
+        run.action_start()
+        return run.id
+
+    def timeline_data(self):
+        """The run as its form's timeline shows it: state, totals and each task."""
+        self.ensure_one()
+        self.check_access("read")
+        run = self.sudo()
+        return {
+            "id": run.id,
+            "name": run.name,
+            "state": run.state,
+            "error": run.error_message or "",
+            "total_tokens": run.total_tokens,
+            "total_cost": run.total_cost,
+            "tasks": [task._aia_to_client() for task in run.task_ids.sorted("id")],
+        }
+
+    # === BUSINESS METHODS === #
+
+    def _aia_job_advance(self):
+        """Queue job: go on from what the run's tasks did. Idempotent: each run decides from what
+        is saved, under a lock of the run's row; two at once (two tasks ended together) conflict,
+        and queue_job runs the later again on a fresh snapshot."""
+        self.env.cr.execute("SELECT id FROM aia_workflow_run WHERE id = %s FOR UPDATE", [self.id])
+        self.sudo()._aia_advance()
+
+    def _aia_queue_advance(self):
+        self.ensure_one()
+        self.env.flush_all()  # the job runs on a cursor of its own
+        self.with_delay(
+            channel="root.aia",
+            identity_key=f"aia-workflow-advance-{self.id}",
+            description=f"AI workflow: {self.name}",
+        )._aia_job_advance()
+
+    def _aia_advance(self):
+        """Start what can start now, or move to the next step when the current one is done."""
+        self.ensure_one()
+        if self.state != "running":
+            return
+        step = self.step_id
+        current = self.task_ids.filtered(lambda t: t.pass_number == self.pass_number)
+        if step:
+            failed = current.filtered(lambda t: t.state in ("error", "cancelled"))
+            if failed:
+                self._aia_fail(
+                    failed[0].error_message
+                    or self.env._("The task %(task)s was stopped.", task=failed[0].name)
+                )
+                return
+            current.filtered(lambda t: t.state == "pending")._aia_queue_ready()
+            if any(task.state not in ENDED_STATES for task in current):
+                self._aia_notify()
+                return
+            if step.kind == "plan" and not self._aia_read_plan(current):
+                return
+            if step.kind == "review" and self._aia_send_back(current):
+                return
+        self._aia_enter(self._aia_next_step(step))
+
+    def _aia_next_step(self, step):
+        steps = self.workflow_id.step_ids.sorted("sequence")
+        if not step:
+            return steps[:1]
+        later = steps.filtered(lambda s: (s.sequence, s.id) > (step.sequence, step.id))
+        return later[:1]
+
+    def _aia_enter(self, step):
+        """Enter ``step`` (none: the run is done) with its tasks."""
+        if not step:
+            self._aia_finish()
+            return
+        self.write({"step_id": step.id, "pass_number": self.pass_number + 1})
+        values = getattr(self, f"_aia_{step.kind}_tasks")(step)
+        if not self._aia_check_task_cap(len([v for v in values if v.get("agent_id")])):
+            return
+        tasks = self.env["aia.workflow.task"].create(
+            [{"run_id": self.id, "step_id": step.id, "pass_number": self.pass_number, **v} for v in values]
+        )
+        if step.kind == "approval":
+            self.state = "waiting_approval"
+            tasks._aia_ask_approval()
+        tasks._aia_queue_ready()
+        self._aia_notify()
+
+    def _aia_plan_tasks(self, step, answer=None, error=None):
+        agents = self._aia_plan_agents(step)
+        roster = [(a.code, a.name, a.description or "") for a in agents]
+        text = (
+            plans.replan_task(self.question, step.instructions, roster, self._aia_tasks_left(), answer, error)
+            if error
+            else plans.plan_task(self.question, step.instructions, roster, self._aia_tasks_left())
+        )
+        return [{"name": step.name, "agent_id": step.agent_id.id, "input": text}]
+
+    def _aia_execute_tasks(self, step, keys=None, feedback=None):
+        """The tasks of an execute step: the plan's (on a send-back, those of ``keys`` only, each
+        with the reviewer's ``feedback``), or without a plan the step's own. Their input is
+        written when they are queued, their inputs' results done (aia.workflow.task)."""
+        feedback = feedback or {}
+        if not self.plan:
+            brief = step.instructions or self.question
+            text = "\n".join(feedback.values())
+            return [
+                {
+                    "name": step.name,
+                    "key": f"step-{step.id}",
+                    "agent_id": step.agent_id.id,
+                    "brief": brief,
+                    "feedback": text,
+                }
+            ]
+        agents = {agent.code: agent for agent in self._aia_plan_agents(self._aia_plan_step())}
+        return [
+            {
+                "name": item["task"][:80],
+                "key": item["id"],
+                "agent_id": agents[item["agent"]].id,
+                "input_keys": item.get("inputs", []),
+                "brief": item["task"],
+                "feedback": feedback.get(item["id"]),
+            }
+            for item in self.plan["steps"]
+            if keys is None or item["id"] in keys
+        ]
+
+    def _aia_review_tasks(self, step):
+        text = plans.review_task(self.question, step.instructions, self._aia_results())
+        return [{"name": step.name, "agent_id": step.agent_id.id, "input": text}]
+
+    def _aia_synthesize_tasks(self, step):
+        notes = self.task_ids.filtered(lambda t: t.step_id.kind == "review" and t.state == "done")[-1:].output
+        text = plans.synthesize_task(self.question, step.instructions, self._aia_results(), notes)
+        return [{"name": step.name, "agent_id": step.agent_id.id, "input": text}]
+
+    def _aia_approval_tasks(self, step):
+        approver = step.approver_id or self.user_id
+        return [
+            {
+                "name": step.name,
+                "approver_id": approver.id,
+                "state": "waiting",
+                "input": step.instructions or "",
+            }
+        ]
+
+    def _aia_read_plan(self, tasks):
+        """Read the plan the planner gave (``tasks``: its task of this pass). An invalid plan is sent
+        back to it once with what is wrong; twice, the run fails. Returns whether the plan is valid."""
+        task = tasks[-1]
+        step = self.step_id
+        agents = self._aia_plan_agents(self._aia_plan_step())
+        try:
+            plan = plans.read_json(task.output, plans.PLAN_SCHEMA)
+            plans.check_plan(plan, set(agents.mapped("code")), self._aia_tasks_left())
+        except plans.AnswerError as exc:
+            if len(self.task_ids.filtered(lambda t: t.step_id == step)) > 1:
+                self._aia_fail(self.env._("The planner's plan is not valid: %(error)s", error=exc))
+                return False
+            values = self._aia_plan_tasks(step, task.output, str(exc))
+            if self._aia_check_task_cap(1):
+                self.pass_number += 1
+                self.env["aia.workflow.task"].create(
+                    [{"run_id": self.id, "step_id": step.id, "pass_number": self.pass_number, **values[0]}]
+                )._aia_queue_ready()
+                self._aia_notify()
+            return False
+        self.plan = plan
+        return True
+
+    def _aia_send_back(self, tasks):
+        """Act on the reviewer's verdict (``tasks``: its task of this pass): the tasks it sends
+        back are done again, at most the step's send-backs times; returns whether any were."""
+        step = self.step_id
+        try:
+            verdict = plans.read_json(tasks[-1].output, plans.REVIEW_SCHEMA)
+        except plans.AnswerError as exc:
+            # A verdict that cannot be read sends nothing back: its text goes to the synthesis.
+            _logger.info("workflow run %s: review not read: %s", self.id, exc)
+            return False
+        reviews = self.task_ids.filtered(lambda t: t.step_id == step)
+        keys = {item["step"]: item["feedback"] for item in verdict.get("redo", ())}
+        if self.plan:  # without a plan, the one execute task is sent back whatever it is called
+            keys = {key: text for key, text in keys.items() if key in {s["id"] for s in self.plan["steps"]}}
+        if verdict["approved"] or not keys or len(reviews) > step.max_rounds:
+            return False
+        execute = self.workflow_id.step_ids.filtered(
+            lambda s: s.kind == "execute" and (s.sequence, s.id) < (step.sequence, step.id)
+        ).sorted("sequence")[-1:]
+        values = self._aia_execute_tasks(execute, set(keys), keys)
+        if not self._aia_check_task_cap(len(values)):
+            return True
+        self.write({"step_id": execute.id, "pass_number": self.pass_number + 1})
+        self.env["aia.workflow.task"].create(
+            [{"run_id": self.id, "step_id": execute.id, "pass_number": self.pass_number, **v} for v in values]
+        )._aia_queue_ready()
+        self._aia_notify()
+        return True
+
+    def _aia_plan_step(self):
+        return self.workflow_id.step_ids.filtered(lambda s: s.kind == "plan")[:1]
+
+    def _aia_plan_agents(self, plan_step):
+        """The agents a plan may assign: the execute step's list, those the run's user may use."""
+        execute = self.workflow_id.step_ids.filtered(
+            lambda s: s.kind == "execute" and (s.sequence, s.id) > (plan_step.sequence, plan_step.id)
+        ).sorted("sequence")[:1]
+        agents = execute.agent_ids | execute.agent_id
+        readable = agents.with_user(self.user_id).with_company(self.company_id)._filtered_access("read")
+        return agents.filtered(lambda a: a in readable and a.active)
+
+    def _aia_results(self, keys=None):
+        """(key, agent code, output) of the latest done execute task of each planned step (or of
+        ``keys``), in plan order; without a plan, of every done execute task."""
+        done = self.task_ids.filtered(lambda t: t.step_id.kind == "execute" and t.state == "done").sorted(
+            "id"
+        )
+        latest = {task.key or str(task.id): task for task in done}
+        if keys is not None:
+            latest = {key: task for key, task in latest.items() if key in keys}
+        return [(key, task.agent_id.code, task.output or "") for key, task in latest.items()]
+
+    def _aia_tasks_left(self):
+        if not self.max_tasks:
+            return 100
+        return max(self.max_tasks - len(self.task_ids.filtered("agent_id")), 0)
+
+    def _aia_check_task_cap(self, count):
+        if self.max_tasks and count > self._aia_tasks_left():
+            self._aia_fail(
+                self.env._("The run reached its cap of %(count)s agent tasks.", count=self.max_tasks)
+            )
+            return False
+        return True
+
+    def _aia_cap_reached(self):
+        """Why the run may not start another task (tokens, cost, wall time), or False."""
+        self.ensure_one()
+        if self.max_tokens and self.total_tokens >= self.max_tokens:
+            return self.env._("The run reached its cap of %(count)s tokens.", count=self.max_tokens)
+        if self.max_cost and self.total_cost >= self.max_cost:
+            return self.env._("The run reached its cap of %(cost)s in cost.", cost=self.max_cost)
+        if self.deadline and fields.Datetime.now() >= self.deadline:
+            return self.env._("The run reached its time limit.")
+        return False
+
+    def _aia_finish(self):
+        last = self.task_ids.filtered(lambda t: t.agent_id and t.state == "done").sorted("id")[-1:]
+        self.answer = last.output or ""
+        self._aia_end("done")
+
+    def _aia_fail(self, message):
+        self.error_message = message
+        self._aia_end("error")
+
+    def _aia_end(self, state):
+        """End the run in ``state``: what has not ended of its work is cancelled, its sessions
+        still at work stopped."""
+        self.write({"state": state, "date_ended": fields.Datetime.now()})
+        unfinished = self.task_ids.filtered(lambda t: t.state not in ENDED_STATES)
+        unfinished.state = "cancelled"
+        busy = unfinished.session_id.filtered(lambda s: s.state in turn.BUSY_STATES)
+        busy.with_user(self.user_id).action_cancel()
+        self.activity_ids.unlink()
+        self._aia_notify()
+
+    def _aia_notify(self):
+        """Tell the run's user's browser that the run changed (its form reloads the timeline)."""
+        self.env["bus.bus"]._sendone(
+            self.user_id.partner_id, BUS_TYPE, {"run_id": self.id, "state": self.state}
+        )

@@ -1,0 +1,212 @@
+from odoo import fields, models
+from odoo.exceptions import AccessError, UserError
+
+from odoo.addons.ai_core import turn
+
+from .. import plans
+
+# A task in these states has ended: the run may go on from it (or fail, for error and cancelled).
+ENDED_STATES = ("done", "error", "cancelled")
+
+
+class AiaWorkflowTask(models.Model):
+    """One piece of a run's work: an agent's task (a session of its own, run in a queue job) or
+    a person's decision (approval). Its input is saved before it starts and its output before
+    the run goes on."""
+
+    _name = "aia.workflow.task"
+    _description = "AI Workflow Task"
+    _order = "id"
+    _check_company_auto = True
+
+    run_id = fields.Many2one("aia.workflow.run", required=True, ondelete="cascade", index=True, readonly=True)
+    company_id = fields.Many2one(related="run_id.company_id", store=True)
+    step_id = fields.Many2one("aia.workflow.step", required=True, ondelete="restrict", readonly=True)
+    kind = fields.Selection(related="step_id.kind")
+    pass_number = fields.Integer(readonly=True)
+    name = fields.Char(readonly=True)
+    key = fields.Char("Plan step", readonly=True, help="The id of the planned step it does.")
+    input_keys = fields.Json(readonly=True, help="The planned steps whose results it needs.")
+    agent_id = fields.Many2one("aia.agent", readonly=True, ondelete="restrict")
+    approver_id = fields.Many2one("res.users", readonly=True)
+    state = fields.Selection(
+        [
+            ("pending", "Pending"),
+            ("queued", "Queued"),
+            ("running", "Running"),
+            ("waiting", "Waiting"),
+            ("done", "Done"),
+            ("error", "Error"),
+            ("cancelled", "Cancelled"),
+        ],
+        default="pending",
+        required=True,
+        readonly=True,
+    )
+    brief = fields.Text("Task", readonly=True, help="Execute: what the plan (or the step) asks of the agent.")
+    feedback = fields.Text(readonly=True, help="Execute: why the reviewer sent the task back.")
+    input = fields.Text(readonly=True)
+    output = fields.Text(readonly=True)
+    error_message = fields.Text(readonly=True)
+    session_id = fields.Many2one("aia.session", readonly=True, ondelete="set null", index="btree_not_null")
+    date_started = fields.Datetime(readonly=True)
+    date_ended = fields.Datetime(readonly=True)
+    total_tokens = fields.Integer(related="session_id.total_tokens")
+    total_cost = fields.Float(related="session_id.total_cost")
+
+    # === ACTIONS === #
+
+    def action_approve(self):
+        self._aia_decide(True)
+        return True
+
+    def action_reject(self):
+        self._aia_decide(False)
+        return True
+
+    # === BUSINESS METHODS === #
+
+    def _aia_to_client(self):
+        return {
+            "id": self.id,
+            "name": self.name,
+            "kind": self.kind,
+            "state": self.state,
+            "agent": self.agent_id.name or "",
+            "approver": self.approver_id.name or "",
+            "can_decide": self.state == "waiting" and self.approver_id == self.env.user,
+            "session_id": self.session_id.id or False,
+            "output": self.output or "",
+            "error": self.error_message or "",
+            "total_tokens": self.total_tokens,
+            "total_cost": self.total_cost,
+            "date_started": self.date_started and fields.Datetime.to_string(self.date_started),
+            "date_ended": self.date_ended and fields.Datetime.to_string(self.date_ended),
+        }
+
+    def _aia_queue_ready(self):
+        """Queue the agent tasks of these (pending) whose inputs are done; an execute step that
+        is not parallel runs one at a time."""
+        for task in self.filtered(lambda t: t.state == "pending" and t.agent_id):
+            run = task.run_id
+            current = run.task_ids.filtered(lambda t, task=task: t.pass_number == task.pass_number)
+            if not task.step_id.parallel and current.filtered(
+                lambda t: t.state in ("queued", "running", "waiting")
+            ):
+                break
+            done = {key for key, _agent, _text in run._aia_results()}
+            unfinished = {t.key for t in current if t.state not in ("done",)} - {task.key}
+            needs = set(task.input_keys or ())
+            if needs - done or needs & unfinished:
+                continue
+            if task.kind == "execute":
+                task.input = task._aia_execute_input()
+            task.state = "queued"
+            task.env.flush_all()  # the job runs on a cursor of its own
+            task.with_user(run.user_id).with_delay(
+                channel="root.aia", description=f"AI workflow task: {task.name}"
+            )._aia_job_run()
+
+    def _aia_execute_input(self):
+        """What an execute task's agent is asked, with the results of the tasks it needs."""
+        run = self.run_id
+        inputs = run._aia_results(self.input_keys) if self.input_keys else []
+        instructions = self.step_id.instructions if run.plan else ""
+        return plans.execute_task(self.brief, run.question, instructions, inputs, self.feedback)
+
+    def _aia_job_run(self):
+        """Queue job: run this task's agent on its input, in a session of its own, as the run's
+        user in the run's company. The session's turn ending moves the run on (aia.session)."""
+        task = self.sudo()
+        run = task.run_id
+        if task.state != "queued" or run.state != "running":
+            return  # the run stopped meanwhile, or this job ran already
+        why = run._aia_cap_reached()
+        if why:
+            run._aia_fail(why)
+            return
+        session = (
+            self.env["aia.session"]
+            .sudo()
+            .create(
+                {
+                    "name": task.name,
+                    "agent_id": task.agent_id.id,
+                    "user_id": run.user_id.id,
+                    "company_id": run.company_id.id,
+                    "channel": "workflow",
+                    "workflow_task_id": task.id,
+                }
+            )
+        )
+        task.write({"state": "running", "session_id": session.id, "date_started": fields.Datetime.now()})
+        own = session.with_user(run.user_id).with_company(run.company_id).sudo(False)
+        # Once the message is saved (and committed), the task's input is the session's.
+        try:
+            message = turn.accept(own, task.input, run_in_request=True)
+        except UserError as exc:
+            task._aia_end("error", str(exc))
+            return
+        for _event in own._aia_run_turn(user_message=message):
+            pass
+
+    def _aia_session_ended(self, session):
+        """The turn of this task's session stopped: save its outcome and move the run on."""
+        if session.state == "done" and not session.error_message:
+            self._aia_end("done", output=session.last_text or "")
+        elif session.state in ("done", "error", "cancelled"):
+            why = session.error_message or self.env._("The agent's session was stopped.")
+            self._aia_end("error", self.env._("%(task)s: %(why)s", task=self.name, why=why))
+        else:  # waiting for an approval or delegated work: its end comes later
+            self.state = "waiting"
+            self.run_id._aia_notify()
+
+    def _aia_end(self, state, message=None, output=None):
+        self.write(
+            {
+                "state": state,
+                "error_message": message or False,
+                "output": output if output is not None else self.output,
+                "date_ended": fields.Datetime.now(),
+            }
+        )
+        self.run_id._aia_queue_advance()
+
+    def _aia_ask_approval(self):
+        for task in self:
+            task.run_id.activity_schedule(
+                "mail.mail_activity_data_todo",
+                user_id=task.approver_id.id,
+                summary=self.env._("Approve AI workflow step: %(step)s", step=task.name),
+                note=task.input,
+            )
+
+    def _aia_decide(self, approved):
+        """The approver's decision on this approval task: the run goes on, or is cancelled."""
+        self.ensure_one()
+        self.check_access("read")
+        if self.kind != "approval" or self.state != "waiting":
+            raise UserError(self.env._("This step is not waiting for a decision."))
+        if self.approver_id != self.env.user:
+            raise AccessError(self.env._("Only %(user)s decides on this step.", user=self.approver_id.name))
+        task = self.sudo()
+        run = task.run_id
+        verdict = (
+            self.env._("Approved by %(user)s", user=self.env.user.name)
+            if approved
+            else self.env._("Rejected by %(user)s", user=self.env.user.name)
+        )
+        task.write(
+            {
+                "state": "done" if approved else "cancelled",
+                "output": verdict,
+                "date_ended": fields.Datetime.now(),
+            }
+        )
+        run.activity_ids.filtered(lambda a: a.user_id == self.env.user).action_feedback(verdict)
+        if approved:
+            run.state = "running"
+            run._aia_advance()
+        else:
+            run.error_message = verdict
+            run._aia_end("cancelled")
