@@ -127,7 +127,9 @@ class AiaSession(models.Model):
         self.ensure_one()
         if not self.parent_call_id:
             return
-        cost = Decimal(str(self.total_cost))
+        # The call itself costs nothing: what the child spent is its own ledger rows, which the
+        # parent's totals and its turn's spending already include (priced again, it was billed twice).
+        cost = Decimal(0)
         if self.state == "done" and not self.error_message:
             answer = ToolAnswer(self.parent_call_id, self.last_text or "", "ok", cost)
         else:

@@ -145,6 +145,11 @@ class TestDelegation(DelegationCase):
         ledger = self.env["aia.usage.event"].search([("session_id", "in", (session | child).ids)])
         self.assertEqual(sum(ledger.mapped("total_tokens")), 360)
         self.assertEqual(ledger.filtered(lambda e: e.session_id == child).mapped("total_tokens"), [44])
+        # So are the child's costs: the call that delegated costs the parent nothing more.
+        provider_costs = ledger.filtered(lambda e: e.kind == "provider_call").mapped("cost")
+        self.assertGreater(child.total_cost, 0)
+        self.assertAlmostEqual(sum(ledger.mapped("cost")), sum(provider_costs), places=9)
+        self.assertAlmostEqual(session.total_cost, sum(provider_costs), places=9)
 
     def test_a_failing_child_gives_its_reason_to_the_parent(self):
         model, session, child = self.delegation(
