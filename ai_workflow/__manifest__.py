@@ -15,6 +15,7 @@
         "views/aia_workflow_views.xml",
         "views/aia_workflow_run_views.xml",
         "views/aia_session_views.xml",
+        "views/aia_agent_views.xml",
         "views/ai_workflow_menus.xml",
     ],
     "installable": True,

@@ -191,6 +191,8 @@ class AiaSession(models.Model):
             "messages": [message._aia_to_client() for message in self.message_ids_aia.sorted("id")],
             "executions": [execution._aia_to_client() for execution in self.execution_ids.sorted("id")],
             "approvals": [approval._aia_to_client() for approval in self.approval_ids.sorted("id")],
+            # Calls waiting for work done elsewhere (extensions add what each call waits for).
+            "deferred": {},
         }
 
     # === BUSINESS METHODS === #

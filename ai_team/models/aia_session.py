@@ -80,16 +80,18 @@ class AiaSession(models.Model):
     def chat_data(self):
         """The chat shows each delegating call with the session it started, which it opens."""
         data = super().chat_data()
-        data["deferred"] = {
-            child.parent_call_id: {
-                "reason": self.env._("Delegated to %(agent)s", agent=child.agent_id.name),
-                "session_id": child.id,
-                "session_name": child.name,
-                "session_state": child.state,
+        data["deferred"].update(
+            {
+                child.parent_call_id: {
+                    "reason": self.env._("Delegated to %(agent)s", agent=child.agent_id.name),
+                    "session_id": child.id,
+                    "session_name": child.name,
+                    "session_state": child.state,
+                }
+                for child in self.child_session_ids
+                if child.parent_call_id
             }
-            for child in self.child_session_ids
-            if child.parent_call_id
-        }
+        )
         return data
 
     # === BUSINESS METHODS === #

@@ -22,6 +22,10 @@ class AiaSession(models.Model):
     )
     workflow_run_id = fields.Many2one(related="workflow_task_id.run_id", string="Workflow run")
 
+    workflow_run_ids = fields.One2many(
+        "aia.workflow.run", "origin_session_id", string="Workflow runs started"
+    )
+
     # === ACTIONS === #
 
     def action_cancel(self):
@@ -31,7 +35,32 @@ class AiaSession(models.Model):
             session.workflow_task_id._aia_session_ended(session)
         return result
 
+    # === PUBLIC API (chat UI and JSON-2) === #
+
+    def chat_data(self):
+        """The chat shows each call that started a workflow run with the run, which it opens."""
+        data = super().chat_data()
+        data["deferred"].update(
+            {
+                run.origin_call_id: {
+                    "reason": self.env._("Workflow %(name)s", name=run.workflow_id.name),
+                    "res_model": run._name,
+                    "res_id": run.id,
+                    "state": run.state,
+                }
+                for run in self.sudo().workflow_run_ids
+                if run.origin_call_id
+            }
+        )
+        return data
+
     # === BUSINESS METHODS === #
+
+    def _aia_tool_deferred(self, event):
+        """This session's turn deferred a call to a workflow run: link the run to the call."""
+        run = self.sudo().workflow_run_ids.filtered(lambda r: r.id == event.ref.get("run_id"))
+        run.origin_call_id = event.call_id
+        return super()._aia_tool_deferred(event)
 
     def _aia_turn_ended(self):
         for session in self.sudo().filtered(lambda s: s.workflow_task_id and s.state in STOPPED_STATES):

@@ -1,13 +1,19 @@
+import re
+
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
 
 # Kinds of step that an agent does (the others: approval, a human's).
 AGENT_KINDS = ("plan", "execute", "review", "synthesize")
+# A code that names the tool workflow.<code> (a provider tool name: 64 characters at most) and a URL.
+WORKFLOW_CODE = re.compile(r"^[a-zA-Z0-9_-]{1,55}$")
 
 
 class AiaWorkflow(models.Model):
     _name = "aia.workflow"
     _description = "AI Workflow"
+    # Its code, name and description make the tool workflow.<code> of the agents that may run it.
+    _inherit = ["aia.setup.mixin"]
     _order = "sequence, name, id"
     _check_company_auto = True
 
@@ -36,6 +42,14 @@ class AiaWorkflow(models.Model):
     _code_company_unique = models.Constraint(
         "unique(code, company_id)", "A workflow code is unique in its company."
     )
+
+    @api.constrains("code")
+    def _check_code(self):
+        for workflow in self:
+            if not WORKFLOW_CODE.match(workflow.code or ""):
+                raise ValidationError(
+                    self.env._("A workflow code holds only letters, digits, '_' and '-', 55 at most.")
+                )
 
     @api.constrains("step_ids")
     def _check_steps(self):

@@ -1,10 +1,12 @@
 import logging
 from datetime import timedelta
+from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
 from odoo.addons.ai_core import turn
+from odoo.addons.ai_core.ai_engine import ToolAnswer
 from odoo.addons.ai_core.guard import check_user_writable
 
 from .. import plans
@@ -60,6 +62,11 @@ class AiaWorkflowRun(models.Model):
     date_started = fields.Datetime(readonly=True)
     date_ended = fields.Datetime(readonly=True)
     deadline = fields.Datetime(readonly=True)
+    # Started by an agent's call of workflow.<code>: the run's outcome is that call's result.
+    origin_session_id = fields.Many2one(
+        "aia.session", string="Started from", readonly=True, index="btree_not_null"
+    )
+    origin_call_id = fields.Char(readonly=True)
     max_tokens = fields.Integer(readonly=True)
     max_cost = fields.Float(digits=(16, 6), readonly=True)
     max_tasks = fields.Integer(readonly=True)
@@ -172,6 +179,15 @@ class AiaWorkflowRun(models.Model):
         run.action_start()
         return run.id
 
+    @api.model
+    def _aia_start_from_session(self, session, workflow_id, question):
+        """Tool handler of ``workflow.<code>`` (see :mod:`ai_workflow.launch`): start a run of the
+        workflow as ``session``'s user, in its company (this environment's)."""
+        run = self.create({"workflow_id": workflow_id, "question": question})
+        run.sudo().origin_session_id = session.id
+        run.action_start()
+        return run
+
     def timeline_data(self):
         """The run as its form's timeline shows it: state, totals and each task."""
         self.ensure_one()
@@ -182,6 +198,7 @@ class AiaWorkflowRun(models.Model):
             "name": run.name,
             "state": run.state,
             "error": run.error_message or "",
+            "answer": run.answer or "",
             "total_tokens": run.total_tokens,
             "total_cost": run.total_cost,
             "tasks": [task._aia_to_client() for task in run.task_ids.sorted("id")],
@@ -435,6 +452,21 @@ class AiaWorkflowRun(models.Model):
         busy.with_user(self.user_id).action_cancel()
         self.activity_ids.unlink()
         self._aia_notify()
+        if self.origin_call_id:
+            self._aia_answer_origin()
+
+    def _aia_answer_origin(self):
+        """Give the session that started the run its outcome, as the result of the call."""
+        if self.state == "done":
+            answer = ToolAnswer(self.origin_call_id, self.answer or "", "ok", Decimal(0))
+        else:
+            why = self.error_message or self.env._("The run was stopped.")
+            text = self.env._(
+                "The workflow %(name)s did not finish: %(why)s", name=self.workflow_id.name, why=why
+            )
+            answer = ToolAnswer(self.origin_call_id, text, "error", Decimal(0))
+        # Decimal(0): what the run spent is its tasks' sessions' ledger rows, billed once.
+        turn.enqueue_answer(self.origin_session_id, answer)
 
     def _aia_notify(self):
         """Tell the run's user's browser that the run changed (its form reloads the timeline)."""

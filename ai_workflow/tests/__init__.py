@@ -1,1 +1,1 @@
-from . import test_workflow
+from . import test_workflow, test_workflow_api

@@ -276,7 +276,7 @@ class TestWorkflowSecurity(WorkflowCase):
             run.task_ids[:1].with_user(self.user).write({"output": "forged"})
         with self.assertRaises(AccessError):
             self.env["aia.workflow.run"].with_user(self.user).create(
-                {"workflow_id": self.workflow.id, "question": "q", "state": "done", "max_tokens": 10**9}
+                {"workflow_id": self.workflow.id, "question": "q", "origin_session_id": self.new_session().id}
             )
 
     def test_other_users_runs_are_hidden(self):
@@ -323,3 +323,57 @@ class TestWorkflowSecurity(WorkflowCase):
         self.assertEqual(run.company_id, self.company)
         data = run.with_user(self.user).timeline_data()
         self.assertEqual([task["state"] for task in data["tasks"]], ["done"] * 4)
+
+
+@tagged("post_install", "-at_install")
+class TestWorkflowFromChat(WorkflowCase):
+    def test_an_agent_runs_a_workflow_and_answers_with_its_result(self):
+        """The assistant, offered the workflow as a tool, starts a run as the chat's user; its
+        turn waits, then goes on with the run's answer as the call's result."""
+        self.agent.workflow_ids = self.workflow
+        model = self.script(
+            tool_calls(("workflow_month_end", {"question": "How did the month close?"})),
+            plan(("stock", "stock", "Count.")),
+            reply("3 late."),
+            verdict(True),
+            reply("Memo: 3 late receipts."),
+            reply("The month closed with 3 late receipts."),
+        )
+        session = self.new_session()
+        with trap_jobs() as trap:
+            session.with_user(self.user).post_message("Run the month-end review")
+            self.run_jobs(trap)
+        model.assert_complete()
+        session.invalidate_recordset()
+        self.assertEqual(
+            (session.state, session.last_text), ("done", "The month closed with 3 late receipts.")
+        )
+        run = session.workflow_run_ids
+        self.assertEqual((run.state, run.user_id, run.company_id), ("done", self.user, self.company))
+        execution = session.execution_ids.filtered(lambda e: e.tool_name == "workflow.month_end")
+        self.assertEqual((execution.status, execution.content), ("ok", "Memo: 3 late receipts."))
+        deferred = session.with_user(self.user).chat_data()["deferred"][run.origin_call_id]
+        self.assertEqual(
+            (deferred["res_model"], deferred["res_id"], deferred["state"]), (run._name, run.id, "done")
+        )
+        # The run's cost is its sessions' ledger rows only: the call that started it costs nothing.
+        self.assertEqual(
+            execution.session_id.usage_event_ids.filtered(lambda e: e.kind == "tool_call").cost, 0
+        )
+
+    def test_a_failed_run_gives_its_reason_to_the_agent(self):
+        self.agent.workflow_ids = self.workflow
+        model = self.script(
+            tool_calls(("workflow_month_end", {"question": "Close?"})),
+            plan(("a", "ghost", "Haunt.")),
+            plan(("a", "ghost", "Haunt.")),
+            reply("The review could not run."),
+        )
+        session = self.new_session()
+        with trap_jobs() as trap:
+            session.with_user(self.user).post_message("Run it")
+            self.run_jobs(trap)
+        model.assert_complete()
+        execution = session.execution_ids.filtered(lambda e: e.tool_name == "workflow.month_end")
+        self.assertEqual(execution.status, "error")
+        self.assertIn("did not finish: The planner's plan is not valid", execution.content)

@@ -8,6 +8,7 @@ import {
     MockServer,
     mountWebClient,
     onRpc,
+    patchWithCleanup,
     serverState,
 } from "@web/../tests/web_test_helpers";
 
@@ -491,4 +492,44 @@ test("a delegated call shows a card of the session it started, which it opens", 
     await contains(".o_aia_deferred_open").click();
     expect.verifySteps(["chat_data 8"]);
     await waitFor(".o_aia_session_name:contains(Count the chairs)");
+});
+
+test("a call that started a workflow run opens the run's form", async () => {
+    mockBootstrap([
+        {id: 7, name: "Month end", state: "waiting_tool", agent_name: "Finance", write_date: false},
+    ]);
+    onRpc("aia.session", "chat_data", () =>
+        chatData({
+            state: "waiting_tool",
+            messages: [
+                {id: 1, role: "user", text: "Month end?", tool_calls: []},
+                {
+                    id: 2,
+                    role: "assistant",
+                    text: "",
+                    tool_calls: [{id: "call_5", name: "workflow_month_end"}],
+                },
+            ],
+            deferred: {
+                call_5: {
+                    reason: "Workflow Month-end review",
+                    res_model: "aia.workflow.run",
+                    res_id: 3,
+                    state: "running",
+                },
+            },
+        })
+    );
+    await openChat();
+    await contains(".o_aia_session_item").click();
+    await waitFor(".o_aia_deferred_state");
+    expect(".o_aia_deferred_reason").toHaveText("Workflow Month-end review");
+    expect(".o_aia_deferred_state").toHaveText("Running");
+    patchWithCleanup(getService("action"), {
+        doAction(action) {
+            expect.step(`${action.res_model} ${action.res_id} ${action.views[0][1]}`);
+        },
+    });
+    await contains(".o_aia_deferred_open").click();
+    expect.verifySteps(["aia.workflow.run 3 form"]);
 });

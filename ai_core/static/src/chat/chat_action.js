@@ -87,6 +87,7 @@ export class AiaChatAction extends Component {
     setup() {
         this.orm = useService("orm");
         this.busService = useService("bus_service");
+        this.actionService = useService("action");
         this.transcriptRef = useRef("transcript");
         this.composerRef = useRef("composer");
         this.state = useState({
@@ -453,6 +454,19 @@ export class AiaChatAction extends Component {
         this.focusComposer();
     }
 
+    /** Open what a deferred call waits for: a delegated session here, any other record in its form. */
+    async onOpenDeferred(deferred) {
+        if (deferred.session_id) {
+            return this.onOpenSession(deferred.session_id);
+        }
+        return this.actionService.doAction({
+            type: "ir.actions.act_window",
+            res_model: deferred.res_model,
+            res_id: deferred.res_id,
+            views: [[false, "form"]],
+        });
+    }
+
     onAgentChange(ev) {
         this.state.agentCode = ev.target.value;
     }
@@ -574,7 +588,12 @@ export class AiaChatAction extends Component {
             case "tool_deferred": {
                 const card = this.liveCard(event);
                 card.status = "deferred";
-                card.deferred = {reason: event.reason, session_id: event.ref?.session_id};
+                card.deferred = {
+                    reason: event.reason,
+                    session_id: event.ref?.session_id,
+                    res_model: event.ref?.res_model,
+                    res_id: event.ref?.res_id,
+                };
                 break;
             }
             case "tool_result": {
