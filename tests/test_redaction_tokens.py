@@ -108,3 +108,18 @@ def test_a_secret_streamed_in_pieces_is_never_shown():
     assert shown == redact_text(text)
     assert "Zq8x7" not in shown and "4111 1111 1111 1111" not in shown
     assert any(released[:-1]), "text before the tail is released while it streams"
+
+
+def test_a_long_run_without_spaces_streams_through():
+    """A JSON answer or a long URL is one run of non-space text: it is held back as one word and
+    released whole, never split into words (a planner's JSON plan once took seconds per delta).
+    With the word split in every possible way, this test does not end."""
+    plan = '{"steps": [{"id": "stock", "agent": "warehouse", "task": "Count the late receipts."}]}' * 4
+    url = "https://example.com/" + "a" * 400
+    for text in (plan, url, f"See {url} for the list"):
+        redactor = StreamRedactor()
+        released = [redactor.feed(text[i : i + 7]) for i in range(0, len(text), 7)]
+        released.append(redactor.finish())
+        assert "".join(released) == redact_text(text)
+    held = StreamRedactor()
+    assert held.feed(f"{url} and then ten more words one two three four five six seven") == f"{url} and then "

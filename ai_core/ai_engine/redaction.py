@@ -215,7 +215,9 @@ def _iban_valid(iban: str) -> bool:
 
 # A secret may arrive over several deltas: the last words stay back until more text (or the end)
 # shows whether they complete one. An IBAN in groups of four is the longest spaced secret.
-_TAIL = re.compile(r"(?:\S+\s*){1,10}$")
+# Possessive: a word is never split into several, or a long run without spaces (JSON, a URL)
+# backtracks through every way of splitting it, for seconds per delta.
+_TAIL = re.compile(r"(?:\S++\s*+){1,10}$")
 
 
 class StreamRedactor:
