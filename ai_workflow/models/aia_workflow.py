@@ -23,7 +23,10 @@ class AiaWorkflow(models.Model):
     sequence = fields.Integer(default=10)
     active = fields.Boolean(default=True)
     company_id = fields.Many2one(
-        "res.company", required=True, default=lambda self: self.env.company, index=True
+        "res.company",
+        default=lambda self: self.env.company,
+        index=True,
+        help="Empty: shared by every company (each run works in the company it is started in).",
     )
     step_ids = fields.One2many("aia.workflow.step", "workflow_id", string="Steps", copy=True)
     group_ids = fields.Many2many(

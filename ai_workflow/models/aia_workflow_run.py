@@ -70,8 +70,10 @@ class AiaWorkflowRun(models.Model):
     max_tokens = fields.Integer(readonly=True)
     max_cost = fields.Float(digits=(16, 6), readonly=True)
     max_tasks = fields.Integer(readonly=True)
-    total_tokens = fields.Integer(compute="_compute_totals", store=True)
-    total_cost = fields.Float(digits=(16, 6), compute="_compute_totals", store=True)
+    # Not stored: every usage row of every task's session would recompute them; the caps read
+    # them once before each task starts.
+    total_tokens = fields.Integer(compute="_compute_totals")
+    total_cost = fields.Float(digits=(16, 6), compute="_compute_totals")
 
     # === COMPUTES === #
 
@@ -81,7 +83,6 @@ class AiaWorkflowRun(models.Model):
             question = (run.question or "").strip().splitlines()
             run.name = f"{run.workflow_id.name}: {question[0][:60]}" if question else run.workflow_id.name
 
-    @api.depends("task_ids.session_id.total_tokens", "task_ids.session_id.total_cost")
     def _compute_totals(self):
         """What every step's session spent: the run's caps read these."""
         for run in self:
@@ -170,8 +171,11 @@ class AiaWorkflowRun(models.Model):
         Returns:
             The new run's id.
         """
+        # The company's own workflow of that code, else a shared one.
         workflow = self.env["aia.workflow"].search(
-            [("code", "=", workflow_code), ("company_id", "=", self.env.company.id)], limit=1
+            [("code", "=", workflow_code), ("company_id", "in", [self.env.company.id, False])],
+            order="company_id",
+            limit=1,
         )
         if not workflow:
             raise UserError(self.env._("No workflow %(code)s.", code=workflow_code))
@@ -314,7 +318,7 @@ class AiaWorkflowRun(models.Model):
         ]
 
     def _aia_review_tasks(self, step):
-        text = plans.review_task(self.question, step.instructions, self._aia_results())
+        text = plans.review_task(self.question, step.instructions, self._aia_results(evidence=True))
         return [{"name": step.name, "agent_id": step.agent_id.id, "input": text}]
 
     def _aia_synthesize_tasks(self, step):
@@ -398,16 +402,18 @@ class AiaWorkflowRun(models.Model):
         readable = agents.with_user(self.user_id).with_company(self.company_id)._filtered_access("read")
         return agents.filtered(lambda a: a in readable and a.active)
 
-    def _aia_results(self, keys=None):
+    def _aia_results(self, keys=None, evidence=False):
         """(key, agent code, output) of the latest done execute task of each planned step (or of
-        ``keys``), in plan order; without a plan, of every done execute task."""
-        done = self.task_ids.filtered(lambda t: t.step_id.kind == "execute" and t.state == "done").sorted(
-            "id"
-        )
-        latest = {task.key or str(task.id): task for task in done}
+        ``keys``), in plan order; with ``evidence``, each output followed by the results of the
+        tools its session called (a reviewer checks the figures against them)."""
+        done = self.task_ids.filtered(lambda t: t.step_id.kind == "execute" and t.state == "done")
+        latest = {task.key or str(task.id): task for task in done.sorted("id")}
         if keys is not None:
             latest = {key: task for key, task in latest.items() if key in keys}
-        return [(key, task.agent_id.code, task.output or "") for key, task in latest.items()]
+        return [
+            (key, task.agent_id.code, task._aia_evidence() if evidence else task.output or "")
+            for key, task in latest.items()
+        ]
 
     def _aia_tasks_left(self):
         if not self.max_tasks:

@@ -7,6 +7,8 @@ from .. import plans
 
 # A task in these states has ended: the run may go on from it (or fail, for error and cancelled).
 ENDED_STATES = ("done", "error", "cancelled")
+# Characters of each tool result a reviewer reads with a task's output.
+EVIDENCE_CHARS = 4000
 
 
 class AiaWorkflowTask(models.Model):
@@ -107,6 +109,17 @@ class AiaWorkflowTask(models.Model):
                 channel="root.aia", description=f"AI workflow task: {task.name}"
             )._aia_job_run()
 
+    def _aia_evidence(self):
+        """The task's output, then what the tools its session called returned (as stored: redacted)."""
+        executions = self.session_id.execution_ids.sorted("id")
+        if not executions:
+            return self.output or ""
+        calls = "\n".join(
+            f"- {execution.tool_name} ({execution.status}): {(execution.content or '')[:EVIDENCE_CHARS]}"
+            for execution in executions
+        )
+        return f"{self.output or ''}\n\nResults of the tools behind it:\n{calls}"
+
     def _aia_execute_input(self):
         """What an execute task's agent is asked, with the results of the tasks it needs."""
         run = self.run_id
@@ -116,11 +129,22 @@ class AiaWorkflowTask(models.Model):
 
     def _aia_job_run(self):
         """Queue job: run this task's agent on its input, in a session of its own, as the run's
-        user in the run's company. The session's turn ending moves the run on (aia.session)."""
+        user in the run's company; then, in the same job, move the run on (its next tasks are
+        queued in their own jobs). A turn that stops for an approval or delegated work moves the
+        run on when it ends, from the job that resumed it (aia.session._aia_turn_ended)."""
         task = self.sudo()
         run = task.run_id
-        if task.state != "queued" or run.state != "running":
-            return  # the run stopped meanwhile, or this job ran already
+        if run.state != "running":
+            return  # the run stopped meanwhile
+        if task.state == "queued":
+            task._aia_run_agent()
+        if task.state in ENDED_STATES:
+            # Again when this job runs a second time: a concurrent advance conflicted, or the
+            # worker died after the turn ended. Advancing is idempotent.
+            run._aia_job_advance()
+
+    def _aia_run_agent(self):
+        run = self.run_id
         why = run._aia_cap_reached()
         if why:
             run._aia_fail(why)
@@ -130,28 +154,35 @@ class AiaWorkflowTask(models.Model):
             .sudo()
             .create(
                 {
-                    "name": task.name,
-                    "agent_id": task.agent_id.id,
+                    "name": self.name,
+                    "agent_id": self.agent_id.id,
                     "user_id": run.user_id.id,
                     "company_id": run.company_id.id,
                     "channel": "workflow",
-                    "workflow_task_id": task.id,
+                    "workflow_task_id": self.id,
                 }
             )
         )
-        task.write({"state": "running", "session_id": session.id, "date_started": fields.Datetime.now()})
-        own = session.with_user(run.user_id).with_company(run.company_id).sudo(False)
+        self.write({"state": "running", "session_id": session.id, "date_started": fields.Datetime.now()})
+        own = (
+            session.with_user(run.user_id)
+            .with_company(run.company_id)
+            .with_context(aia_workflow_task_job=self.id)
+            .sudo(False)
+        )
         # Once the message is saved (and committed), the task's input is the session's.
         try:
-            message = turn.accept(own, task.input, run_in_request=True)
+            message = turn.accept(own, self.input, run_in_request=True)
         except UserError as exc:
-            task._aia_end("error", str(exc))
+            self._aia_end("error", str(exc))
             return
         for _event in own._aia_run_turn(user_message=message):
             pass
+        self.invalidate_recordset()
 
     def _aia_session_ended(self, session):
-        """The turn of this task's session stopped: save its outcome and move the run on."""
+        """The turn of this task's session stopped: save its outcome. The job that ran the task
+        moves the run on after the turn; any other (a resumed turn, a stop) queues that."""
         if session.state == "done" and not session.error_message:
             self._aia_end("done", output=session.last_text or "")
         elif session.state in ("done", "error", "cancelled"):
@@ -160,6 +191,9 @@ class AiaWorkflowTask(models.Model):
         else:  # waiting for an approval or delegated work: its end comes later
             self.state = "waiting"
             self.run_id._aia_notify()
+            return
+        if session.env.context.get("aia_workflow_task_job") != self.id:
+            self.run_id._aia_queue_advance()
 
     def _aia_end(self, state, message=None, output=None):
         self.write(
@@ -170,7 +204,6 @@ class AiaWorkflowTask(models.Model):
                 "date_ended": fields.Datetime.now(),
             }
         )
-        self.run_id._aia_queue_advance()
 
     def _aia_ask_approval(self):
         for task in self:
