@@ -17,5 +17,9 @@
         "views/aia_session_views.xml",
         "views/ai_workflow_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["ai_workflow/static/src/**/*"],
+        "web.assets_unit_tests": ["ai_workflow/static/tests/**/*"],
+    },
     "installable": True,
 }
