@@ -1,1 +1,1 @@
-from . import test_workflow
+from . import test_timeline_ui, test_workflow
