@@ -170,7 +170,7 @@ test("shows the run's tasks in order with their kind, state, agent and totals", 
     expect.verifySteps(["timeline_data 1"]);
 
     expect(".o_aia_run_state").toHaveText("Running");
-    expect(".o_aia_run_totals").toHaveText("1500 tokens · cost 0.0143");
+    expect(".o_aia_run_totals").toHaveText("1500 tokens · cost 0.014300");
     expect(queryAll(".o_aia_task").map((el) => el.dataset.taskId)).toEqual(["11", "12", "13", "14", "15"]);
     expect(queryAllTexts(".o_aia_task_kind")).toEqual([
         "Plan",
@@ -190,7 +190,7 @@ test("shows the run's tasks in order with their kind, state, agent and totals", 
     expect(queryAllTexts(".o_aia_task_agent")).toEqual(["Planner", "Finance", "Auditor", "Writer"]);
     expect(".o_aia_task[data-kind=approval] .o_aia_task_approver").toHaveText("Approver: Marc Demo");
     expect(".o_aia_task[data-kind=approval] .o_aia_task_marker i").toHaveClass("fa-gavel");
-    expect(".o_aia_task[data-task-id='11'] .o_aia_task_totals").toHaveText("1200 tokens · cost 0.0123");
+    expect(".o_aia_task[data-task-id='11'] .o_aia_task_totals").toHaveText("1200 tokens · cost 0.012300");
     expect(".o_aia_task[data-task-id='11'] .o_aia_task_started").toHaveText("Started 03/02/2026 09:00:00");
     expect(".o_aia_task[data-task-id='11'] .o_aia_task_ended").toHaveText("Ended 03/02/2026 09:01:30");
     expect(".o_aia_task[data-task-id='12'] .o_aia_task_ended").toHaveCount(0);
@@ -244,7 +244,7 @@ test("a notification for its run reloads the timeline, one for another run does 
     await waitFor(".o_aia_task[data-task-id='12']");
     expect.verifySteps(["timeline_data 1"]);
     expect(".o_aia_task[data-task-id='12'] .o_aia_task_name").toHaveText("Read the ledger");
-    expect(".o_aia_run_totals").toHaveText("1500 tokens · cost 0.0143");
+    expect(".o_aia_run_totals").toHaveText("1500 tokens · cost 0.014300");
 
     // The run is waiting for a decision now: the form is read again, its header follows.
     MockServer.env["aia.workflow.run"].write([1], {state: "waiting_approval"});

@@ -109,8 +109,9 @@ export class AiaRunTimeline extends Component {
         return value ? formatDateTime(deserializeDateTime(value)) : "";
     }
 
+    /** A cost with the digits of the run's and the session's cost fields. */
     formatCost(value) {
-        return (value || 0).toFixed(4);
+        return (value || 0).toFixed(6);
     }
 
     sessionUrl(task) {
