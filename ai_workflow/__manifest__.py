@@ -19,7 +19,11 @@
     ],
     "assets": {
         "web.assets_backend": ["ai_workflow/static/src/**/*"],
-        "web.assets_unit_tests": ["ai_workflow/static/tests/**/*"],
+        "web.assets_unit_tests": [
+            "ai_workflow/static/tests/**/*",
+            ("remove", "ai_workflow/static/tests/tours/**/*"),
+        ],
+        "web.assets_tests": ["ai_workflow/static/tests/tours/**/*"],
     },
     "installable": True,
 }
