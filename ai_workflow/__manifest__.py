@@ -18,5 +18,13 @@
         "views/aia_agent_views.xml",
         "views/ai_workflow_menus.xml",
     ],
+    "assets": {
+        "web.assets_backend": ["ai_workflow/static/src/**/*"],
+        "web.assets_unit_tests": [
+            "ai_workflow/static/tests/**/*",
+            ("remove", "ai_workflow/static/tests/tours/**/*"),
+        ],
+        "web.assets_tests": ["ai_workflow/static/tests/tours/**/*"],
+    },
     "installable": True,
 }
