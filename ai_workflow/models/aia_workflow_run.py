@@ -197,6 +197,7 @@ class AiaWorkflowRun(models.Model):
         self.ensure_one()
         self.check_access("read")
         run = self.sudo()
+        readable_sessions = run.task_ids.session_id.with_env(self.env)._filtered_access("read")
         return {
             "id": run.id,
             "name": run.name,
@@ -205,7 +206,7 @@ class AiaWorkflowRun(models.Model):
             "answer": run.answer or "",
             "total_tokens": run.total_tokens,
             "total_cost": run.total_cost,
-            "tasks": [task._aia_to_client() for task in run.task_ids.sorted("id")],
+            "tasks": [task._aia_to_client(readable_sessions) for task in run.task_ids.sorted("id")],
         }
 
     # === BUSINESS METHODS === #
@@ -475,7 +476,8 @@ class AiaWorkflowRun(models.Model):
         turn.enqueue_answer(self.origin_session_id, answer)
 
     def _aia_notify(self):
-        """Tell the run's user's browser that the run changed (its form reloads the timeline)."""
-        self.env["bus.bus"]._sendone(
-            self.user_id.partner_id, BUS_TYPE, {"run_id": self.id, "state": self.state}
-        )
+        """Tell the browsers of the run's user and of those it waits for that the run changed
+        (its form reloads the timeline)."""
+        waiting = self.task_ids.filtered(lambda t: t.state == "waiting").approver_id
+        for partner in (self.user_id | waiting).partner_id:
+            self.env["bus.bus"]._sendone(partner, BUS_TYPE, {"run_id": self.id, "state": self.state})

@@ -68,7 +68,9 @@ class AiaWorkflowTask(models.Model):
 
     # === BUSINESS METHODS === #
 
-    def _aia_to_client(self):
+    def _aia_to_client(self, readable_sessions):
+        """The task as the timeline shows it; ``readable_sessions``: the sessions the viewer may
+        open (an approver may not read the run's user's sessions)."""
         return {
             "id": self.id,
             "name": self.name,
@@ -77,7 +79,10 @@ class AiaWorkflowTask(models.Model):
             "agent": self.agent_id.name or "",
             "approver": self.approver_id.name or "",
             "can_decide": self.state == "waiting" and self.approver_id == self.env.user,
-            "session_id": self.session_id.id or False,
+            "session_id": self.session_id in readable_sessions and self.session_id.id,
+            "pass_number": self.pass_number,
+            # What an approval asks the approver; an agent's input stays on the Tasks page.
+            "input": self.input or "" if self.kind == "approval" else "",
             "output": self.output or "",
             "error": self.error_message or "",
             "total_tokens": self.total_tokens,

@@ -178,7 +178,17 @@ class TestWorkflowApproval(WorkflowCase):
         self.assertEqual(run.state, "waiting_approval")
         self.assertEqual(run.activity_ids.user_id, self.approver)
         # The approver sees the run they decide on; the requester cannot decide for them.
-        self.assertEqual(run.with_user(self.approver).timeline_data()["state"], "waiting_approval")
+        seen = run.with_user(self.approver).timeline_data()
+        self.assertEqual(seen["state"], "waiting_approval")
+        # They see what they decide, not the sessions of the run's user, which they may not open.
+        self.assertEqual([task["session_id"] for task in seen["tasks"]], [False] * 4)
+        self.assertTrue(
+            all(task["session_id"] for task in run.with_user(self.user).timeline_data()["tasks"][:3])
+        )
+        # The run's changes reach the approver's browser too.
+        self.env.cr.precommit.run()
+        channels = self.env["bus.bus"].sudo().search([]).mapped("channel")
+        self.assertTrue(any(str(self.approver.partner_id.id) in channel for channel in channels))
         with self.assertRaises(AccessError):
             self.decide(run, True, user=self.user)
         model.then(verdict(True), reply("Memo."))
