@@ -50,18 +50,7 @@ def render_prompt(action, session, prompt, group, last):
     # The template reads as the session's user, in their language and the session's company.
     context = dict(action.env.context, lang=session.user_id.lang, allowed_company_ids=[session.company_id.id])
     env = action.env(user=session.user_id.id, su=False, context=context)
-    records = group.with_env(env)
-    variables = {
-        **template_env_globals,
-        "user": env.user,
-        "company": env.company,
-        "env": env,
-        "ctx": env.context,
-        "today": fields.Date.context_today(env.user),
-        "record": records if len(records) == 1 else records.browse(),
-        "records": records,
-        "previous_session": PreviousSession.from_session(last) if last else None,
-    }
+    variables = template_variables(env, group, last)
     try:
         return render_wrapped(parse_inline_template(prompt or ""), variables)
     except Exception as exc:  # noqa: BLE001 - a broken template is sent as written
@@ -75,6 +64,23 @@ def render_prompt(action, session, prompt, group, last):
             message_type="notification",
         )
         return prompt or ""
+
+
+def template_variables(env, records, last=None):
+    """What a prompt template reads: ``records`` and the rest in ``env`` (its user's rights),
+    ``last`` the previous session of its chain, if any."""
+    records = records.with_env(env)
+    return {
+        **template_env_globals,
+        "user": env.user,
+        "company": env.company,
+        "env": env,
+        "ctx": env.context,
+        "today": fields.Date.context_today(env.user),
+        "record": records if len(records) == 1 else records.browse(),
+        "records": records,
+        "previous_session": PreviousSession.from_session(last) if last else None,
+    }
 
 
 def render_wrapped(instructions, variables):

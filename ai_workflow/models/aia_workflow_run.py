@@ -38,6 +38,9 @@ class AiaWorkflowRun(models.Model):
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
     question = fields.Text(required=True)
+    # The record a run is about (an automation's record): set by the suite only.
+    res_model = fields.Char("Linked model", readonly=True, index=True)
+    res_id = fields.Many2oneReference("Linked record", model_field="res_model", readonly=True)
     state = fields.Selection(
         [
             ("draft", "Draft"),
