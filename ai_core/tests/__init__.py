@@ -10,6 +10,7 @@ from . import (
     test_limits,
     test_operations,
     test_provider,
+    test_recovery,
     test_retention,
     test_safe_fetch,
     test_security,
