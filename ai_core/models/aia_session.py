@@ -1,5 +1,4 @@
 import dataclasses
-import json
 import logging
 from datetime import timedelta
 from decimal import Decimal
@@ -7,7 +6,6 @@ from decimal import Decimal
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
-from odoo.tools import SQL
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
@@ -324,26 +322,26 @@ class AiaSession(models.Model):
         """Whether another job of this session is started in a live worker: queue_job's lock row
         of a started job stays locked for as long as its worker lives (what its runner reads to
         queue a dead job anew)."""
-        cr = self.env.cr
-        cr.execute(
-            SQL(
-                """SELECT id FROM queue_job
-                    WHERE state = 'started' AND model_name = %s AND uuid IS DISTINCT FROM %s
-                      AND records -> 'ids' @> %s::jsonb""",
-                self._name,
-                self.env.context.get("job_uuid"),
-                json.dumps([self.id]),
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "started"),
+                    ("model_name", "=", self._name),
+                    ("uuid", "!=", self.env.context.get("job_uuid") or False),
+                ]
             )
         )
-        started = {job_id for (job_id,) in cr.fetchall()}
+        started = set(jobs.filtered(lambda job: self.id in job.records.ids).ids)
         if not started:
             return False
         # The lock rows that could be taken are those of dead workers (held until this commits).
-        cr.execute(
+        self.env.cr.execute(
             "SELECT queue_job_id FROM queue_job_lock WHERE queue_job_id IN %s FOR NO KEY UPDATE SKIP LOCKED",
             [tuple(started)],
         )
-        return bool(started - {job_id for (job_id,) in cr.fetchall()})
+        return bool(started - {job_id for (job_id,) in self.env.cr.fetchall()})
 
     def _aia_run_turn(self, user_message=None, decision=None, recover=False):
         """Run one turn and persist it as it goes; yields each engine event (see

@@ -6,6 +6,7 @@ from . import (
     test_api_probes,
     test_api_turns,
     test_chat_ui,
+    test_durability,
     test_http_tools,
     test_limits,
     test_operations,

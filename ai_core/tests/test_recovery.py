@@ -2,10 +2,9 @@
 again after its turn ended, it does nothing. The worker's death is played in process here (a
 model call that never returns to the job); ``test_durability`` kills a real server."""
 
-import json
-import uuid
 from unittest.mock import patch
 
+from odoo import SUPERUSER_ID, api
 from odoo.tests import tagged
 
 from odoo.addons.queue_job.tests.common import trap_jobs
@@ -242,21 +241,19 @@ class TestRecovery(AiaCase):
         self.assertFalse(alive())
 
     def started_job(self, session_id):
-        """A started queue job of the session ``session_id`` (committed, as the runner sees it);
+        """A started queue job of the session ``session_id``, committed as the runner sees it;
         its id."""
-        self.job_uuid = str(uuid.uuid4())
         with self.registry.cursor() as cr:
-            cr.execute(
-                """INSERT INTO queue_job (uuid, state, model_name, method_name, records)
-                   VALUES (%s, 'started', 'aia.session', '_aia_job_answer', %s) RETURNING id""",
-                [
-                    self.job_uuid,
-                    json.dumps({"_type": "odoo_recordset", "model": "aia.session", "ids": [session_id]}),
-                ],
-            )
+            env = api.Environment(cr, SUPERUSER_ID, {})
+            job = env["aia.session"].browse(session_id).with_delay()._aia_job_answer("call_x", "x", "ok", "0")
+            self.job_uuid = job.uuid
+            cr.execute("UPDATE queue_job SET state = 'started' WHERE uuid = %s RETURNING id", [job.uuid])
             [job_id] = cr.fetchone()
             # Committed when the block ends, as each block on a cursor of its own here.
-            cr.execute("INSERT INTO queue_job_lock (id, queue_job_id) VALUES (%s, %s)", [job_id, job_id])
+            cr.execute(
+                "INSERT INTO queue_job_lock (id, queue_job_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+                [job_id, job_id],
+            )
         self.addCleanup(self.drop_job, job_id)
         return job_id
 
