@@ -219,20 +219,38 @@ class TestDurability(TransactionCase):
 
     # === TESTS === #
 
-    def test_a_turn_survives_its_server_being_killed_and_writes_once(self):
+    def write_then_hold(self):
+        """A session whose turn runs on a server: the model calls the write tool, the write runs
+        and is committed, and the model asked again is held. Returns the session's and the
+        server's ids. The held request is never answered (its server is stopped meanwhile);
+        the next one gets the answer."""
         self.provider.add_tool_calls(
             FakeToolCall("orm_create", {"model": "res.partner", "values": {"name": self.partner_name}})
         )
-        # The held second request (the model asked again after the write) is never answered;
-        # the third, from the server started again, gets the answer.
         self.provider.add_text(f"{self.partner_name} is created.")
         session_id = self.committed(self.open_session)
-
-        first = self.start_server()
+        server = self.start_server()
         self.wait_for("the model to be asked again after the write", lambda: self.provider.held.is_set())
         # The write and its result were committed before the model was asked again.
         self.assertEqual(len(self.partners()), 1, self.server_log())
         self.assertEqual(self.session_row(session_id)[0], "running")
+        return session_id, server
+
+    def assertRecovered(self, session_id):
+        """The turn ended with the model's answer, the write ran once, and the model's last
+        request carried the write's saved result."""
+        state, last_text = self.session_row(session_id)
+        log = self.server_log()
+        self.assertEqual((state, last_text), ("done", f"{self.partner_name} is created."), log)
+        self.assertEqual(len(self.partners()), 1, log)
+        executions = self.query("SELECT status FROM aia_tool_execution WHERE session_id = %s", session_id)
+        self.assertEqual(executions, [("ok",)], log)
+        last = self.provider.requests[-1].body["messages"][-1]["content"][0]
+        self.assertEqual(last["type"], "tool_result")
+        self.assertIn('"id"', unwrap_tool_result(last["content"]))
+
+    def test_a_turn_survives_its_server_being_killed_and_writes_once(self):
+        session_id, first = self.write_then_hold()
         self.kill_server(first, signal.SIGKILL)
 
         # queue_job queues a dead job anew once enqueued DEAD_JOB_DELAY seconds ago: start the
@@ -245,18 +263,7 @@ class TestDurability(TransactionCase):
         time.sleep(max(0, DEAD_JOB_DELAY + 1 - float(age)))
         self.start_server()
         self.wait_for("the turn to end", lambda: self.session_row(session_id)[0] != "running")
-
-        state, last_text = self.session_row(session_id)
-        log = self.server_log()
-        self.assertEqual((state, last_text), ("done", f"{self.partner_name} is created."), log)
-        self.assertEqual(len(self.partners()), 1, log)
-        executions = self.query("SELECT status FROM aia_tool_execution WHERE session_id = %s", session_id)
-        self.assertEqual(executions, [("ok",)], log)
-        self.assertIn("Re-queued dead job", log)
-        # The model was asked three times: the call, the held request, the answer after the
-        # recovery, which carries the write's saved result.
-        requests = self.provider.requests
-        self.assertEqual(len(requests), 3, log)
-        last = requests[-1].body["messages"][-1]["content"][0]
-        self.assertEqual(last["type"], "tool_result")
-        self.assertIn('"id"', unwrap_tool_result(last["content"]))
+        self.assertRecovered(session_id)
+        self.assertIn("Re-queued dead job", self.server_log())
+        # The call, the held request, the answer after the recovery.
+        self.assertEqual(len(self.provider.requests), 3)
