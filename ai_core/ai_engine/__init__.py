@@ -43,7 +43,15 @@ from .messages import (
 from .pricing import ModelPrice, PriceTable
 from .redaction import CappedText, cap_text, redact, redact_text
 from .resilience import CircuitBreaker, FallbackChain, Link, Permit
-from .runner import AgentConfig, ApprovalDecision, ToolAnswer, Turn, TurnRunner, waiting_call_id
+from .runner import (
+    AgentConfig,
+    ApprovalDecision,
+    ToolAnswer,
+    Turn,
+    TurnRunner,
+    answered_in_turn,
+    waiting_call_id,
+)
 from .tools import (
     Deferred,
     MemoryCallLedger,
@@ -109,6 +117,7 @@ __all__ = [
     "TurnRunner",
     "Usage",
     "WouldExecute",
+    "answered_in_turn",
     "cap_text",
     "redact",
     "redact_text",

@@ -7,12 +7,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol, Union, runtime_checkable
 
-from .messages import Message, ModelRequest, ModelResponse, StreamText
+from .messages import Message, ModelRequest, ModelResponse, StreamText, ToolResultBlock
 
 __all__ = [
     "CallLedger",
     "Clock",
     "Embedder",
+    "ExecutedCalls",
     "IndexedChunk",
     "MessageSink",
     "ModelAdapter",
@@ -66,6 +67,16 @@ class CallLedger(Protocol):
     def count_calls(self, tool_name: str, since: datetime) -> int: ...
 
     def record_call(self, tool_name: str, at: datetime) -> None: ...
+
+
+class ExecutedCalls(Protocol):
+    """The idempotency key of tool calls: what a call that already ran returned, by its id.
+
+    Asked only for calls read back from a saved transcript (a resumed or recovered turn), never
+    for calls the model has just made: a call it knows is not run again.
+    """
+
+    def result_of(self, call_id: str) -> ToolResultBlock | None: ...
 
 
 class MessageSink(Protocol):

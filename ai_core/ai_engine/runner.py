@@ -3,7 +3,8 @@
 One turn: build the context (system prompt with rules and summary, windowed transcript), ask the
 model, run the tools it calls, repeat until a final answer, an approval stop, a budget stop or a
 provider failure. Every step yields events; every new assistant or tool message goes to the sink
-as soon as it exists, so a crash mid-turn loses nothing already produced.
+as soon as it exists, so a crash mid-turn loses nothing already produced, and
+:meth:`TurnRunner.recover` goes on from there.
 """
 
 from __future__ import annotations
@@ -41,7 +42,15 @@ from .messages import (
     ToolResultBlock,
     ToolUseBlock,
 )
-from .ports import CallLedger, Clock, MessageSink, ModelAdapter, RetrievedChunk, ToolContext
+from .ports import (
+    CallLedger,
+    Clock,
+    ExecutedCalls,
+    MessageSink,
+    ModelAdapter,
+    RetrievedChunk,
+    ToolContext,
+)
 from .pricing import PriceTable
 from .rag.embedder import EmbeddingModelError
 from .rag.retriever import citations, cited, wrap_passages
@@ -67,6 +76,7 @@ __all__ = [
     "ToolAnswer",
     "Turn",
     "TurnRunner",
+    "answered_in_turn",
     "build_system_prompt",
     "split_window",
     "waiting_call_id",
@@ -247,8 +257,11 @@ class TurnRunner:
         sink: Receives every new assistant and tool message at once.
         summarizer: Folds messages that leave the memory window into a summary.
         session_usage: Tokens and cost of the session before this turn.
-        turn_spent: Tokens and cost a resumed turn spent before it stopped (for a decision or a
-            deferred call): it goes on within what is left of its turn budgets.
+        turn_spent: Tokens and cost a resumed or recovered turn spent before it stopped (for a
+            decision or a deferred call) or was interrupted: it goes on within what is left of
+            its turn budgets.
+        executed: What the tool calls of the saved transcript that already ran returned: such a
+            call is not run again when its turn resumes or is recovered (its idempotency key).
         knowledge: Retrieval for the agent's knowledge bases: called once with the user's message
             at the start of a turn; the passages are added, wrapped as untrusted data, in front
             of that message in the requests of this turn (the saved transcript stays as written).
@@ -268,6 +281,7 @@ class TurnRunner:
         summarizer: Summarizer | None = None,
         session_usage: SessionUsage | None = None,
         turn_spent: SessionUsage | None = None,
+        executed: ExecutedCalls | None = None,
         knowledge: Knowledge | None = None,
     ) -> None:
         self.config = config
@@ -284,6 +298,7 @@ class TurnRunner:
         self.summarizer = summarizer
         self.session_usage = session_usage or SessionUsage()
         self.turn_spent = turn_spent
+        self.executed = executed
         self.knowledge = knowledge
 
     # === ENTRY POINTS === #
@@ -292,6 +307,31 @@ class TurnRunner:
         """Start a turn for ``user_message`` (already saved by the caller) after ``history``."""
         turn = Turn(iter(()))
         turn._events = self._drive(turn, list(history), user_message, None, summary)
+        return turn
+
+    def recover(self, history: Sequence[Message], *, summary: str | None = None) -> Turn:
+        """Go on with a turn whose run was interrupted (its worker killed), from ``history``, its
+        saved transcript: the turn starts at the last user message.
+
+        Calls of the last assistant message without a result run now, but those the
+        ``executed`` port knows (they ran, their result was saved) get their saved result
+        instead; a transcript ending with tool results asks the model again; one ending with
+        the user message starts the turn as :meth:`run` would; one ending with an answer ends
+        the turn with it. What the interrupted run spent counts against the turn's budgets:
+        ``turn_spent``, and its model calls and tool results in ``history``.
+
+        Raises:
+            ValueError: When ``history`` has no user message.
+        """
+        history = list(history)
+        start = _current_turn_start(history)
+        if not history or history[start].role != "user":
+            raise ValueError("no user message opens the turn to recover")
+        turn = Turn(iter(()))
+        if start == len(history) - 1:
+            turn._events = self._drive(turn, history[:start], history[start], None, summary, recovering=True)
+        else:
+            turn._events = self._drive(turn, history, None, None, summary, recovering=True)
         return turn
 
     def resume(self, history: Sequence[Message], decision: Resumption, *, summary: str | None = None) -> Turn:
@@ -316,8 +356,10 @@ class TurnRunner:
         user_message: Message | None,
         decision: Resumption | None,
         summary: str | None,
+        *,
+        recovering: bool = False,
     ) -> Iterator[TurnEvent]:
-        earlier = self.turn_spent if decision is not None else None
+        earlier = self.turn_spent if decision is not None or recovering else None
         budget = BudgetTracker(self.config.limits, self.clock, self.session_usage, earlier)
         transcript = list(history)
         if user_message is not None:
@@ -333,14 +375,25 @@ class TurnRunner:
         summary = self._summarize(turn, prior, summary)
         system = build_system_prompt(self.config, summary)
         window = split_window(prior, self.config.memory_window)[1]
-        knowledge = self._retrieve(turn, user_message) if user_message is not None else None
+        # A recovered turn's requests carry the passages its interrupted run's requests carried.
+        asked = user_message if user_message is not None or not recovering else transcript[turn_start]
+        knowledge = self._retrieve(turn, asked) if asked is not None else None
         if turn.knowledge_error:
             # Not the end of the turn: the user must see that the answer lacks the knowledge.
             yield Error("knowledge_unavailable", turn.knowledge_error)
+        if recovering:
+            budget.iterations, budget.tool_calls = _steps(transcript[turn_start:])
+            last = transcript[-1]
+            if last.role == "assistant" and not last.tool_uses:
+                # The answer was saved; only the turn's end was not.
+                turn.stop_reason = "end_turn"
+                yield Done("end_turn", last.text)
+                return
         try:
-            if decision is not None:
+            if decision is not None or recovering:
+                # Calls read back from the saved transcript: they may have run already.
                 yield from self._run_tool_calls(
-                    turn, transcript, budget, _unresolved_calls(transcript), decision
+                    turn, transcript, budget, _unresolved_calls(transcript), decision, saved=True
                 )
                 if turn.pending:
                     return
@@ -442,8 +495,18 @@ class TurnRunner:
         budget: BudgetTracker,
         calls: Sequence[ToolUseBlock],
         decision: Resumption | None,
+        *,
+        saved: bool = False,
     ) -> Iterator[TurnEvent]:
+        """Run ``calls`` in order; ``saved``: they come from the saved transcript, not from the
+        model's last answer, and one that already ran (the ``executed`` port knows its result)
+        gets that result instead of running twice."""
         for index, call in enumerate(calls):
+            known = self.executed.result_of(call.id) if saved and self.executed is not None else None
+            if known is not None:
+                budget.add_tool_call(Decimal(0))
+                self._append(turn, transcript, Message("tool", (known,)))
+                continue
             decided = decision is not None and call.id == decision.call_id
             # A deferred call's answer is work already done: it is recorded whatever is left.
             stop = None if decided and isinstance(decision, ToolAnswer) else budget.check_tool_call()
@@ -464,6 +527,8 @@ class TurnRunner:
                 return
             result = outcome.result
             if outcome.would_execute is not None:
+                # Before the result reaches the sink: a sink that commits the result with its
+                # event (the tool's effects, its audit row) has the preview by then.
                 yield outcome.would_execute
             budget.add_tool_call(result.cost)
             turn.cost = budget.cost
@@ -696,6 +761,20 @@ def waiting_call_id(history: Sequence[Message]) -> str | None:
     result), or None: what :meth:`TurnRunner.resume` accepts."""
     unresolved = _unresolved_calls(history)
     return unresolved[0].id if unresolved else None
+
+
+def answered_in_turn(history: Sequence[Message], call_id: str) -> bool:
+    """Whether the current turn of ``history`` (from its last user message) holds a result of
+    the tool call ``call_id``: the work of a job that continued the turn with it began."""
+    start = _current_turn_start(history)
+    return any(block.tool_use_id == call_id for message in history[start:] for block in message.tool_results)
+
+
+def _steps(turn_messages: Sequence[Message]) -> tuple[int, int]:
+    """(model answers, tool results) in ``turn_messages``, what a turn's run has used of its
+    request and tool call budgets."""
+    answers = sum(1 for message in turn_messages if message.role == "assistant")
+    return answers, sum(len(message.tool_results) for message in turn_messages)
 
 
 def _unresolved_calls(transcript: Sequence[Message]) -> list[ToolUseBlock]:

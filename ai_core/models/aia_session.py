@@ -10,7 +10,14 @@ from odoo.http import request
 from odoo.addons.queue_job.exception import RetryableJobError
 
 from .. import turn
-from ..ai_engine import ApprovalDecision, SessionUsage, ToolAnswer, TurnRunner, waiting_call_id
+from ..ai_engine import (
+    ApprovalDecision,
+    SessionUsage,
+    ToolAnswer,
+    TurnRunner,
+    answered_in_turn,
+    waiting_call_id,
+)
 from ..guard import check_user_writable
 from ..tools import OdooToolContext
 
@@ -249,37 +256,99 @@ class AiaSession(models.Model):
         self.ensure_one()
         return "root.aia.automation" if self.channel == "automation" else "root.aia"
 
+    # A turn job whose worker died (killed, out of memory, the server stopped mid-turn) is queued
+    # anew by queue_job's runner and runs again. Each job tells that second run from its first one
+    # by what the transcript holds of its own work, and then goes on with the interrupted turn
+    # (_aia_recover_turn); once the turn ended, it does nothing.
+
     def _aia_job_run_turn(self, message_id):
-        """Queue job: run the turn that ``message_id`` opened."""
+        """Queue job: run the turn that ``message_id`` opened (see above for a second run)."""
+        if self.state != "running":
+            return  # the turn ended (a job run again after its end), or the session was stopped
+        later = self.env["aia.message"].sudo().search([("session_id", "=", self.id), ("id", ">", message_id)])
+        if "user" in later.mapped("role"):
+            return  # another turn began since
+        if later:
+            self._aia_recover_turn()
+            return
         message = self.env["aia.message"].sudo().browse(message_id)
         for _event in self._aia_run_turn(user_message=message):
             pass
 
     def _aia_job_resume(self, approval_id):
-        """Queue job: continue after a decision on ``approval_id``."""
+        """Queue job: continue after a decision on ``approval_id`` (see above for a second run)."""
+        if self.state != "running":
+            return  # the turn ended (a job run again after its end), or the session was stopped
         approval = self.env["aia.approval"].sudo().browse(approval_id)
+        if answered_in_turn(self._aia_history(), approval.call_id):
+            self._aia_recover_turn()
+            return
         decision = ApprovalDecision(approval.call_id, approval.state == "approved", approval.reason or "")
         for _event in self._aia_run_turn(decision=decision):
             pass
 
     def _aia_job_answer(self, call_id, content, status, cost):
         """Queue job: continue with the result of the deferred call ``call_id`` (``cost``: a
-        decimal string). Queued by the work the call waited for when it ended: the turn that
-        deferred the call may still be committing its end, so the job waits for it."""
+        decimal string); see above for a second run. Queued by the work the call waited for
+        when it ended: the turn that deferred the call may still be committing its end, so the
+        job waits for it."""
         if self.state == "running":
-            raise RetryableJobError("the turn that deferred the call is still ending", seconds=1)
+            history = self._aia_history()
+            if answered_in_turn(history, call_id):
+                # This job's own run was interrupted after it gave the call its answer (the
+                # session is running since then), unless another job answered it and runs on.
+                self._aia_recover_turn()
+                return
+            if waiting_call_id(history) == call_id:
+                raise RetryableJobError("the turn that deferred the call is still ending", seconds=1)
+            return  # a late answer to a call closed since, in a turn running now
         if self.state != "waiting_tool":
             return  # stopped meanwhile, or answered already (a job run twice)
-        if waiting_call_id([message for _id, message in self._aia_transcript()]) != call_id:
+        if waiting_call_id(self._aia_history()) != call_id:
             return  # a late answer to a call closed since: the turn waits for another one
         self.sudo().state = "running"
         for _event in self._aia_run_turn(decision=ToolAnswer(call_id, content, status, Decimal(cost))):
             pass
 
-    def _aia_run_turn(self, user_message=None, decision=None):
+    def _aia_recover_turn(self):
+        """Go on with this session's interrupted turn from what its run saved (see
+        ``TurnRunner.recover``), unless a job of this session is running in a live worker: that
+        one has the turn in hand."""
+        if self._aia_turn_job_alive():
+            return
+        _logger.info("session %s: recovering its interrupted turn", self.id)
+        for _event in self._aia_run_turn(recover=True):
+            pass
+
+    def _aia_turn_job_alive(self):
+        """Whether another job of this session is started in a live worker: queue_job's lock row
+        of a started job stays locked for as long as its worker lives (what its runner reads to
+        queue a dead job anew)."""
+        jobs = (
+            self.env["queue.job"]
+            .sudo()
+            .search(
+                [
+                    ("state", "=", "started"),
+                    ("model_name", "=", self._name),
+                    ("uuid", "!=", self.env.context.get("job_uuid") or False),
+                ]
+            )
+        )
+        started = set(jobs.filtered(lambda job: self.id in job.records.ids).ids)
+        if not started:
+            return False
+        # The lock rows that could be taken are those of dead workers (held until this commits).
+        self.env.cr.execute(
+            "SELECT queue_job_id FROM queue_job_lock WHERE queue_job_id IN %s FOR NO KEY UPDATE SKIP LOCKED",
+            [tuple(started)],
+        )
+        return bool(started - {job_id for (job_id,) in self.env.cr.fetchall()})
+
+    def _aia_run_turn(self, user_message=None, decision=None, recover=False):
         """Run one turn and persist it as it goes; yields each engine event (see
         :func:`ai_core.turn.run.run_turn`)."""
-        return turn.run_turn(self, user_message=user_message, decision=decision)
+        return turn.run_turn(self, user_message=user_message, decision=decision, recover=recover)
 
     def _aia_runner(self, recorder, resuming=False):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
@@ -290,16 +359,18 @@ class AiaSession(models.Model):
         # The session's company only: record rules then hide the user's other companies' records
         # (an injected instruction cannot reach them), and company-aware tools read one company.
         tool_env = self.env(context=dict(self.env.context, allowed_company_ids=[self.company_id.id]))
+        executions = turn.ExecutionLedger(self)
         return TurnRunner(
             dataclasses.replace(setup["config"], limits=self._aia_limits()),
             agent._aia_model_adapter(self.company_id),
             setup["tools"],
             OdooToolContext(tool_env, allowed_models=setup["allowed_models"], session=self),
             pricing=setup["pricing"],
-            ledger=turn.ExecutionLedger(self),
+            ledger=executions,
             sink=recorder,
             session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
             turn_spent=SessionUsage(*self._aia_turn_spending()) if resuming else None,
+            executed=executions,
         )
 
     def _aia_limits(self):
@@ -334,6 +405,10 @@ class AiaSession(models.Model):
             return turn.load_transcript(self)
         config = self.agent_id.sudo()._aia_setup(self.company_id)["config"]
         return turn.load_transcript(self, config.memory_window)
+
+    def _aia_history(self):
+        """The engine messages of the transcript the agent's memory window can use."""
+        return [message for _id, message in self._aia_transcript()]
 
     def _aia_checkpoint(self):
         """Commit what the turn produced so far (the job or request owns this cursor)."""

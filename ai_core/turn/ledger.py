@@ -5,6 +5,8 @@ from decimal import Decimal
 
 from odoo import fields
 
+from ..ai_engine import ToolResultBlock
+
 
 def spending(sessions, since):
     """(tokens, cost) of the usage rows of ``sessions`` written since ``since``."""
@@ -69,7 +71,9 @@ class UsageLedger:
 
 
 class ExecutionLedger:
-    """Counts a tool's executions in the session's company, for daily / monthly call budgets."""
+    """Counts a tool's executions in the session's company, for daily / monthly call budgets
+    (the engine's ``CallLedger`` port), and knows the calls of the session that ran (its
+    ``ExecutedCalls`` port: the idempotency key of a call is its id in the session)."""
 
     def __init__(self, session):
         self.session = session
@@ -90,3 +94,28 @@ class ExecutionLedger:
 
     def record_call(self, tool_name, at):
         """Each call is counted from its execution row, written as soon as it ends."""
+
+    def result_of(self, call_id):
+        """The saved result of the call ``call_id`` of the session's last model answer, if it ran.
+
+        Rows older than that answer are not its calls: a provider may number its calls anew in
+        each answer.
+        """
+        session = self.session.sudo()
+        answer = session.env["aia.message"].search(
+            [("session_id", "=", session.id), ("role", "=", "assistant")], order="id desc", limit=1
+        )
+        if not answer:
+            return None
+        execution = session.env["aia.tool.execution"].search(
+            [
+                ("session_id", "=", session.id),
+                ("call_id", "=", call_id),
+                ("create_date", ">=", answer.create_date),
+            ],
+            order="id desc",
+            limit=1,
+        )
+        if not execution:
+            return None
+        return ToolResultBlock(call_id, execution.content or "", execution.status != "ok")

@@ -1,5 +1,12 @@
 """The turn recorder: persists a turn's messages and events as they arrive, commits them, and
-streams them to the browser (the engine's ``MessageSink`` port, fed every event)."""
+streams them to the browser (the engine's ``MessageSink`` port, fed every event).
+
+What a step did and the record saying it did commit together, so a worker killed at any point
+leaves a transcript the turn can be recovered from (``TurnRunner.recover``): a tool's effects
+(made in the turn's transaction), its result message, its execution row and its usage row commit
+with its ``tool_result`` event; an approval request or a deferred call's work commits with the
+session's waiting state (the ``done`` event that follows at once).
+"""
 
 import json
 import time
@@ -36,7 +43,8 @@ class TurnRecorder:
         self.ledger = session.sudo()
         self.usage = UsageLedger(session)
         self.previews = {}
-        self.pending_deltas = []
+        # Events not sent yet: text deltas in a batch, an approval or a deferral until ``done``.
+        self.pending = []
         # None: the first text delta reaches the browser at once; later ones are batched.
         self.last_flush = None
         self.error = None
@@ -54,14 +62,16 @@ class TurnRecorder:
         if message.role == "assistant" and message.text:
             self.ledger.last_text = message.text
             self.agent_text = message.text
-        self.session._aia_checkpoint()
+        if message.role != "tool":
+            # A tool's result commits with its event (see the module's docstring).
+            self.session._aia_checkpoint()
 
     # === EVENTS === #
 
     def record(self, event):
         metrics.observe_event(event)
         if isinstance(event, TextDelta):
-            self.pending_deltas.append(event.to_dict())
+            self.pending.append(event.to_dict())
             if self.last_flush is None or time.monotonic() - self.last_flush >= DELTA_FLUSH_INTERVAL:
                 self.flush()
             return
@@ -71,15 +81,19 @@ class TurnRecorder:
             self._record_tool_result(event)
         elif isinstance(event, Usage):
             self.usage.record_usage(event)
-        elif isinstance(event, ApprovalRequired):
-            self._record_approval(event)
-        elif isinstance(event, ToolDeferred):
-            self.ledger._aia_tool_deferred(event)
+        elif isinstance(event, (ApprovalRequired, ToolDeferred)):
+            if isinstance(event, ApprovalRequired):
+                self._record_approval(event)
+            else:
+                self.ledger._aia_tool_deferred(event)
+            # Committed and sent with the turn's end, which follows at once.
+            self.pending.append(event.to_dict())
+            return
         elif isinstance(event, Error):
             self.error = event.message
         elif isinstance(event, Done):
             self._record_done(event)
-        if isinstance(event, (Usage, ToolResult, Done, ApprovalRequired, ToolDeferred)):
+        if isinstance(event, (Usage, ToolResult, Done)):
             # Commit first: a browser reloading on this event must find what it announces.
             self.session._aia_checkpoint()
         self.flush([event.to_dict()])
@@ -111,8 +125,8 @@ class TurnRecorder:
     # === HELPERS === #
 
     def _send(self, extra):
-        events = self.pending_deltas + list(extra)
-        self.pending_deltas = []
+        events = self.pending + list(extra)
+        self.pending = []
         self.last_flush = time.monotonic()
         if not events:
             return False

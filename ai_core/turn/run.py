@@ -9,8 +9,11 @@ from .recorder import TurnRecorder
 _logger = logging.getLogger(__name__)
 
 
-def run_turn(session, user_message=None, decision=None):
+def run_turn(session, user_message=None, decision=None, recover=False):
     """Run one turn of ``session`` and persist it as it goes; yields each engine event.
+
+    ``user_message`` starts a turn, ``decision`` resumes a stopped one, ``recover`` goes on with
+    one whose run was interrupted (see ``TurnRunner.recover``).
 
     The turn runs as the session's user in the session's company, whoever triggered it (an
     approver resuming it, a job runner). Failures end in a clear session state; the user's
@@ -29,9 +32,11 @@ def run_turn(session, user_message=None, decision=None):
         recorder.fail(exc.args[0])
         return
     try:
-        runner = own._aia_runner(recorder, resuming=decision is not None)
+        runner = own._aia_runner(recorder, resuming=decision is not None or recover)
         transcript = dict(own._aia_transcript())
-        if decision is not None:
+        if recover:
+            turn = runner.recover(list(transcript.values()))
+        elif decision is not None:
             turn = runner.resume(list(transcript.values()), decision)
         else:
             # The user message was saved before the turn: the transcript read holds it.
