@@ -143,6 +143,12 @@ class AiaWorkflowTask(models.Model):
             return  # the run stopped meanwhile
         if task.state == "queued":
             task._aia_run_agent()
+        elif task.state == "running" and task.session_id.state == "running":
+            # This job's worker died mid-turn and queue_job runs it again: the turn goes on from
+            # what it saved (a write whose result was saved is not done again).
+            question = task.session_id.message_ids_aia.filtered(lambda m: m.role == "user")[:1]
+            task._aia_session_in_job()._aia_job_run_turn(question.id)
+            task.invalidate_recordset()
         if task.state in ENDED_STATES:
             # Again when this job runs a second time: a concurrent advance conflicted, or the
             # worker died after the turn ended. Advancing is idempotent.
@@ -169,12 +175,7 @@ class AiaWorkflowTask(models.Model):
             )
         )
         self.write({"state": "running", "session_id": session.id, "date_started": fields.Datetime.now()})
-        own = (
-            session.with_user(run.user_id)
-            .with_company(run.company_id)
-            .with_context(aia_workflow_task_job=self.id)
-            .sudo(False)
-        )
+        own = self._aia_session_in_job()
         # Once the message is saved (and committed), the task's input is the session's.
         try:
             message = turn.accept(own, self.input, run_in_request=True)
@@ -184,6 +185,17 @@ class AiaWorkflowTask(models.Model):
         for _event in own._aia_run_turn(user_message=message):
             pass
         self.invalidate_recordset()
+
+    def _aia_session_in_job(self):
+        """The task's session as its job runs it: as the run's user in the run's company, marked
+        so that its turn's end leaves moving the run on to the job."""
+        run = self.run_id
+        return (
+            self.session_id.with_user(run.user_id)
+            .with_company(run.company_id)
+            .with_context(aia_workflow_task_job=self.id)
+            .sudo(False)
+        )
 
     def _aia_session_ended(self, session):
         """The turn of this task's session stopped: save its outcome. The job that ran the task

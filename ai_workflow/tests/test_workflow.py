@@ -5,7 +5,9 @@ from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine import TokenUsage
-from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls
+from odoo.addons.ai_core.ai_engine.testing import ScriptedModel, reply, tool_calls
+from odoo.addons.ai_core.tests.common import perform_jobs
+from odoo.addons.ai_core.tests.test_recovery import WorkerKilled, _DyingModel
 from odoo.addons.ai_core.turn import AgentsDisabled
 from odoo.addons.queue_job.tests.common import trap_jobs
 
@@ -387,3 +389,57 @@ class TestWorkflowFromChat(WorkflowCase):
         execution = session.execution_ids.filtered(lambda e: e.tool_name == "workflow.month_end")
         self.assertEqual(execution.status, "error")
         self.assertIn("did not finish: The planner's plan is not valid", execution.content)
+
+
+@tagged("post_install", "-at_install")
+class TestWorkflowRecovery(WorkflowCase):
+    """A task's job whose worker died mid-turn, run again by queue_job: only that task goes on,
+    from what its turn saved, and its write is not done twice (``ai_core``'s recovery)."""
+
+    def test_a_task_job_run_again_after_its_worker_died(self):
+        create = self.env["aia.tool"].search([("name", "=", "orm.create")])
+        self.stock.write(
+            {
+                "shadow_mode": False,
+                "approval_mode": "none",
+                "tool_ids": [Command.set(create.ids)],
+                "allowed_model_ids": [Command.set([self.env.ref("base.model_res_partner").id])],
+            }
+        )
+        scripted = ScriptedModel(
+            [
+                plan(("stock", "stock", "Record the late supplier.")),
+                tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Late Supplier"}})),
+                reply("Recorded."),
+                verdict(True),
+                reply("Memo."),
+            ]
+        )
+        # The worker dies at the third model request: the stock task's, after its write.
+        dying = _DyingModel(scripted, die_at=2)
+        self.patch(type(self.env["aia.provider"]), "_aia_build_model_adapter", lambda provider: dying)
+        with trap_jobs() as trap:
+            run_id = self.env["aia.workflow.run"].with_user(self.user).start(self.workflow.code, "Close?")
+            perform_jobs(self, trap)  # the plan task, which queues the stock task
+            stock_job = list(trap.enqueued_jobs)
+            died = False
+            try:
+                trap.enqueued_jobs = list(stock_job)
+                perform_jobs(self, trap)
+            except WorkerKilled:
+                died = True
+            self.assertTrue(died, "the worker did not die")
+            self.env.invalidate_all()
+            run = self.env["aia.workflow.run"].browse(run_id)
+            stock = run.task_ids.filtered(lambda t: t.kind == "execute")
+            self.assertEqual((stock.state, stock.session_id.state), ("running", "running"))
+            self.assertEqual(len(self.env["res.partner"].search([("name", "=", "Late Supplier")])), 1)
+            # queue_job runs the dead job again: the task goes on, the run after it.
+            trap.enqueued_jobs = list(stock_job)
+            while trap.enqueued_jobs:
+                perform_jobs(self, trap)
+        run.invalidate_recordset()
+        self.assertEqual((run.state, run.answer), ("done", "Memo."))
+        self.assertEqual(stock.output, "Recorded.")
+        self.assertEqual(len(self.env["res.partner"].search([("name", "=", "Late Supplier")])), 1)
+        self.assertEqual(len(run.task_ids), 4)
