@@ -61,8 +61,10 @@ def _free_port():
         return sock.getsockname()[1]
 
 
-@tagged("post_install", "-at_install")
-class TestDurability(TransactionCase):
+class DurabilityCase(TransactionCase):
+    """A real Odoo server on this test's database, killed and started again; a fake Anthropic
+    server that holds its second request (``provider``); data committed on cursors of their own."""
+
     def setUp(self):
         super().setUp()
         self.tag = uuid.uuid4().hex[:8]
@@ -155,9 +157,9 @@ class TestDurability(TransactionCase):
     def query(self, sql, *params):
         return self.committed(lambda env: env.execute_query(SQL(sql, *params)))
 
-    def open_session(self, env):
-        """A session of the administrator with an agent that writes (no shadow mode, no
-        approval), its first message posted and its turn queued."""
+    def new_writing_agent(self, env):
+        """An agent that writes contacts (no shadow mode, no approval) on the fake provider,
+        removed after the test."""
         provider = env["aia.provider"].create(
             {
                 "name": f"Durable {self.tag}",
@@ -179,6 +181,49 @@ class TestDurability(TransactionCase):
             }
         )
         self.addCleanup(self.drop, provider.id, llm.id, agent.id)
+        return agent
+
+    def script_write_then_answer(self, answer):
+        """The model calls the write tool (the contact ``partner_name``), then answers ``answer``;
+        the second request is held."""
+        self.provider.add_tool_calls(
+            FakeToolCall("orm_create", {"model": "res.partner", "values": {"name": self.partner_name}})
+        )
+        self.provider.add_text(answer)
+
+    def restart_after_death(self, job_id):
+        """Start the server again once queue_job's runner will queue the dead job ``job_id``
+        anew: when it was enqueued DEAD_JOB_DELAY seconds ago; its runner's first pass then does."""
+        [(age,)] = self.query(
+            "SELECT EXTRACT(EPOCH FROM now() AT TIME ZONE 'utc' - date_enqueued) FROM queue_job WHERE id=%s",
+            job_id,
+        )
+        time.sleep(max(0, DEAD_JOB_DELAY + 1 - float(age)))
+        return self.start_server()
+
+    def drop_jobs(self, env, jobs):
+        if jobs:
+            env.cr.execute("DELETE FROM queue_job_lock WHERE queue_job_id IN %s", [tuple(jobs.ids)])
+            jobs.unlink()
+
+    def drop(self, provider_id, model_id, agent_id):
+        def drop(env):
+            env["aia.agent"].browse(agent_id).unlink()
+            env["aia.model"].browse(model_id).unlink()
+            env["aia.provider"].browse(provider_id).unlink()
+
+        self.committed(drop)
+
+    def partners(self):
+        return self.query("SELECT id FROM res_partner WHERE name = %s", self.partner_name)
+
+
+@tagged("post_install", "-at_install")
+class TestDurability(DurabilityCase):
+    def open_session(self, env):
+        """A session of the administrator with an agent that writes (no shadow mode, no
+        approval), its first message posted and its turn queued."""
+        agent = self.new_writing_agent(env)
         admin = env.ref("base.user_admin")
         session = env["aia.session"].with_user(admin).create({"agent_id": agent.id})
         self.addCleanup(self.drop_session, session.id)
@@ -187,10 +232,7 @@ class TestDurability(TransactionCase):
 
     def drop_session(self, session_id):
         def drop(env):
-            jobs = self.jobs(env, session_id)
-            if jobs:
-                env.cr.execute("DELETE FROM queue_job_lock WHERE queue_job_id IN %s", [tuple(jobs.ids)])
-                jobs.unlink()
+            self.drop_jobs(env, self.jobs(env, session_id))
             env.cr.execute("DELETE FROM aia_usage_event WHERE session_id = %s", [session_id])
             env["aia.session"].browse(session_id).exists().unlink()
             env["res.partner"].search([("name", "=", self.partner_name)]).unlink()
@@ -202,20 +244,9 @@ class TestDurability(TransactionCase):
         jobs = env["queue.job"].search([("model_name", "=", "aia.session")])
         return jobs.filtered(lambda job: session_id in job.records.ids)
 
-    def drop(self, provider_id, model_id, agent_id):
-        def drop(env):
-            env["aia.agent"].browse(agent_id).unlink()
-            env["aia.model"].browse(model_id).unlink()
-            env["aia.provider"].browse(provider_id).unlink()
-
-        self.committed(drop)
-
     def session_row(self, session_id):
         [row] = self.query("SELECT state, last_text FROM aia_session WHERE id = %s", session_id)
         return row
-
-    def partners(self):
-        return self.query("SELECT id FROM res_partner WHERE name = %s", self.partner_name)
 
     # === TESTS === #
 
@@ -224,10 +255,7 @@ class TestDurability(TransactionCase):
         and is committed, and the model asked again is held. Returns the session's and the
         server's ids. The held request is never answered (its server is stopped meanwhile);
         the next one gets the answer."""
-        self.provider.add_tool_calls(
-            FakeToolCall("orm_create", {"model": "res.partner", "values": {"name": self.partner_name}})
-        )
-        self.provider.add_text(f"{self.partner_name} is created.")
+        self.script_write_then_answer(f"{self.partner_name} is created.")
         session_id = self.committed(self.open_session)
         server = self.start_server()
         self.wait_for("the model to be asked again after the write", lambda: self.provider.held.is_set())
@@ -253,15 +281,8 @@ class TestDurability(TransactionCase):
         session_id, first = self.write_then_hold()
         self.kill_server(first, signal.SIGKILL)
 
-        # queue_job queues a dead job anew once enqueued DEAD_JOB_DELAY seconds ago: start the
-        # server again once that is so, its runner's first pass then queues it.
         [job_id] = self.committed(lambda env: self.jobs(env, session_id).ids)
-        [(age,)] = self.query(
-            "SELECT EXTRACT(EPOCH FROM now() AT TIME ZONE 'utc' - date_enqueued) FROM queue_job WHERE id=%s",
-            job_id,
-        )
-        time.sleep(max(0, DEAD_JOB_DELAY + 1 - float(age)))
-        self.start_server()
+        self.restart_after_death(job_id)
         self.wait_for("the turn to end", lambda: self.session_row(session_id)[0] != "running")
         self.assertRecovered(session_id)
         self.assertIn("Re-queued dead job", self.server_log())
