@@ -25,6 +25,8 @@ _logger = logging.getLogger(__name__)
 
 # Sessions purged per commit.
 PURGE_BATCH = 200
+# Recoveries of a turn whose worker stopped (a shutdown mid-turn) before the session gives up.
+RECOVERY_ATTEMPTS = 3
 # What a user may set on their own session (over RPC too). Everything else (state, owner,
 # company, totals, errors, links to automations) is written by the suite's own methods only.
 USER_CREATE_FIELDS = {"name", "agent_id", "company_id", "res_model", "res_id", "previous_session_id"}
@@ -309,6 +311,41 @@ class AiaSession(models.Model):
         self.sudo().state = "running"
         for _event in self._aia_run_turn(decision=ToolAnswer(call_id, content, status, Decimal(cost))):
             pass
+
+    def _aia_job_failed(self, **failure):
+        """queue_job's hook when a turn job failed for good. A turn records its own errors, so
+        its job fails only when its worker lost its database (a shutdown stopping it mid-turn):
+        the turn's recovery is queued, for a server that is back, at most RECOVERY_ATTEMPTS
+        times; then the session ends in an error that says why."""
+        for session in self.sudo().filtered(lambda s: s.state == "running"):
+            question = session.message_ids_aia.filtered(lambda m: m.role == "user").sorted("id")[-1:]
+            failed = session.env["queue.job"].search(
+                [
+                    ("model_name", "=", session._name),
+                    ("state", "=", "failed"),
+                    ("date_created", ">=", question.create_date),
+                ]
+            )
+            if (
+                len(failed.filtered(lambda job, session=session: session.id in job.records.ids))
+                > RECOVERY_ATTEMPTS
+            ):
+                session.write(
+                    {
+                        "state": "error",
+                        "error_message": session.env._(
+                            "The server running this turn stopped too often; try again."
+                        ),
+                    }
+                )
+                session._aia_turn_ended()
+                continue
+            turn.enqueue_recovery(session)
+
+    def _aia_job_recover(self):
+        """Queue job: go on with this session's turn, interrupted by a worker that stopped."""
+        if self.state == "running":
+            self._aia_recover_turn()
 
     def _aia_recover_turn(self):
         """Go on with this session's interrupted turn from what its run saved (see

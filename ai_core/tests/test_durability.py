@@ -288,3 +288,25 @@ class TestDurability(DurabilityCase):
         self.assertIn("Re-queued dead job", self.server_log())
         # The call, the held request, the answer after the recovery.
         self.assertEqual(len(self.provider.requests), 3)
+
+    def test_a_turn_stopped_by_a_shutdown_goes_on_once_a_server_is_back(self):
+        """SIGTERM (a graceful shutdown) while the turn waits for the model: Odoo closes the
+        databases' connections under the turn, its job fails, and queue_job's failure hook
+        queues the turn's recovery, which the next server runs: the session is never left
+        running with nothing to move it on."""
+        session_id, first = self.write_then_hold()
+        os.kill(first.pid, signal.SIGTERM)
+        # Odoo waits a second for requests, then closes every connection; only then may the
+        # held model call return to the turn.
+        self.wait_for(
+            "the shutdown to close the connections", lambda: "Initiating shutdown" in self.server_log()
+        )
+        time.sleep(3)
+        self.provider.release.set()
+        self.wait_for("the server to stop", lambda: first.poll() is not None)
+        states = self.committed(lambda env: sorted(self.jobs(env, session_id).mapped("method_name")))
+        self.assertEqual(states, ["_aia_job_recover", "_aia_job_run_turn"], self.server_log())
+        self.assertEqual(self.session_row(session_id)[0], "running")
+        self.start_server()
+        self.wait_for("the turn to end", lambda: self.session_row(session_id)[0] != "running")
+        self.assertRecovered(session_id)

@@ -13,6 +13,7 @@ from .accept import (
     agents_enabled,
     check_enabled,
     enqueue_answer,
+    enqueue_recovery,
     enqueue_resume,
     enqueue_turns,
 )
@@ -37,6 +38,7 @@ __all__ = [
     "agents_enabled",
     "check_enabled",
     "enqueue_answer",
+    "enqueue_recovery",
     "enqueue_resume",
     "enqueue_turns",
     "left",

@@ -152,6 +152,11 @@ def enqueue_answer(session, answer):
     continuation._aia_job_answer(answer.call_id, answer.content, answer.status, str(answer.cost))
 
 
+def enqueue_recovery(session):
+    """Queue the recovery of ``session``'s turn, interrupted by a worker that stopped."""
+    _continuation(session)._aia_job_recover()
+
+
 def _continuation(session):
     """A delayable of ``session``, as its owner, for the job that continues its turn."""
     session.ensure_one()

@@ -2,6 +2,7 @@ from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.ai_core import turn
+from odoo.addons.ai_core.models.aia_session import RECOVERY_ATTEMPTS
 
 from .. import plans
 
@@ -109,10 +110,7 @@ class AiaWorkflowTask(models.Model):
             if task.kind == "execute":
                 task.input = task._aia_execute_input()
             task.state = "queued"
-            task.env.flush_all()  # the job runs on a cursor of its own
-            task.with_user(run.user_id).with_delay(
-                channel="root.aia", description=f"AI workflow task: {task.name}"
-            )._aia_job_run()
+            task._aia_queue_job()
 
     def _aia_evidence(self):
         """The task's output, then what the tools its session called returned (as stored: redacted)."""
@@ -131,6 +129,32 @@ class AiaWorkflowTask(models.Model):
         inputs = run._aia_results(self.input_keys) if self.input_keys else []
         instructions = self.step_id.instructions if run.plan else ""
         return plans.execute_task(self.brief, run.question, instructions, inputs, self.feedback)
+
+    def _aia_queue_job(self):
+        self.ensure_one()
+        self.env.flush_all()  # the job runs on a cursor of its own
+        self.with_user(self.run_id.user_id).with_delay(
+            channel="root.aia", description=f"AI workflow task: {self.name}"
+        )._aia_job_run()
+
+    def _aia_job_failed(self, **failure):
+        """queue_job's hook when a task's job failed for good. The turn it runs records its own
+        errors, so the job fails only when its worker lost its database (a shutdown stopping it
+        mid-turn): the job is queued again and goes on with the turn once a server is back, at
+        most RECOVERY_ATTEMPTS times; then the task fails, and the run with it, saying why."""
+        for task in self.sudo().filtered(lambda t: t.state == "running" and t.run_id.state == "running"):
+            failed = task.env["queue.job"].search(
+                [
+                    ("model_name", "=", task._name),
+                    ("state", "=", "failed"),
+                    ("date_created", ">=", task.date_started),
+                ]
+            )
+            if len(failed.filtered(lambda job, task=task: task.id in job.records.ids)) > RECOVERY_ATTEMPTS:
+                task._aia_end("error", task.env._("The server running this task stopped too often."))
+                task.run_id._aia_queue_advance()
+            else:
+                task._aia_queue_job()
 
     def _aia_job_run(self):
         """Queue job: run this task's agent on its input, in a session of its own, as the run's

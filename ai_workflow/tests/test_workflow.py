@@ -396,7 +396,9 @@ class TestWorkflowRecovery(WorkflowCase):
     """A task's job whose worker died mid-turn, run again by queue_job: only that task goes on,
     from what its turn saved, and its write is not done twice (``ai_core``'s recovery)."""
 
-    def test_a_task_job_run_again_after_its_worker_died(self):
+    def die_in_the_stock_task(self, trap):
+        """Start a run whose stock task writes, its worker dying after the write (the model
+        asked again); returns the run, the stock task and the job that died."""
         create = self.env["aia.tool"].search([("name", "=", "orm.create")])
         self.stock.write(
             {
@@ -418,28 +420,49 @@ class TestWorkflowRecovery(WorkflowCase):
         # The worker dies at the third model request: the stock task's, after its write.
         dying = _DyingModel(scripted, die_at=2)
         self.patch(type(self.env["aia.provider"]), "_aia_build_model_adapter", lambda provider: dying)
+        run_id = self.env["aia.workflow.run"].with_user(self.user).start(self.workflow.code, "Close?")
+        perform_jobs(self, trap)  # the plan task, which queues the stock task
+        stock_job = list(trap.enqueued_jobs)
+        died = False
+        try:
+            perform_jobs(self, trap)
+        except WorkerKilled:
+            died = True
+        self.assertTrue(died, "the worker did not die")
+        self.env.invalidate_all()
+        run = self.env["aia.workflow.run"].browse(run_id)
+        stock = run.task_ids.filtered(lambda t: t.kind == "execute")
+        self.assertEqual((stock.state, stock.session_id.state), ("running", "running"))
+        self.assertEqual(len(self.late_suppliers()), 1)
+        return run, stock, stock_job
+
+    def late_suppliers(self):
+        return self.env["res.partner"].search([("name", "=", "Late Supplier")])
+
+    def assertRunEnded(self, run, stock):
+        run.invalidate_recordset()
+        self.assertEqual((run.state, run.answer), ("done", "Memo."))
+        self.assertEqual(stock.output, "Recorded.")
+        self.assertEqual(len(self.late_suppliers()), 1)
+        self.assertEqual(len(run.task_ids), 4)
+
+    def test_a_task_job_run_again_after_its_worker_died(self):
         with trap_jobs() as trap:
-            run_id = self.env["aia.workflow.run"].with_user(self.user).start(self.workflow.code, "Close?")
-            perform_jobs(self, trap)  # the plan task, which queues the stock task
-            stock_job = list(trap.enqueued_jobs)
-            died = False
-            try:
-                trap.enqueued_jobs = list(stock_job)
-                perform_jobs(self, trap)
-            except WorkerKilled:
-                died = True
-            self.assertTrue(died, "the worker did not die")
-            self.env.invalidate_all()
-            run = self.env["aia.workflow.run"].browse(run_id)
-            stock = run.task_ids.filtered(lambda t: t.kind == "execute")
-            self.assertEqual((stock.state, stock.session_id.state), ("running", "running"))
-            self.assertEqual(len(self.env["res.partner"].search([("name", "=", "Late Supplier")])), 1)
+            run, stock, stock_job = self.die_in_the_stock_task(trap)
             # queue_job runs the dead job again: the task goes on, the run after it.
             trap.enqueued_jobs = list(stock_job)
             while trap.enqueued_jobs:
                 perform_jobs(self, trap)
-        run.invalidate_recordset()
-        self.assertEqual((run.state, run.answer), ("done", "Memo."))
-        self.assertEqual(stock.output, "Recorded.")
-        self.assertEqual(len(self.env["res.partner"].search([("name", "=", "Late Supplier")])), 1)
-        self.assertEqual(len(run.task_ids), 4)
+        self.assertRunEnded(run, stock)
+
+    def test_a_task_job_failed_by_a_shutdown_is_queued_again(self):
+        """A shutdown closes the connections under the task's turn: its job fails, and
+        queue_job's failure hook queues it again; that job goes on with the turn."""
+        with trap_jobs() as trap:
+            run, stock, _stock_job = self.die_in_the_stock_task(trap)
+            trap.enqueued_jobs = []
+            stock._aia_job_failed(exc_name="psycopg2.InterfaceError", exc_message="connection already closed")
+            self.assertEqual([job.method_name for job in trap.enqueued_jobs], ["_aia_job_run"])
+            while trap.enqueued_jobs:
+                perform_jobs(self, trap)
+        self.assertRunEnded(run, stock)
