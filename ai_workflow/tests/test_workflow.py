@@ -286,6 +286,9 @@ class TestWorkflowSecurity(WorkflowCase):
                 run.with_user(self.user).write(values)
         with self.assertRaises(AccessError):
             run.task_ids[:1].with_user(self.user).write({"output": "forged"})
+        # The question a run worked on stays what it was.
+        with self.assertRaises(UserError):
+            run.with_user(self.user).write({"question": "Something else"})
         with self.assertRaises(AccessError):
             self.env["aia.workflow.run"].with_user(self.user).create(
                 {"workflow_id": self.workflow.id, "question": "q", "origin_session_id": self.new_session().id}
