@@ -176,3 +176,33 @@ def test_the_waiting_call_is_the_one_a_resume_accepts(registry):
     model.then(reply("12."))
     runner_for(model, registry, sink).resume(history, ToolAnswer(deferred.call_id, "12")).collect()
     assert waiting_call_id([question, *sink.messages]) is None
+
+
+def test_calls_closed_by_a_new_message_keep_their_results_right_after_them(registry):
+    """A new message while calls waited (a session stopped during an approval) closes them with
+    "not executed" results, saved after that message; every later turn sends each result right
+    after its call, as providers require."""
+    asked = tool_calls(("demo_echo", {"task": "a"}), ("demo_echo", {"task": "b"})).response.message
+    first_turn = [Message.user("Echo twice"), asked]  # stopped there, both calls waiting
+    sink = Sink()
+    model = ScriptedModel([reply("Something else, then.")])
+    runner = runner_for(model, registry, sink)
+    second = Message.user("Forget it: something else")
+    runner.run(first_turn, second).collect()
+    # As saved: the new message first (saved before its turn), then what its turn added.
+    saved = [*first_turn, second, *sink.messages]
+    assert [message.role for message in saved] == ["user", "assistant", "user", "tool", "tool", "assistant"]
+    model.then(reply("Done."))
+    runner.run(saved, Message.user("And now?")).collect()
+    sent = model.requests[-1].messages
+    assert [message.role for message in sent] == [
+        "user",
+        "assistant",
+        "tool",
+        "tool",
+        "user",
+        "assistant",
+        "user",
+    ]
+    closed = [block.tool_use_id for message in sent[2:4] for block in message.tool_results]
+    assert closed == [call.id for call in asked.tool_uses]

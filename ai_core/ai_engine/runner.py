@@ -361,7 +361,7 @@ class TurnRunner:
     ) -> Iterator[TurnEvent]:
         earlier = self.turn_spent if decision is not None or recovering else None
         budget = BudgetTracker(self.config.limits, self.clock, self.session_usage, earlier)
-        transcript = list(history)
+        transcript = _answers_after_their_calls(history)
         if user_message is not None:
             # A new message supersedes calls still waiting for a decision: close them so the
             # transcript stays valid for every provider.
@@ -746,6 +746,30 @@ def _redacted_text(message: Message) -> Message:
         for block in message.content
     )
     return Message(message.role, content)
+
+
+def _answers_after_their_calls(history: Sequence[Message]) -> list[Message]:
+    """``history`` with each result of a call moved before the user messages saved ahead of it.
+
+    A turn started by a new message while calls still waited (a session stopped during an
+    approval) closes them with "not executed" results, saved after that message, which was
+    saved first; providers refuse a call whose result does not follow it.
+    """
+    ordered = list(history)
+    for index, message in enumerate(ordered):
+        if message.role != "tool" or index == 0 or ordered[index - 1].role != "user":
+            continue
+        caller = index - 1
+        while caller >= 0 and ordered[caller].role != "assistant":
+            caller -= 1
+        answered = {block.tool_use_id for block in message.tool_results}
+        if caller < 0 or not answered & {call.id for call in ordered[caller].tool_uses}:
+            continue
+        position = caller + 1
+        while ordered[position].role == "tool":
+            position += 1
+        ordered.insert(position, ordered.pop(index))
+    return ordered
 
 
 def _current_turn_start(transcript: Sequence[Message]) -> int:

@@ -120,6 +120,29 @@ class TestTurn(AiaCase):
         self.assertEqual(session.state, "done")
         self.assertEqual(session.execution_ids.status, "ok")
 
+    def test_a_session_stopped_at_an_approval_goes_on_with_valid_transcripts(self):
+        """Stopped while its write waited for approval, the session takes a new message: the
+        waiting call is closed as not executed, and every later request sends that result right
+        after its call (saved after the new message, it would break the thread for providers)."""
+        self.agent.write({"shadow_mode": False, "approval_mode": "write"})
+        model = self.script(
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Stopped Ltd"}}))
+        )
+        session = self.new_session()
+        self.chat(session, "Create Stopped Ltd")
+        session.with_user(self.user).action_cancel()
+        model.then(reply("Then something else."), reply("Still here."))
+        self.chat(session, "Forget it")
+        self.chat(session, "Are you there?")
+        self.assertEqual((session.state, session.last_text), ("done", "Still here."))
+        sent = model.requests[-1].messages
+        self.assertEqual(
+            [message.role for message in sent], ["user", "assistant", "tool", "user", "assistant", "user"]
+        )
+        self.assertEqual(sent[2].tool_results[0].tool_use_id, sent[1].tool_uses[0].id)
+        self.assertIn("Not executed", unwrap_tool_result(sent[2].tool_results[0].content))
+        self.assertFalse(self.env["res.partner"].search([("name", "=", "Stopped Ltd")]))
+
     def test_rejection_tells_the_model_and_writes_nothing(self):
         self.agent.write({"shadow_mode": False, "approval_mode": "write"})
         model = self.script(
