@@ -25,8 +25,6 @@ _logger = logging.getLogger(__name__)
 
 # Sessions purged per commit.
 PURGE_BATCH = 200
-# Recoveries of a turn whose worker stopped (a shutdown mid-turn) before the session gives up.
-RECOVERY_ATTEMPTS = 3
 # What a user may set on their own session (over RPC too). Everything else (state, owner,
 # company, totals, errors, links to automations) is written by the suite's own methods only.
 USER_CREATE_FIELDS = {"name", "agent_id", "company_id", "res_model", "res_id", "previous_session_id"}
@@ -315,32 +313,16 @@ class AiaSession(models.Model):
     def _aia_job_failed(self, **failure):
         """queue_job's hook when a turn job failed for good. A turn records its own errors, so
         its job fails only when its worker lost its database (a shutdown stopping it mid-turn):
-        the turn's recovery is queued, for a server that is back, at most RECOVERY_ATTEMPTS
-        times; then the session ends in an error that says why."""
+        the turn's recovery is queued, for a server that is back; after too many such failures
+        the session ends in an error that says why (:mod:`ai_core.turn.recovery`)."""
         for session in self.sudo().filtered(lambda s: s.state == "running"):
             question = session.message_ids_aia.filtered(lambda m: m.role == "user").sorted("id")[-1:]
-            failed = session.env["queue.job"].search(
-                [
-                    ("model_name", "=", session._name),
-                    ("state", "=", "failed"),
-                    ("date_created", ">=", question.create_date),
-                ]
-            )
-            if (
-                len(failed.filtered(lambda job, session=session: session.id in job.records.ids))
-                > RECOVERY_ATTEMPTS
-            ):
-                session.write(
-                    {
-                        "state": "error",
-                        "error_message": session.env._(
-                            "The server running this turn stopped too often; try again."
-                        ),
-                    }
-                )
-                session._aia_turn_ended()
+            if not turn.given_up(session, question.create_date):
+                turn.enqueue_recovery(session)
                 continue
-            turn.enqueue_recovery(session)
+            message = session.env._("The server running this turn stopped too often; try again.")
+            session.write({"state": "error", "error_message": message})
+            session._aia_turn_ended()
 
     def _aia_job_recover(self):
         """Queue job: go on with this session's turn, interrupted by a worker that stopped."""
@@ -351,36 +333,11 @@ class AiaSession(models.Model):
         """Go on with this session's interrupted turn from what its run saved (see
         ``TurnRunner.recover``), unless a job of this session is running in a live worker: that
         one has the turn in hand."""
-        if self._aia_turn_job_alive():
+        if turn.job_alive(self):
             return
         _logger.info("session %s: recovering its interrupted turn", self.id)
         for _event in self._aia_run_turn(recover=True):
             pass
-
-    def _aia_turn_job_alive(self):
-        """Whether another job of this session is started in a live worker: queue_job's lock row
-        of a started job stays locked for as long as its worker lives (what its runner reads to
-        queue a dead job anew)."""
-        jobs = (
-            self.env["queue.job"]
-            .sudo()
-            .search(
-                [
-                    ("state", "=", "started"),
-                    ("model_name", "=", self._name),
-                    ("uuid", "!=", self.env.context.get("job_uuid") or False),
-                ]
-            )
-        )
-        started = set(jobs.filtered(lambda job: self.id in job.records.ids).ids)
-        if not started:
-            return False
-        # The lock rows that could be taken are those of dead workers (held until this commits).
-        self.env.cr.execute(
-            "SELECT queue_job_id FROM queue_job_lock WHERE queue_job_id IN %s FOR NO KEY UPDATE SKIP LOCKED",
-            [tuple(started)],
-        )
-        return bool(started - {job_id for (job_id,) in self.env.cr.fetchall()})
 
     def _aia_run_turn(self, user_message=None, decision=None, recover=False):
         """Run one turn and persist it as it goes; yields each engine event (see

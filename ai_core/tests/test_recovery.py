@@ -233,7 +233,7 @@ class TestRecovery(AiaCase):
         def alive(own_uuid=None):
             with self.registry.cursor() as cr:
                 env = self.env(cr=cr, context={"job_uuid": own_uuid})
-                return env["aia.session"].browse(session_id)._aia_turn_job_alive()
+                return turn.job_alive(env["aia.session"].browse(session_id))
 
         self.assertTrue(alive())
         self.assertFalse(alive(own_uuid=self.job_uuid))  # a job is not another one to itself

@@ -1,6 +1,7 @@
 """The turn service: accepting a message (:mod:`.accept`), reading the transcript
 (:mod:`.transcript`), running a turn (:mod:`.run`), recording its events (:mod:`.recorder`), the
-ledgers it writes (:mod:`.ledger`) and the bus notifications it sends (:mod:`.notifier`)."""
+ledgers it writes (:mod:`.ledger`), the bus notifications it sends (:mod:`.notifier`) and the
+jobs of turns whose worker stopped (:mod:`.recovery`)."""
 
 from .accept import (
     BUSY_STATES,
@@ -20,6 +21,7 @@ from .accept import (
 from .ledger import ExecutionLedger, UsageLedger, left, spending
 from .notifier import BUS_TYPE, notify
 from .recorder import TurnRecorder
+from .recovery import given_up, job_alive
 from .run import run_turn
 from .transcript import load_transcript
 
@@ -41,6 +43,8 @@ __all__ = [
     "enqueue_recovery",
     "enqueue_resume",
     "enqueue_turns",
+    "given_up",
+    "job_alive",
     "left",
     "load_transcript",
     "notify",

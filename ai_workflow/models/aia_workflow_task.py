@@ -2,7 +2,6 @@ from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.ai_core import turn
-from odoo.addons.ai_core.models.aia_session import RECOVERY_ATTEMPTS
 
 from .. import plans
 
@@ -140,21 +139,14 @@ class AiaWorkflowTask(models.Model):
     def _aia_job_failed(self, **failure):
         """queue_job's hook when a task's job failed for good. The turn it runs records its own
         errors, so the job fails only when its worker lost its database (a shutdown stopping it
-        mid-turn): the job is queued again and goes on with the turn once a server is back, at
-        most RECOVERY_ATTEMPTS times; then the task fails, and the run with it, saying why."""
+        mid-turn): the job is queued again and goes on with the turn once a server is back; after
+        too many such failures the task fails, and the run with it, saying why."""
         for task in self.sudo().filtered(lambda t: t.state == "running" and t.run_id.state == "running"):
-            failed = task.env["queue.job"].search(
-                [
-                    ("model_name", "=", task._name),
-                    ("state", "=", "failed"),
-                    ("date_created", ">=", task.date_started),
-                ]
-            )
-            if len(failed.filtered(lambda job, task=task: task.id in job.records.ids)) > RECOVERY_ATTEMPTS:
-                task._aia_end("error", task.env._("The server running this task stopped too often."))
-                task.run_id._aia_queue_advance()
-            else:
+            if not turn.given_up(task, task.date_started):
                 task._aia_queue_job()
+                continue
+            task._aia_end("error", task.env._("The server running this task stopped too often."))
+            task.run_id._aia_queue_advance()
 
     def _aia_job_run(self):
         """Queue job: run this task's agent on its input, in a session of its own, as the run's
