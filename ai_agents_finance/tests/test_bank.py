@@ -138,6 +138,93 @@ class TestBankTools(FinanceCase):
         with self.assertRaisesRegex(ToolInputError, f"no journal with id {self.bank.id}"):
             self.call(BANK_BALANCE, {"journal": self.bank.id}, user=self.accountant_b)
 
+    # === Archived bank journals and accounts === #
+
+    def close_bank(self, journal):
+        """Archive ``journal`` and its account, as an accountant does once the bank account is
+        closed; returns the account, whose entries stay in the ledger."""
+        account = journal.default_account_id
+        journal.action_archive()
+        account.action_archive()
+        self.assertFalse(journal.active or account.active)
+        return account
+
+    def liquidity_items(self, company, date_from=None, date_to=None):
+        """(debit, credit, balance) of ``company``'s posted journal items on the accounts of type
+        Bank and Cash, as the journal items pivot filtered on that account type gives them: Odoo's
+        own domain, in which an account's archived state plays no part."""
+        domain = [
+            ("company_id", "=", company.id),
+            ("parent_state", "=", "posted"),
+            ("account_id.account_type", "=", "asset_cash"),
+            ("date", "<=", date_to),
+        ]
+        if date_from:
+            domain.append(("date", ">=", date_from))
+        [(debit, credit, balance)] = self.env["account.move.line"]._read_group(
+            domain, [], ["debit:sum", "credit:sum", "balance:sum"]
+        )
+        return tuple(company.currency_id.round(amount) for amount in (debit, credit, balance))
+
+    def test_cash_flow_counts_archived_bank_accounts(self):
+        for company, journal in ((self.company_a, self.bank), (self.company_b, self.bank_b)):
+            with self.subTest(company=company.name):
+                account = self.close_bank(journal).with_company(company)  # its code is per company
+                result = self.call(
+                    CASH_FLOW, {"date_from": "2019-01-16", "date_to": "2019-03-31"}, company=company
+                )
+                _debit, _credit, opening = self.liquidity_items(company, date_to="2019-01-15")
+                inflows, outflows, _balance = self.liquidity_items(company, "2019-01-16", "2019-03-31")
+                _debit, _credit, closing = self.liquidity_items(company, date_to="2019-03-31")
+                self.assertEqual(
+                    (result["opening"], result["inflows"], result["outflows"], result["closing"]),
+                    (opening, inflows, outflows, closing),
+                )
+                self.assertIn(account.code, result["accounts"])
+                # The closed account's own balance (all its entries are of early 2019) is the
+                # closing of its journal's cash flow, and is not nothing.
+                own = account.current_balance
+                self.assertTrue(own)
+                one = self.call(
+                    CASH_FLOW,
+                    {"date_from": "2019-01-16", "date_to": "2019-03-31", "journal": journal.id},
+                    company=company,
+                )
+                self.assertEqual((one["accounts"], one["closing"]), ([account.code], own))
+
+    def test_bank_balance_counts_archived_journals(self):
+        as_of = "2019-12-31"
+        for company, journal in ((self.company_a, self.bank), (self.company_b, self.bank_b)):
+            with self.subTest(company=company.name):
+                self.close_bank(journal)
+                # An archived journal that never held anything.
+                unused = (
+                    self.env["account.journal"]
+                    .with_company(company)
+                    .create({"name": "Old bank", "code": "OLDB", "type": "bank", "company_id": company.id})
+                )
+                unused.action_archive()
+                result = self.call(BANK_BALANCE, {"date": as_of}, company=company)
+                rows = {row["journal"]: row for row in result["journals"]}
+                # Odoo's own figure for the journal: the bank balance of its dashboard card.
+                balance, _count = journal._get_journal_bank_account_balance(
+                    domain=[("parent_state", "=", "posted"), ("date", "<=", as_of)]
+                )
+                self.assertTrue(balance)
+                self.assertEqual(
+                    (rows[journal.code]["gl_balance"], rows[journal.code].get("archived")), (balance, True)
+                )
+                self.assertEqual([code for code, row in rows.items() if row.get("archived")], [journal.code])
+                self.assertEqual(
+                    result["total_gl_balance_company_currency"],
+                    self.liquidity_items(company, date_to=as_of)[2],
+                )
+                # Asked for by name, an archived journal answers even with nothing in it.
+                [asked] = self.call(BANK_BALANCE, {"date": as_of, "journal": "OLDB"}, company=company)[
+                    "journals"
+                ]
+                self.assertEqual((asked["gl_balance"], asked["archived"]), (0.0, True))
+
     # === GetBankTransactions === #
 
     def _ids(self, result):

@@ -20,10 +20,14 @@ LINE_FILTERS = (common.JOURNAL_FILTER, common.PARTNER_FILTER)
 
 
 def _liquidity_journals(ctx, value):
+    """The bank and cash journals of the session's company, archived ones included (their entries
+    are still in the ledger), or the one journal ``value`` designates."""
     if value is not None:
         return common.resolve_journal(ctx.env, value, types=LIQUIDITY_JOURNALS)
-    return ctx.env["account.journal"].search(
-        [("company_id", "=", common.company(ctx).id), ("type", "in", LIQUIDITY_JOURNALS)]
+    return (
+        ctx.env["account.journal"]
+        .with_context(active_test=False)
+        .search([("company_id", "=", common.company(ctx).id), ("type", "in", LIQUIDITY_JOURNALS)])
     )
 
 
@@ -31,9 +35,9 @@ def _liquidity_journals(ctx, value):
     "finance.get_cash_flow",
     display_name="GetCashFlow",
     description="Cash flow of the conversation's company from its liquidity accounts (bank and cash "
-    "accounts, or one bank/cash journal's account): opening balance, inflows, outflows and closing "
-    "balance for each day, week or month of the range, in the company currency, posted entries. At "
-    f"most {MAX_PERIODS} periods: use a coarser granularity for long ranges.",
+    "accounts, archived ones included, or one bank/cash journal's account): opening balance, inflows, "
+    "outflows and closing balance for each day, week or month of the range, in the company currency, "
+    f"posted entries. At most {MAX_PERIODS} periods: use a coarser granularity for long ranges.",
     input_schema=toolkit.object_schema(
         {
             "date_from": {**common.DATE, "description": "First day (YYYY-MM-DD)."},
@@ -62,8 +66,10 @@ def get_cash_flow(ctx, args):
             ctx.env, args["journal"], types=LIQUIDITY_JOURNALS
         ).default_account_id
     else:
-        accounts = ctx.env["account.account"].search(
-            [*ctx.env["account.account"]._check_company_domain(current), ("account_type", "=", "asset_cash")]
+        # Archived accounts included: a closed bank account's entries are still in the ledger.
+        Account = ctx.env["account.account"].with_context(active_test=False)
+        accounts = Account.search(
+            [*Account._check_company_domain(current), ("account_type", "=", "asset_cash")]
         )
     if not accounts:
         raise ToolInputError(f"{current.name} has no bank or cash account")
@@ -111,7 +117,8 @@ def get_cash_flow(ctx, args):
     description="For each bank and cash journal of the conversation's company (or one of them): the "
     "general ledger balance of its account as of a date, the last bank statement's ending balance and "
     "date, and the count and amount of statement lines not reconciled yet. Amounts in the journal's "
-    "currency; the ledger balance also in the company currency when they differ.",
+    "currency; the ledger balance also in the company currency when they differ. An archived journal "
+    "is listed (archived: true) while it still has a balance or unreconciled lines as of the date.",
     input_schema=toolkit.object_schema(
         {
             "journal": common.JOURNAL,
@@ -153,11 +160,19 @@ def get_bank_balance(ctx, args):
     for journal in journals:
         currency = journal.currency_id or current.currency_id
         balance, amount_currency = gl.get(journal.default_account_id, (0.0, 0.0))
+        count, amount = unreconciled.get(journal, (0, 0.0))
+        if (
+            not journal.active
+            and args.get("journal") is None
+            and current.currency_id.is_zero(balance)
+            and currency.is_zero(amount_currency)
+            and not count
+        ):
+            continue  # an archived journal with nothing left as of the date: not worth a row
         total += balance
         statement = Statement.search(
             [("journal_id", "=", journal.id), ("date", "<=", as_of)], order="date desc, id desc", limit=1
         )
-        count, amount = unreconciled.get(journal, (0, 0.0))
         entry = {
             "journal": journal.code,
             "name": journal.name,
@@ -178,6 +193,8 @@ def get_bank_balance(ctx, args):
         }
         if currency != current.currency_id:
             entry["gl_balance_company_currency"] = common.money(current.currency_id, balance)
+        if not journal.active:
+            entry["archived"] = True
         result.append(entry)
     return {
         "company": current.name,
