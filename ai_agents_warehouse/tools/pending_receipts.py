@@ -1,5 +1,6 @@
 from collections import defaultdict
 
+from odoo import fields
 from odoo.fields import Domain
 
 from odoo.addons.ai_core.tools import Filter, apply_filters, toolkit
@@ -23,12 +24,28 @@ FILTERS = (
 )
 
 
+def late_domain(env):
+    """Receipts Odoo itself calls late: the ``late`` filter ("Late") of the transfers search view
+    (stock's ``stock.view_picking_internal_search``), ready or waiting and with a deadline issue, a
+    deadline or a scheduled date before today. Drafts are not late, nor is a receipt due earlier
+    today. The filter's ``current_date`` is the user's today; a date compared with a datetime is
+    its midnight in the user's time zone, as the ORM reads the filter's domain."""
+    today = fields.Date.context_today(env["stock.picking"], env.cr.now())
+    return Domain("state", "in", ("assigned", "waiting", "confirmed")) & (
+        Domain("has_deadline_issue", "=", True)
+        | Domain("date_deadline", "<", today)
+        | Domain("scheduled_date", "<", today)
+    )
+
+
 @common.inventory_tool(
     "warehouse.get_pending_receipts",
     display_name="GetPendingReceipts",
     description="Incoming transfers (receipts) of the session's company that are not done or cancelled: "
-    "reference, vendor, source document, scheduled date (UTC), a late flag (scheduled date passed), "
-    "status, warehouse, and the products with their quantities and units. Filters: warehouse, vendor, "
+    "reference, vendor, source document, scheduled date and deadline (UTC), a late flag (Odoo's Late "
+    "filter: ready or waiting, scheduled before today or with a deadline passed or before the scheduled "
+    "date; drafts are never late), whole days past the scheduled date, status, warehouse, and the "
+    "products with their quantities and units. Filters: warehouse, vendor, "
     "product, late only. Returns the N earliest receipts, a truncation flag and counts.",
     properties={
         "warehouse": common.WAREHOUSE,
@@ -48,7 +65,7 @@ def get_pending_receipts(ctx, args):
         & Domain("state", "not in", ("done", "cancel"))
     )
     domain, filters, _records = apply_filters(env, args, FILTERS, domain)
-    late = Domain("scheduled_date", "<", now)
+    late = late_domain(env)
     if args.get("late_only"):
         domain &= late
         filters["late_only"] = True
@@ -65,18 +82,20 @@ def get_pending_receipts(ctx, args):
         order="picking_id, product_id",
     ):
         lines[picking].append((product, uom, quantity))
+    late_ids = set(Picking.search(Domain("id", "in", pickings.ids) & late).ids)
     rnd = common.quantity_rounder(env)
     rows = []
     for picking in pickings:
-        is_late = bool(picking.scheduled_date) and picking.scheduled_date < now
+        is_late = picking.id in late_ids
         rows.append(
             {
                 "reference": picking.name,
                 "partner": common.name(picking.partner_id),
                 "origin": picking.origin or None,
                 "scheduled_date": common.utc(picking.scheduled_date),
+                "deadline": common.utc(picking.date_deadline),
                 "late": is_late,
-                "days_late": (now - picking.scheduled_date).days if is_late else 0,
+                "days_late": max((now - picking.scheduled_date).days, 0) if is_late else 0,
                 "state": picking.state,
                 "warehouse": common.name(picking.picking_type_id.warehouse_id),
                 "lines": [
