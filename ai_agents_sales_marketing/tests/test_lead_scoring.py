@@ -1,4 +1,5 @@
-from odoo.tests import tagged
+from odoo import Command
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.ai_core.ai_engine import ToolDenied
 
@@ -154,3 +155,63 @@ class TestLeadScoring(SalesMarketingCase):
         self.assertEqual([lead["lead"] for lead in result["leads"]], ["B lead"])
         with self.assertRaises(ToolDenied):
             self.call(TOOL, user=self.user)
+
+    def test_meetings_counted_as_the_leads_meetings_button_counts_them(self):
+        """Bob's private meeting and a meeting organised by a portal user (no calendar access) are
+        hidden from a grouped read of the events by lead, but the lead's Meetings button (its
+        ``meeting_display_*`` fields, computed from every event of the lead) counts them."""
+        # A portal user has no calendar of their own (no calendar settings, none of its privacy).
+        portal = new_test_user(self.env, "sm_portal", groups="base.group_portal", name="Pat Portal")
+        lead = self.lead("Meetings", self.direct, self.alice, contact_name="Mo Meeting")
+        self.sql_write(lead, automated_probability=95, probability=95)
+        Event = self.env["calendar.event"]
+        private = Event.create(
+            {
+                "name": "Private",
+                "start": self.at(-3),
+                "stop": self.at(-3),
+                "opportunity_id": lead.id,
+                "user_id": self.bob.id,
+                "partner_ids": [Command.set(self.bob.partner_id.ids)],
+                "privacy": "private",
+            }
+        )
+        Event.create(
+            {
+                "name": "Portal",
+                "start": self.at(-5),
+                "stop": self.at(-5),
+                "opportunity_id": lead.id,
+                "user_id": portal.id,
+                "partner_ids": [Command.set(portal.partner_id.ids)],
+            }
+        )
+        Event.create(
+            {
+                "name": "Public",
+                "start": self.at(1),
+                "stop": self.at(1),
+                "opportunity_id": lead.id,
+                "user_id": self.alice.id,
+                "privacy": "public",
+            }
+        )
+        # As the marketer: both meetings are hidden from calendar's grouped read...
+        hidden = Event.with_user(self.marketer)._read_group(
+            [("opportunity_id", "=", lead.id)], ["opportunity_id"], ["__count"]
+        )
+        self.assertEqual([count for _lead, count in hidden], [1])
+        # ... not from the lead's Meetings button: its next meeting is Bob's private one.
+        as_marketer = lead.with_user(self.marketer)
+        self.assertEqual(as_marketer.meeting_display_label, "Next Meeting")
+        self.assertEqual(as_marketer.meeting_display_date, private.start.date())
+        # The events the button's compute groups (the same read group, all in the window).
+        [(_lead, starts)] = Event.sudo()._read_group(
+            [("opportunity_id", "=", lead.id)], ["opportunity_id"], ["start:array_agg"]
+        )
+        self.assertEqual(len(starts), 3)
+
+        result = self.call(TOOL, user=self.marketer)
+        [row] = [row for row in result["leads"] if row["lead_id"] == lead.id]
+        self.assertEqual(row["factors"]["engagement"]["meetings"], len(starts))
+        self.assertEqual(row["factors"]["engagement"]["value"], 75.0)

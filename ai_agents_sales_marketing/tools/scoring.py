@@ -8,7 +8,8 @@ from 0 to 100:
   last interaction is the latest of an email (received or sent), a logged note, a completed
   activity and a stage change, or the lead's creation;
 - engagement: 25 points per email received from the customer and per meeting of the lead (from
-  90 days ago on, upcoming meetings included), at most 100;
+  90 days ago on, upcoming meetings included; every meeting the lead's Meetings button counts,
+  other people's private ones too), at most 100;
 - completeness: the share of six items the lead has: a contact (partner or name), a valid email,
   a phone, a company name, an expected revenue, an expected closing date.
 
@@ -19,6 +20,7 @@ score on the other factors (50 points) cannot reach the top N.
 import datetime as dt
 
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
@@ -180,7 +182,13 @@ def _missing(lead):
 
 def _activity(env, leads, now):
     """Per lead id: the date of the last interaction message, the emails received and the
-    meetings of the engagement window (grouped reads, the user's access to messages and events)."""
+    meetings of the engagement window (grouped reads, the user's access to messages and events).
+
+    Meetings are counted as the lead's *Meetings* button counts them (``crm.lead``'s
+    ``_compute_meeting_display`` groups every event of the lead, private ones included): calendar's
+    ``_read_group`` would drop, for a group by the lead, the private events of other organisers and
+    the events of organisers without a public calendar. So the events are the ones the user's
+    access rules select (``_search``) and only their number per lead is read, no field of theirs."""
     since = now - dt.timedelta(days=ENGAGEMENT_DAYS)
     Message = env["mail.message"]
     on_leads = Domain("model", "=", "crm.lead") & Domain("res_id", "in", leads.ids)
@@ -190,12 +198,9 @@ def _activity(env, leads, now):
     last_message = dict(Message._read_group(on_leads & interactions, ["res_id"], ["date:max"]))
     received = on_leads & Domain("message_type", "=", "email") & Domain("date", ">=", since)
     emails = dict(Message._read_group(received, ["res_id"], ["__count"]))
-    meetings = {
-        lead.id: count
-        for lead, count in env["calendar.event"]._read_group(
-            Domain("opportunity_id", "in", leads.ids) & Domain("start", ">=", since),
-            ["opportunity_id"],
-            ["__count"],
-        )
-    }
+    Event = env["calendar.event"]
+    query = Event._search(Domain("opportunity_id", "in", leads.ids) & Domain("start", ">=", since))
+    lead_id = Event._field_to_sql(Event._table, "opportunity_id", query)
+    query.groupby = lead_id
+    meetings = dict(env.execute_query(query.select(lead_id, SQL("COUNT(*)"))))
     return last_message, emails, meetings
