@@ -109,7 +109,7 @@ class TestLeadScoring(SalesMarketingCase):
         self.assertEqual(result["leads"][0], self.expected_s1())
         warm, cold = result["leads"][1:]
         # 0.5 x 40 + 0.2 x 90 (last change 6 days ago) + 0.15 x 50 (2 emails in 90 days) + 0.15 x 66.7
-        self.assertEqual(warm["score"], 55.5)
+        self.assertEqual(warm["score"], 55.51)
         self.assertEqual(
             warm["factors"],
             {
@@ -119,7 +119,7 @@ class TestLeadScoring(SalesMarketingCase):
                 "completeness": {
                     "value": 66.7,
                     "weight": 0.15,
-                    "points": 10.0,
+                    "points": 10.01,
                     "missing": ["expected_revenue", "expected_closing"],
                 },
             },
@@ -215,3 +215,28 @@ class TestLeadScoring(SalesMarketingCase):
         [row] = [row for row in result["leads"] if row["lead_id"] == lead.id]
         self.assertEqual(row["factors"]["engagement"]["meetings"], len(starts))
         self.assertEqual(row["factors"]["engagement"]["value"], 75.0)
+
+    def test_points_are_the_shown_value_times_the_weight_and_add_up_to_the_score(self):
+        """A lead whose factors are not round: predictive 37.46 %, last news 2.26 days ago, an email
+        received, five of the six completeness items."""
+        lead = self.lead(
+            "Uneven",
+            self.direct,
+            self.alice,
+            partner_id=self.john.id,
+            expected_revenue=1000,
+        )
+        self.sql_write(lead, automated_probability=37.46, probability=37.46, create_date=self.at(30))
+        self.sql_write(lead, date_last_stage_update=self.at(2.26))
+        self.message(lead, "email", 20)
+        result = self.call(TOOL, {"limit": 50}, user=self.marketer)
+        [row] = [row for row in result["leads"] if row["lead_id"] == lead.id]
+        factors = row["factors"]
+        # The values shown are Odoo's figures, to one decimal.
+        self.assertEqual(factors["predictive_probability"]["value"], round(lead.automated_probability, 1))
+        self.assertEqual(factors["recency"]["days_since_last_interaction"], 2.3)
+        self.assertEqual(factors["completeness"]["missing"], ["expected_closing"])
+        for name, shown in factors.items():
+            with self.subTest(factor=name):
+                self.assertAlmostEqual(shown["points"], shown["value"] * shown["weight"], delta=0.005 + 1e-9)
+        self.assertAlmostEqual(row["score"], sum(shown["points"] for shown in factors.values()), places=9)

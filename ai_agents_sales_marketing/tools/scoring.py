@@ -13,6 +13,9 @@ from 0 to 100:
 - completeness: the share of six items the lead has: a contact (partner or name), a valid email,
   a phone, a company name, an expected revenue, an expected closing date.
 
+Each factor is shown with its value (to 0.1), its weight and its points: the value shown times the
+weight, to 0.01; the score is the sum of the points shown.
+
 Leads are read by decreasing predictive probability, in batches; reading stops when even a perfect
 score on the other factors (50 points) cannot reach the top N.
 """
@@ -138,14 +141,12 @@ def _score(env, leads, now):
             "engagement": min(100.0, POINTS_PER_INTERACTION * (received + met)),
             "completeness": 100.0 * (len(COMPLETENESS) - len(missing)) / len(COMPLETENESS),
         }
-        factors = {
-            key: {
-                "value": round(value, 1) + 0.0,
-                "weight": WEIGHTS[key],
-                "points": round(value * WEIGHTS[key], 2),
-            }
-            for key, value in values.items()
-        }
+        # The points follow from the value shown (rounded first), so that value x weight is the
+        # points shown, and the score is the sum of the points shown.
+        factors = {}
+        for key, value in values.items():
+            shown = round(value, 1) + 0.0
+            factors[key] = {"value": shown, "weight": WEIGHTS[key], "points": round(shown * WEIGHTS[key], 2)}
         factors["recency"]["days_since_last_interaction"] = round(days, 1) + 0.0
         factors["engagement"].update(emails_received=received, meetings=met)
         factors["completeness"]["missing"] = missing
@@ -160,7 +161,7 @@ def _score(env, leads, now):
                 "team": common.name(lead.team_id),
                 "expected_revenue": common.money(currency, lead.expected_revenue),
                 "probability": lead.probability,
-                "score": round(sum(factor["points"] for factor in factors.values()), 1) + 0.0,
+                "score": round(sum(factor["points"] for factor in factors.values()), 2) + 0.0,
                 "factors": factors,
             }
         )
