@@ -1,4 +1,5 @@
-from odoo.tests import tagged
+from odoo import Command
+from odoo.tests import new_test_user, tagged
 
 from odoo.addons.ai_core.ai_engine import ToolDenied
 
@@ -108,7 +109,7 @@ class TestLeadScoring(SalesMarketingCase):
         self.assertEqual(result["leads"][0], self.expected_s1())
         warm, cold = result["leads"][1:]
         # 0.5 x 40 + 0.2 x 90 (last change 6 days ago) + 0.15 x 50 (2 emails in 90 days) + 0.15 x 66.7
-        self.assertEqual(warm["score"], 55.5)
+        self.assertEqual(warm["score"], 55.51)
         self.assertEqual(
             warm["factors"],
             {
@@ -118,7 +119,7 @@ class TestLeadScoring(SalesMarketingCase):
                 "completeness": {
                     "value": 66.7,
                     "weight": 0.15,
-                    "points": 10.0,
+                    "points": 10.01,
                     "missing": ["expected_revenue", "expected_closing"],
                 },
             },
@@ -154,3 +155,88 @@ class TestLeadScoring(SalesMarketingCase):
         self.assertEqual([lead["lead"] for lead in result["leads"]], ["B lead"])
         with self.assertRaises(ToolDenied):
             self.call(TOOL, user=self.user)
+
+    def test_meetings_counted_as_the_leads_meetings_button_counts_them(self):
+        """Bob's private meeting and a meeting organised by a portal user (no calendar access) are
+        hidden from a grouped read of the events by lead, but the lead's Meetings button (its
+        ``meeting_display_*`` fields, computed from every event of the lead) counts them."""
+        # A portal user has no calendar of their own (no calendar settings, none of its privacy).
+        portal = new_test_user(self.env, "sm_portal", groups="base.group_portal", name="Pat Portal")
+        lead = self.lead("Meetings", self.direct, self.alice, contact_name="Mo Meeting")
+        self.sql_write(lead, automated_probability=95, probability=95)
+        Event = self.env["calendar.event"]
+        private = Event.create(
+            {
+                "name": "Private",
+                "start": self.at(-3),
+                "stop": self.at(-3),
+                "opportunity_id": lead.id,
+                "user_id": self.bob.id,
+                "partner_ids": [Command.set(self.bob.partner_id.ids)],
+                "privacy": "private",
+            }
+        )
+        Event.create(
+            {
+                "name": "Portal",
+                "start": self.at(-5),
+                "stop": self.at(-5),
+                "opportunity_id": lead.id,
+                "user_id": portal.id,
+                "partner_ids": [Command.set(portal.partner_id.ids)],
+            }
+        )
+        Event.create(
+            {
+                "name": "Public",
+                "start": self.at(1),
+                "stop": self.at(1),
+                "opportunity_id": lead.id,
+                "user_id": self.alice.id,
+                "privacy": "public",
+            }
+        )
+        # As the marketer: both meetings are hidden from calendar's grouped read...
+        hidden = Event.with_user(self.marketer)._read_group(
+            [("opportunity_id", "=", lead.id)], ["opportunity_id"], ["__count"]
+        )
+        self.assertEqual([count for _lead, count in hidden], [1])
+        # ... not from the lead's Meetings button: its next meeting is Bob's private one.
+        as_marketer = lead.with_user(self.marketer)
+        self.assertEqual(as_marketer.meeting_display_label, "Next Meeting")
+        self.assertEqual(as_marketer.meeting_display_date, private.start.date())
+        # The events the button's compute groups (the same read group, all in the window).
+        [(_lead, starts)] = Event.sudo()._read_group(
+            [("opportunity_id", "=", lead.id)], ["opportunity_id"], ["start:array_agg"]
+        )
+        self.assertEqual(len(starts), 3)
+
+        result = self.call(TOOL, user=self.marketer)
+        [row] = [row for row in result["leads"] if row["lead_id"] == lead.id]
+        self.assertEqual(row["factors"]["engagement"]["meetings"], len(starts))
+        self.assertEqual(row["factors"]["engagement"]["value"], 75.0)
+
+    def test_points_are_the_shown_value_times_the_weight_and_add_up_to_the_score(self):
+        """A lead whose factors are not round: predictive 37.46 %, last news 2.26 days ago, an email
+        received, five of the six completeness items."""
+        lead = self.lead(
+            "Uneven",
+            self.direct,
+            self.alice,
+            partner_id=self.john.id,
+            expected_revenue=1000,
+        )
+        self.sql_write(lead, automated_probability=37.46, probability=37.46, create_date=self.at(30))
+        self.sql_write(lead, date_last_stage_update=self.at(2.26))
+        self.message(lead, "email", 20)
+        result = self.call(TOOL, {"limit": 50}, user=self.marketer)
+        [row] = [row for row in result["leads"] if row["lead_id"] == lead.id]
+        factors = row["factors"]
+        # The values shown are Odoo's figures, to one decimal.
+        self.assertEqual(factors["predictive_probability"]["value"], round(lead.automated_probability, 1))
+        self.assertEqual(factors["recency"]["days_since_last_interaction"], 2.3)
+        self.assertEqual(factors["completeness"]["missing"], ["expected_closing"])
+        for name, shown in factors.items():
+            with self.subTest(factor=name):
+                self.assertAlmostEqual(shown["points"], shown["value"] * shown["weight"], delta=0.005 + 1e-9)
+        self.assertAlmostEqual(row["score"], sum(shown["points"] for shown in factors.values()), places=9)

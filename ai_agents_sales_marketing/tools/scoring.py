@@ -8,9 +8,13 @@ from 0 to 100:
   last interaction is the latest of an email (received or sent), a logged note, a completed
   activity and a stage change, or the lead's creation;
 - engagement: 25 points per email received from the customer and per meeting of the lead (from
-  90 days ago on, upcoming meetings included), at most 100;
+  90 days ago on, upcoming meetings included; every meeting the lead's Meetings button counts,
+  other people's private ones too), at most 100;
 - completeness: the share of six items the lead has: a contact (partner or name), a valid email,
   a phone, a company name, an expected revenue, an expected closing date.
+
+Each factor is shown with its value (to 0.1), its weight and its points: the value shown times the
+weight, to 0.01; the score is the sum of the points shown.
 
 Leads are read by decreasing predictive probability, in batches; reading stops when even a perfect
 score on the other factors (50 points) cannot reach the top N.
@@ -19,6 +23,7 @@ score on the other factors (50 points) cannot reach the top N.
 import datetime as dt
 
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from odoo.addons.ai_core.tools import apply_filters, tool, toolkit
 
@@ -136,14 +141,12 @@ def _score(env, leads, now):
             "engagement": min(100.0, POINTS_PER_INTERACTION * (received + met)),
             "completeness": 100.0 * (len(COMPLETENESS) - len(missing)) / len(COMPLETENESS),
         }
-        factors = {
-            key: {
-                "value": round(value, 1) + 0.0,
-                "weight": WEIGHTS[key],
-                "points": round(value * WEIGHTS[key], 2),
-            }
-            for key, value in values.items()
-        }
+        # The points follow from the value shown (rounded first), so that value x weight is the
+        # points shown, and the score is the sum of the points shown.
+        factors = {}
+        for key, value in values.items():
+            shown = round(value, 1) + 0.0
+            factors[key] = {"value": shown, "weight": WEIGHTS[key], "points": round(shown * WEIGHTS[key], 2)}
         factors["recency"]["days_since_last_interaction"] = round(days, 1) + 0.0
         factors["engagement"].update(emails_received=received, meetings=met)
         factors["completeness"]["missing"] = missing
@@ -158,7 +161,7 @@ def _score(env, leads, now):
                 "team": common.name(lead.team_id),
                 "expected_revenue": common.money(currency, lead.expected_revenue),
                 "probability": lead.probability,
-                "score": round(sum(factor["points"] for factor in factors.values()), 1) + 0.0,
+                "score": round(sum(factor["points"] for factor in factors.values()), 2) + 0.0,
                 "factors": factors,
             }
         )
@@ -180,7 +183,13 @@ def _missing(lead):
 
 def _activity(env, leads, now):
     """Per lead id: the date of the last interaction message, the emails received and the
-    meetings of the engagement window (grouped reads, the user's access to messages and events)."""
+    meetings of the engagement window (grouped reads, the user's access to messages and events).
+
+    Meetings are counted as the lead's *Meetings* button counts them (``crm.lead``'s
+    ``_compute_meeting_display`` groups every event of the lead, private ones included): calendar's
+    ``_read_group`` would drop, for a group by the lead, the private events of other organisers and
+    the events of organisers without a public calendar. So the events are the ones the user's
+    access rules select (``_search``) and only their number per lead is read, no field of theirs."""
     since = now - dt.timedelta(days=ENGAGEMENT_DAYS)
     Message = env["mail.message"]
     on_leads = Domain("model", "=", "crm.lead") & Domain("res_id", "in", leads.ids)
@@ -190,12 +199,9 @@ def _activity(env, leads, now):
     last_message = dict(Message._read_group(on_leads & interactions, ["res_id"], ["date:max"]))
     received = on_leads & Domain("message_type", "=", "email") & Domain("date", ">=", since)
     emails = dict(Message._read_group(received, ["res_id"], ["__count"]))
-    meetings = {
-        lead.id: count
-        for lead, count in env["calendar.event"]._read_group(
-            Domain("opportunity_id", "in", leads.ids) & Domain("start", ">=", since),
-            ["opportunity_id"],
-            ["__count"],
-        )
-    }
+    Event = env["calendar.event"]
+    query = Event._search(Domain("opportunity_id", "in", leads.ids) & Domain("start", ">=", since))
+    lead_id = Event._field_to_sql(Event._table, "opportunity_id", query)
+    query.groupby = lead_id
+    meetings = dict(env.execute_query(query.select(lead_id, SQL("COUNT(*)"))))
     return last_message, emails, meetings
