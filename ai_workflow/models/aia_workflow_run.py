@@ -1,4 +1,3 @@
-import logging
 from datetime import timedelta
 from decimal import Decimal
 
@@ -10,10 +9,8 @@ from odoo.addons.ai_core import turn
 from odoo.addons.ai_core.ai_engine import ToolAnswer
 from odoo.addons.ai_core.guard import check_user_writable
 
-from .. import plans
+from .. import steps
 from .aia_workflow_task import ENDED_STATES
-
-_logger = logging.getLogger(__name__)
 
 # What a user may set on a run of theirs (over RPC too); the rest is the runner's.
 USER_CREATE_FIELDS = {"workflow_id", "question", "company_id"}
@@ -265,9 +262,9 @@ class AiaWorkflowRun(models.Model):
             if any(task.state not in ENDED_STATES for task in current):
                 self._aia_notify()
                 return
-            if step.kind == "plan" and not self._aia_read_plan(current):
+            if step.kind == "plan" and not steps.read_plan(self, current):
                 return
-            if step.kind == "review" and self._aia_send_back(current):
+            if step.kind == "review" and steps.send_back(self, current):
                 return
         self._aia_enter(self._aia_next_step(step))
 
@@ -283,10 +280,15 @@ class AiaWorkflowRun(models.Model):
         if not step:
             self._aia_finish()
             return
-        self.write({"step_id": step.id, "pass_number": self.pass_number + 1})
-        values = getattr(self, f"_aia_{step.kind}_tasks")(step)
+        self._aia_start_pass(step, steps.tasks_of(self, step))
+
+    def _aia_start_pass(self, step, values):
+        """Start a pass of ``step`` (entered, or again after an invalid plan or a send-back) with
+        tasks of ``values``, queued when their inputs are done; returns False when the run's cap
+        of agent tasks refused them (the run then failed)."""
         if not self._aia_check_task_cap(len([v for v in values if v.get("agent_id")])):
-            return
+            return False
+        self.write({"step_id": step.id, "pass_number": self.pass_number + 1})
         tasks = self.env["aia.workflow.task"].create(
             [{"run_id": self.id, "step_id": step.id, "pass_number": self.pass_number, **v} for v in values]
         )
@@ -295,145 +297,7 @@ class AiaWorkflowRun(models.Model):
             tasks._aia_ask_approval()
         tasks._aia_queue_ready()
         self._aia_notify()
-
-    def _aia_plan_tasks(self, step, answer=None, error=None):
-        agents = self._aia_plan_agents(step)
-        roster = [(a.code, a.name, a.description or "") for a in agents]
-        text = (
-            plans.replan_task(self.question, step.instructions, roster, self._aia_tasks_left(), answer, error)
-            if error
-            else plans.plan_task(self.question, step.instructions, roster, self._aia_tasks_left())
-        )
-        return [{"name": step.name, "agent_id": step.agent_id.id, "input": text}]
-
-    def _aia_execute_tasks(self, step, keys=None, feedback=None):
-        """The tasks of an execute step: the plan's (on a send-back, those of ``keys`` only, each
-        with the reviewer's ``feedback``), or without a plan the step's own. Their input is
-        written when they are queued, their inputs' results done (aia.workflow.task)."""
-        feedback = feedback or {}
-        if not self.plan:
-            brief = step.instructions or self.question
-            text = "\n".join(feedback.values())
-            return [
-                {
-                    "name": step.name,
-                    "key": f"step-{step.id}",
-                    "agent_id": step.agent_id.id,
-                    "brief": brief,
-                    "feedback": text,
-                }
-            ]
-        agents = {agent.code: agent for agent in self._aia_plan_agents(self._aia_plan_step())}
-        return [
-            {
-                "name": item["task"][:80],
-                "key": item["id"],
-                "agent_id": agents[item["agent"]].id,
-                "input_keys": item.get("inputs", []),
-                "brief": item["task"],
-                "feedback": feedback.get(item["id"]),
-            }
-            for item in self.plan["steps"]
-            if keys is None or item["id"] in keys
-        ]
-
-    def _aia_review_tasks(self, step):
-        text = plans.review_task(self.question, step.instructions, self._aia_results(evidence=True))
-        return [{"name": step.name, "agent_id": step.agent_id.id, "input": text}]
-
-    def _aia_synthesize_tasks(self, step):
-        notes = self.task_ids.filtered(lambda t: t.step_id.kind == "review" and t.state == "done")[-1:].output
-        text = plans.synthesize_task(self.question, step.instructions, self._aia_results(), notes)
-        return [{"name": step.name, "agent_id": step.agent_id.id, "input": text}]
-
-    def _aia_approval_tasks(self, step):
-        approver = step.approver_id or self.user_id
-        return [
-            {
-                "name": step.name,
-                "approver_id": approver.id,
-                "state": "waiting",
-                "input": step.instructions or "",
-            }
-        ]
-
-    def _aia_read_plan(self, tasks):
-        """Read the plan the planner gave (``tasks``: its task of this pass). An invalid plan is sent
-        back to it once with what is wrong; twice, the run fails. Returns whether the plan is valid."""
-        task = tasks[-1]
-        step = self.step_id
-        agents = self._aia_plan_agents(self._aia_plan_step())
-        try:
-            plan = plans.read_json(task.output, plans.PLAN_SCHEMA)
-            plans.check_plan(plan, set(agents.mapped("code")), self._aia_tasks_left())
-        except plans.AnswerError as exc:
-            if len(self.task_ids.filtered(lambda t: t.step_id == step)) > 1:
-                self._aia_fail(self.env._("The planner's plan is not valid: %(error)s", error=exc))
-                return False
-            values = self._aia_plan_tasks(step, task.output, str(exc))
-            if self._aia_check_task_cap(1):
-                self.pass_number += 1
-                self.env["aia.workflow.task"].create(
-                    [{"run_id": self.id, "step_id": step.id, "pass_number": self.pass_number, **values[0]}]
-                )._aia_queue_ready()
-                self._aia_notify()
-            return False
-        self.plan = plan
         return True
-
-    def _aia_send_back(self, tasks):
-        """Act on the reviewer's verdict (``tasks``: its task of this pass): the tasks it sends
-        back are done again, at most the step's send-backs times; returns whether any were."""
-        step = self.step_id
-        try:
-            verdict = plans.read_json(tasks[-1].output, plans.REVIEW_SCHEMA)
-        except plans.AnswerError as exc:
-            # A verdict that cannot be read sends nothing back: its text goes to the synthesis.
-            _logger.info("workflow run %s: review not read: %s", self.id, exc)
-            return False
-        reviews = self.task_ids.filtered(lambda t: t.step_id == step)
-        keys = {item["step"]: item["feedback"] for item in verdict.get("redo", ())}
-        if self.plan:  # without a plan, the one execute task is sent back whatever it is called
-            keys = {key: text for key, text in keys.items() if key in {s["id"] for s in self.plan["steps"]}}
-        if verdict["approved"] or not keys or len(reviews) > step.max_rounds:
-            return False
-        execute = self.workflow_id.step_ids.filtered(
-            lambda s: s.kind == "execute" and (s.sequence, s.id) < (step.sequence, step.id)
-        ).sorted("sequence")[-1:]
-        values = self._aia_execute_tasks(execute, set(keys), keys)
-        if not self._aia_check_task_cap(len(values)):
-            return True
-        self.write({"step_id": execute.id, "pass_number": self.pass_number + 1})
-        self.env["aia.workflow.task"].create(
-            [{"run_id": self.id, "step_id": execute.id, "pass_number": self.pass_number, **v} for v in values]
-        )._aia_queue_ready()
-        self._aia_notify()
-        return True
-
-    def _aia_plan_step(self):
-        return self.workflow_id.step_ids.filtered(lambda s: s.kind == "plan")[:1]
-
-    def _aia_plan_agents(self, plan_step):
-        """The agents a plan may assign: the execute step's list, those the run's user may use."""
-        execute = self.workflow_id.step_ids.filtered(
-            lambda s: s.kind == "execute" and (s.sequence, s.id) > (plan_step.sequence, plan_step.id)
-        ).sorted("sequence")[:1]
-        agents = execute.agent_ids | execute.agent_id
-        readable = agents.with_user(self.user_id).with_company(self.company_id)._filtered_access("read")
-        return agents.filtered(lambda a: a in readable and a.active)
-
-    def _aia_results(self, keys=None, evidence=False):
-        """(key, agent code, output) of the latest done execute task of each planned step (or of
-        ``keys``), in plan order; with ``evidence``, each output followed by the results of the
-        tools its session called (a reviewer checks the figures against them)."""
-        done = self.task_ids.filtered(lambda t: t.step_id.kind == "execute" and t.state == "done")
-        latest = {task.key or str(task.id): task for task in done.sorted("id")}
-        if keys is not None:
-            latest = {key: task for key, task in latest.items() if key in keys}
-        return [
-            (key, task.agent_id.code, task._aia_evidence() if evidence else task.output or "")
-            for key, task in latest.items()
-        ]
 
     def _aia_tasks_left(self):
         if not self.max_tasks:

@@ -3,7 +3,7 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.ai_core import turn
 
-from .. import plans
+from .. import plans, steps
 
 # A task in these states has ended: the run may go on from it (or fail, for error and cancelled).
 ENDED_STATES = ("done", "error", "cancelled")
@@ -101,7 +101,7 @@ class AiaWorkflowTask(models.Model):
                 lambda t: t.state in ("queued", "running", "waiting")
             ):
                 break
-            done = {key for key, _agent, _text in run._aia_results()}
+            done = {key for key, _agent, _text in steps.results(run)}
             unfinished = {t.key for t in current if t.state not in ("done",)} - {task.key}
             needs = set(task.input_keys or ())
             if needs - done or needs & unfinished:
@@ -125,7 +125,7 @@ class AiaWorkflowTask(models.Model):
     def _aia_execute_input(self):
         """What an execute task's agent is asked, with the results of the tasks it needs."""
         run = self.run_id
-        inputs = run._aia_results(self.input_keys) if self.input_keys else []
+        inputs = steps.results(run, self.input_keys) if self.input_keys else []
         instructions = self.step_id.instructions if run.plan else ""
         return plans.execute_task(self.brief, run.question, instructions, inputs, self.feedback)
 
