@@ -56,10 +56,56 @@ SPRING_LAUNCH = {
     "replied_pct": 9.1,
     "bounced_pct": 8.3,
 }
+# The campaign's row: Odoo's campaign ratios, all over the 13 recipients not canceled, to 0.01.
+SPRING_LAUNCH_CAMPAIGN = {
+    **SPRING_LAUNCH,
+    "received": 11,  # 12 sent - 1 bounced
+    "received_pct": 84.62,
+    "opened_pct": 46.15,
+    "clicked_pct": 23.08,
+    "replied_pct": 7.69,
+    "bounced_pct": 7.69,
+}
+del SPRING_LAUNCH_CAMPAIGN["delivered_pct"]
+
+
+class CampaignCase(SalesMarketingCase):
+    """Builders of mailings and their traces."""
+
+    @classmethod
+    def mailing(cls, subject, campaign, sent):
+        mailing = cls.env["mailing.mailing"].create(
+            {
+                "subject": subject,
+                "body_html": "<p>Hello</p>",
+                "campaign_id": campaign.id if campaign else False,
+                "mailing_model_id": cls.env.ref("base.model_res_partner").id,
+            }
+        )
+        mailing.write({"state": "done", "sent_date": sent})
+        return mailing
+
+    @classmethod
+    def traces(cls, mailing, rows, partner=None, **values):
+        cls.env["mailing.trace"].create(
+            [
+                {
+                    "mass_mailing_id": mailing.id,
+                    "model": "res.partner",
+                    "res_id": (partner or cls.acme).id,
+                    "email": f"r{index}@example.com",
+                    "trace_status": status,
+                    "sent_datetime": sent,
+                    "links_click_datetime": clicked,
+                    **values,
+                }
+                for index, (status, sent, clicked) in enumerate(rows)
+            ]
+        )
 
 
 @tagged("post_install", "-at_install")
-class TestCampaignMetrics(SalesMarketingCase):
+class TestCampaignMetrics(CampaignCase):
     """Mailings and their traces (the statuses Odoo's mailing engine sets):
 
     - "Spring offer" (campaign Spring Launch, sent 2025-03-10): 10 recipients: 3 delivered, 3 opened
@@ -93,37 +139,6 @@ class TestCampaignMetrics(SalesMarketingCase):
         )
         cls.traces(cls.autumn, [("open", sent_at, None)] * 2)
 
-    @classmethod
-    def mailing(cls, subject, campaign, sent):
-        mailing = cls.env["mailing.mailing"].create(
-            {
-                "subject": subject,
-                "body_html": "<p>Hello</p>",
-                "campaign_id": campaign.id if campaign else False,
-                "mailing_model_id": cls.env.ref("base.model_res_partner").id,
-            }
-        )
-        mailing.write({"state": "done", "sent_date": sent})
-        return mailing
-
-    @classmethod
-    def traces(cls, mailing, rows, **values):
-        cls.env["mailing.trace"].create(
-            [
-                {
-                    "mass_mailing_id": mailing.id,
-                    "model": "res.partner",
-                    "res_id": cls.acme.id,
-                    "email": f"r{index}@example.com",
-                    "trace_status": status,
-                    "sent_datetime": sent,
-                    "links_click_datetime": clicked,
-                    **values,
-                }
-                for index, (status, sent, clicked) in enumerate(rows)
-            ]
-        )
-
     def test_per_mailing_per_campaign_and_totals_with_odoo_rates(self):
         result = self.call(TOOL, MARCH, user=self.marketer)
         self.assertEqual(
@@ -145,7 +160,7 @@ class TestCampaignMetrics(SalesMarketingCase):
                 },
             ],
         )
-        self.assertEqual(result["campaigns"], [{"campaign": "Spring Launch", **SPRING_LAUNCH}])
+        self.assertEqual(result["campaigns"], [{"campaign": "Spring Launch", **SPRING_LAUNCH_CAMPAIGN}])
         self.assertEqual(result["totals"], {"mailings": 2, **SPRING_LAUNCH})
         self.assertFalse(result["truncated"])
 
@@ -202,3 +217,123 @@ class TestCampaignMetrics(SalesMarketingCase):
         for user in (self.user, self.manager):
             with self.subTest(user=user.login), self.assertRaises(ToolDenied):
                 self.call(TOOL, MARCH, user=user)
+
+    def test_the_campaign_rates_are_odoos_own_campaign_ratios(self):
+        # Odoo's campaign counts the test send; leave it out to compare.
+        self.env["mailing.trace"].search([("is_test_trace", "=", True)]).unlink()
+        spring = self.spring.with_user(self.marketer)
+        row = self.call(TOOL, MARCH, user=self.marketer)["campaigns"][0]
+        self.assertEqual(
+            tuple(row.get(key) for key in RATES),
+            (spring.received_ratio, spring.opened_ratio, spring.replied_ratio, spring.bounced_ratio),
+        )
+
+
+RATES = ("received_pct", "opened_pct", "replied_pct", "bounced_pct")
+NOT_SENT, SENT = None, dt.datetime(2025, 6, 10, 8, 5)
+CLICKED = dt.datetime(2025, 6, 11, 9, 0)
+
+
+@tagged("post_install", "-at_install")
+class TestCampaignRatios(CampaignCase):
+    """Campaigns whose traces give different sent, delivered and expected totals, to recipients of
+    both companies, read by a marketer of both companies:
+
+    - "Summer Sale": "Summer teaser" (sent 2025-05-20, company A's Acme): 2 delivered;
+      "Summer A" (2025-06-10, Acme): 2 delivered, 2 opened (one clicked), 1 replied, 2 bounced,
+      1 failed, 2 canceled, 2 not sent yet; "Summer B" (2025-06-20, company B's Bravo): 1 delivered,
+      1 opened, 1 bounced, 1 failed, 1 canceled, 1 queued and 1 in process (not sent yet).
+    - "Winter Sale": "Winter B" (2025-06-15, Bravo): 3 delivered, 1 bounced, 2 failed, 1 not sent.
+    """
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.marketer_ab = cls.new_user(
+            "sm_marketer_ab",
+            "mass_mailing.group_mass_mailing_user,ai_core.group_aia_user",
+            cls.company_a + cls.company_b,
+            name="Mo Marketer",
+            tz="UTC",
+        )
+        cls.bravo = cls.env["res.partner"].create({"name": "Bravo Co", "company_id": cls.company_b.id})
+        cls.summer, cls.winter = cls.utm("campaign", "Summer Sale", "Winter Sale")
+        teaser = cls.mailing("Summer teaser", cls.summer, "2025-05-20 08:00")
+        cls.traces(teaser, [("sent", SENT, None)] * 2)
+        summer_a = cls.mailing("Summer A", cls.summer, "2025-06-10 08:00")
+        cls.traces(
+            summer_a,
+            [("sent", SENT, None)] * 2
+            + [("open", SENT, CLICKED), ("open", SENT, None), ("reply", SENT, None)]
+            + [("bounce", SENT, None)] * 2
+            + [("error", NOT_SENT, None)]
+            + [("cancel", NOT_SENT, None)] * 2
+            + [("outgoing", NOT_SENT, None)] * 2,
+        )
+        summer_b = cls.mailing("Summer B", cls.summer, "2025-06-20 08:00")
+        cls.traces(
+            summer_b,
+            [("sent", SENT, None), ("open", SENT, None), ("bounce", SENT, None), ("error", NOT_SENT, None)]
+            + [("cancel", NOT_SENT, None), ("outgoing", NOT_SENT, None), ("process", NOT_SENT, None)],
+            partner=cls.bravo,
+        )
+        winter_b = cls.mailing("Winter B", cls.winter, "2025-06-15 08:00")
+        cls.traces(
+            winter_b,
+            [("sent", SENT, None)] * 3
+            + [("bounce", SENT, None)]
+            + [("error", NOT_SENT, None)] * 2
+            + [("outgoing", NOT_SENT, None)],
+            partner=cls.bravo,
+        )
+
+    def campaign_rows(self, period, company):
+        result = self.call(TOOL, period, user=self.marketer_ab, company=company)
+        return {row["campaign"]: row for row in result["campaigns"]}
+
+    def test_campaign_rates_equal_odoos_campaign_ratios_in_both_companies(self):
+        may_june = {"date_from": "2025-05-01", "date_to": "2025-06-30"}
+        for company in (self.company_a, self.company_b):
+            rows = self.campaign_rows(may_june, company)
+            for campaign in (self.summer, self.winter):
+                with self.subTest(company=company.name, campaign=campaign.name):
+                    odoo = campaign.with_user(self.marketer_ab).with_company(company)
+                    row = rows[campaign.name]
+                    self.assertEqual(
+                        tuple(row.get(key) for key in RATES),
+                        (odoo.received_ratio, odoo.opened_ratio, odoo.replied_ratio, odoo.bounced_ratio),
+                    )
+                    # The recipients are the campaign's traces, as Odoo counts them.
+                    [(count,)] = (
+                        self.env["mailing.trace"]
+                        .with_user(self.marketer_ab)
+                        .with_company(company)
+                        ._read_group([("campaign_id", "=", campaign.id)], [], ["__count"])
+                    )
+                    self.assertEqual(row["recipients"], count)
+
+    def test_the_rates_differ_from_the_mailings_denominators(self):
+        # Winter B alone: the mailing's rates leave failed traces out of their totals, the
+        # campaign's do not; both as Odoo computes them.
+        june = {"date_from": "2025-06-01", "date_to": "2025-06-30"}
+        result = self.call(TOOL, june, user=self.marketer_ab, company=self.company_b)
+        mailing = next(row for row in result["mailings"] if row["mailing"] == "Winter B")
+        campaign = next(row for row in result["campaigns"] if row["campaign"] == "Winter Sale")
+        winter_b = self.env["mailing.mailing"].browse(mailing["mailing_id"]).with_user(self.marketer_ab)
+        winter = self.winter.with_user(self.marketer_ab)
+        self.assertEqual(
+            (mailing["bounced_pct"], campaign.get("bounced_pct")),
+            (round(winter_b.bounced_ratio, 1), winter.bounced_ratio),
+        )
+        self.assertNotEqual(winter_b.bounced_ratio, winter.bounced_ratio)
+
+    def test_a_period_counts_only_its_mailings(self):
+        # June leaves the Summer teaser out: the campaign's rates are those of its June mailings
+        # (Odoo's denominator, the recipients not canceled), not the ones Odoo's campaign shows for
+        # all its mailings.
+        row = self.campaign_rows({"date_from": "2025-06-01", "date_to": "2025-06-30"}, self.company_a)[
+            "Summer Sale"
+        ]
+        self.assertEqual((row["recipients"], row["canceled"], row["sent"], row["bounced"]), (19, 3, 10, 3))
+        self.assertEqual((row.get("received"), row.get("received_pct")), (7, 43.75))  # 10 - 3, over 16
+        self.assertNotEqual(row["received_pct"], self.summer.with_user(self.marketer_ab).received_ratio)

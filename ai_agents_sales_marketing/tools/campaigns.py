@@ -5,14 +5,25 @@ recipients are the mailing's traces; sent = traces with a sent time; delivered =
 opened or replied; opened = opened or replied; clicked = traces with a link click; bounced;
 failed (exceptions); canceled. Rates: delivered over recipients not canceled; opened, clicked and
 replied over recipients not canceled, bounced or failed; bounced over recipients not canceled or
-failed. Test sends are left out. Mailings have no company in Odoo: every mailing the user may read
-is counted, whatever the session's company.
+failed (those of the mailings and of the totals).
+
+A campaign's rates are those of Odoo's campaign (``utm.campaign`` as extended by mass_mailing:
+``received_ratio``, ``opened_ratio``, ``replied_ratio``, ``bounced_ratio``), to Odoo's two
+decimals: all over the campaign's recipients not canceled, received = traces with a sent time
+minus bounced. The click rate, which Odoo's campaign lacks, is over the same recipients. Odoo's
+campaign counts every trace of its mailings; here only the mailings sent in the period (or the
+mailing asked for) are counted, so a campaign's rates equal Odoo's when all its mailings are in the
+period. No rate (None) where Odoo shows 0 for a campaign with no recipient left.
+
+Test sends are left out. Mailings have no company in Odoo: every mailing the user may read is
+counted, whatever the session's company.
 """
 
 from collections import defaultdict
 
 from odoo import fields
 from odoo.fields import Domain
+from odoo.tools.float_utils import float_round
 
 from odoo.addons.ai_core.tools import Requires, apply_filters, tool, toolkit
 
@@ -28,9 +39,13 @@ STATUSES = ("outgoing", "process", "pending", "sent", "open", "reply", "bounce",
     "marketing.get_campaign_metrics",
     display_name="GetCampaignMetrics",
     description="Email marketing results per mailing and per campaign, with totals: recipients, sent, "
-    "delivered, opened, clicked, replied, bounced, failed, and the delivered / opened / clicked / "
-    "replied / bounced rates (Odoo's definitions). Mailings sent in a period (default: the last 90 "
-    "days); filters: campaign, mailing. Most recent mailings first.",
+    "delivered, opened, clicked, replied, bounced, failed, and the rates (Odoo's definitions). "
+    "Mailings and totals: delivered rate over the recipients not canceled; opened / clicked / "
+    "replied rates over those not canceled, bounced or failed; bounced rate over those not "
+    "canceled or failed. Campaigns: Odoo's campaign ratios (received = sent minus bounced; "
+    "received / opened / clicked / replied / bounced rates all over the recipients not canceled, "
+    "to 0.01), over the campaign's mailings in the period only. Mailings sent in a period "
+    "(default: the last 90 days); filters: campaign, mailing. Most recent mailings first.",
     input_schema=toolkit.object_schema(
         {
             **common.period_schema("Mailings sent"),
@@ -75,6 +90,13 @@ def get_campaign_metrics(ctx, args):
     return {
         "filters": filters,
         "scope": "every mailing you may read (mailings have no company in Odoo)",
+        "rates": {
+            "mailings and totals": "delivered over recipients not canceled; opened, clicked, replied over "
+            "those not canceled, bounced or failed; bounced over those not canceled or failed",
+            "campaigns": "Odoo's campaign ratios: received (sent minus bounced), opened, clicked, "
+            "replied, bounced, all over recipients not canceled, of the campaign's mailings in the "
+            "period only",
+        },
         "totals": {"mailings": len(per_mailing), **_figures(totals)},
         "mailings": [
             {
@@ -87,7 +109,7 @@ def get_campaign_metrics(ctx, args):
             for mailing in mailings[:limit]
         ],
         "campaigns": [
-            {"campaign": common.name(campaign, "No campaign"), **_figures(per_campaign[campaign])}
+            {"campaign": common.name(campaign, "No campaign"), **_campaign_figures(per_campaign[campaign])}
             for campaign in campaigns[:limit]
         ],
         "truncated": len(mailings) > limit or len(campaigns) > limit,
@@ -130,6 +152,30 @@ def _figures(line):
         "clicked_pct": common.pct(line["clicked"], reached),
         "replied_pct": common.pct(line["reply"], reached),
         "bounced_pct": common.pct(bounced, not_canceled - failed),
+    }
+
+
+def _campaign_figures(line):
+    """Odoo's campaign statistics (``utm.campaign._compute_statistics`` of mass_mailing) of summed
+    trace counts: every rate over the recipients not canceled, received = sent minus bounced,
+    rounded as Odoo's ratio fields."""
+    figures = _figures(line)
+    del figures["delivered_pct"], figures["opened_pct"], figures["clicked_pct"]
+    del figures["replied_pct"], figures["bounced_pct"]
+    received = figures["sent"] - figures["bounced"]
+    not_canceled = figures["recipients"] - figures["canceled"]
+
+    def ratio(part):
+        return float_round(100.0 * part / not_canceled, precision_digits=2) if not_canceled else None
+
+    return {
+        **figures,
+        "received": received,
+        "received_pct": ratio(received),
+        "opened_pct": ratio(figures["opened"]),
+        "clicked_pct": ratio(figures["clicked"]),
+        "replied_pct": ratio(figures["replied"]),
+        "bounced_pct": ratio(figures["bounced"]),
     }
 
 
