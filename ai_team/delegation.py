@@ -9,6 +9,7 @@ answer (or why it failed) is then the call's result and the parent's turn goes o
 import re
 
 from odoo.addons.ai_core.ai_engine import Deferred, ToolInputError, ToolSpec
+from odoo.addons.ai_core.tools import toolkit
 
 TOOL_PREFIX = "agent."
 DEPTH_PARAM = "aia.delegation_max_depth"
@@ -16,18 +17,16 @@ DEFAULT_MAX_DEPTH = 2
 # An agent code that gives a valid provider tool name once prefixed (64 characters at most).
 DELEGABLE_CODE = re.compile(r"^[a-zA-Z0-9_-]{1,58}$")
 
-INPUT_SCHEMA = {
-    "type": "object",
-    "properties": {
+INPUT_SCHEMA = toolkit.object_schema(
+    {
         "task": {"type": "string", "minLength": 1, "description": "What the agent must do or answer."},
         "context": {
             "type": "string",
             "description": "What the agent needs to know to do it: facts, figures, the user's words.",
         },
     },
-    "required": ["task"],
-    "additionalProperties": False,
-}
+    required=["task"],
+)
 
 
 def delegation_spec(agent):

@@ -3,21 +3,20 @@ question the agent gives, as the session's user in the session's company, and de
 answer (or why it did not finish) is the call's result (``aia.workflow.run._aia_end``)."""
 
 from odoo.addons.ai_core.ai_engine import Deferred, ToolSpec
+from odoo.addons.ai_core.tools import toolkit
 
 TOOL_PREFIX = "workflow."
 
-INPUT_SCHEMA = {
-    "type": "object",
-    "properties": {
+INPUT_SCHEMA = toolkit.object_schema(
+    {
         "question": {
             "type": "string",
             "minLength": 1,
             "description": "The question the workflow works out, with what its agents need to know.",
         },
     },
-    "required": ["question"],
-    "additionalProperties": False,
-}
+    required=["question"],
+)
 
 
 def workflow_spec(workflow):

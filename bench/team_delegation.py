@@ -26,10 +26,7 @@ difference, what one delegation step costs beyond the turns themselves.
 
 from __future__ import annotations
 
-import statistics
-import time
-
-from odoo_bench import command_line, median_ms, superuser_env
+from odoo_bench import command_line, interleaved, print_overhead, superuser_env
 
 
 def setup(env):
@@ -112,42 +109,24 @@ def baseline(env, lead, stock, index):
     assert (session.state, alone.state, jobs) == ("done", "done", 2)
 
 
-def measure(env, lead, stock, runs):
-    import odoo.sql_db
-
-    samples = {"delegation": [], "baseline": []}
-    queries = {"delegation": [], "baseline": []}
-    for index in range(runs):
-        # Interleaved: both see the same load.
-        for name, run in (("baseline", baseline), ("delegation", delegation)):
-            before = odoo.sql_db.sql_counter
-            started = time.perf_counter()
-            run(env, lead, stock, index)
-            samples[name].append(time.perf_counter() - started)
-            queries[name].append(odoo.sql_db.sql_counter - before)
-    return samples, queries
-
-
 def main():
     parser = command_line(__doc__)
     parser.add_argument("--runs", type=int, default=50)
     args = parser.parse_args()
     with superuser_env(args) as env:
         lead, stock = setup(env)
-        measure(env, lead, stock, 3)  # warm-up: caches, first queries
-        samples, queries = measure(env, lead, stock, args.runs)
-    base, deleg = median_ms(samples["baseline"]), median_ms(samples["delegation"])
-    base_q, deleg_q = statistics.median(queries["baseline"]), statistics.median(queries["delegation"])
+        cases = {
+            "baseline": lambda index: baseline(env, lead, stock, index),
+            "delegation": lambda index: delegation(env, lead, stock, index),
+        }
+        interleaved(cases, 3)  # warm-up: caches, first queries
+        measured = interleaved(cases, args.runs)
     print(f"median of {args.runs} runs")
-    print("| measure | time (ms) | queries | ratio |")
-    print("|---|---|---|---|")
-    rows = (
-        ("baseline: the lead's turn with one tool call, the stock agent's turn", base, base_q, "1.00x"),
-        ("delegation: the same turns, the lead delegating to Stock", deleg, deleg_q, f"{deleg / base:.2f}x"),
-        ("what one delegation step adds", deleg - base, deleg_q - base_q, ""),
+    print_overhead(
+        ("baseline: the lead's turn with one tool call, the stock agent's turn", measured["baseline"]),
+        ("delegation: the same turns, the lead delegating to Stock", measured["delegation"]),
+        "what one delegation step adds",
     )
-    for label, ms, count, ratio in rows:
-        print(f"| {label} | {ms:.1f} | {count:g} | {ratio} |")
 
 
 if __name__ == "__main__":

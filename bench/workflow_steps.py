@@ -23,10 +23,8 @@ workflow step costs beyond its turn.
 from __future__ import annotations
 
 import json
-import statistics
-import time
 
-from odoo_bench import command_line, median_ms, superuser_env
+from odoo_bench import command_line, interleaved, print_overhead, superuser_env
 from team_delegation import perform_pending_jobs, script
 
 TASKS = 5
@@ -118,48 +116,26 @@ def baseline(env, workflow, agents, index):
     return jobs
 
 
-def measure(env, workflow, agents, runs):
-    import odoo.sql_db
-
-    samples = {"workflow": [], "baseline": []}
-    queries = {"workflow": [], "baseline": []}
-    jobs = {}
-    for index in range(runs):
-        # Interleaved: both see the same load.
-        for name, run in (("baseline", baseline), ("workflow", workflow_run)):
-            before = odoo.sql_db.sql_counter
-            started = time.perf_counter()
-            jobs[name] = run(env, workflow, agents, index)
-            samples[name].append(time.perf_counter() - started)
-            queries[name].append(odoo.sql_db.sql_counter - before)
-    return samples, queries, jobs
-
-
 def main():
     parser = command_line(__doc__)
     parser.add_argument("--runs", type=int, default=30)
     args = parser.parse_args()
     with superuser_env(args) as env:
         workflow, agents = setup(env)
-        measure(env, workflow, agents, 3)  # warm-up: caches, first queries
-        samples, queries, jobs = measure(env, workflow, agents, args.runs)
-    base, flow = median_ms(samples["baseline"]), median_ms(samples["workflow"])
-    base_q, flow_q = statistics.median(queries["baseline"]), statistics.median(queries["workflow"])
+        cases = {
+            "baseline": lambda index: baseline(env, workflow, agents, index),
+            "workflow": lambda index: workflow_run(env, workflow, agents, index),
+        }
+        interleaved(cases, 3)  # warm-up: caches, first queries
+        measured = interleaved(cases, args.runs)
+    jobs = {name: figures["result"] for name, figures in measured.items()}
     print(f"median of {args.runs} runs; jobs: baseline {jobs['baseline']}, workflow {jobs['workflow']}")
-    print("| measure | time (ms) | queries | ratio |")
-    print("|---|---|---|---|")
-    rows = (
-        (f"baseline: {TASKS} turns, each in a session of its own", base, base_q, "1.00x"),
-        (
-            f"workflow: the same {TASKS} turns as plan, 2 fanned-out tasks, review, memo",
-            flow,
-            flow_q,
-            f"{flow / base:.2f}x",
-        ),
-        ("what orchestration adds per agent task", (flow - base) / TASKS, (flow_q - base_q) / TASKS, ""),
+    print_overhead(
+        (f"baseline: {TASKS} turns, each in a session of its own", measured["baseline"]),
+        (f"workflow: the same {TASKS} turns as plan, 2 fanned-out tasks, review, memo", measured["workflow"]),
+        "what orchestration adds per agent task",
+        per=TASKS,
     )
-    for label, ms, count, ratio in rows:
-        print(f"| {label} | {ms:.1f} | {count:g} | {ratio} |")
 
 
 if __name__ == "__main__":

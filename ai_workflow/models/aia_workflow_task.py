@@ -94,6 +94,7 @@ class AiaWorkflowTask(models.Model):
     def _aia_queue_ready(self):
         """Queue the agent tasks of these (pending) whose inputs are done; an execute step that
         is not parallel runs one at a time."""
+        done = {}  # per run: the planned steps with a result
         for task in self.filtered(lambda t: t.state == "pending" and t.agent_id):
             run = task.run_id
             current = run.task_ids.filtered(lambda t, task=task: t.pass_number == task.pass_number)
@@ -101,10 +102,11 @@ class AiaWorkflowTask(models.Model):
                 lambda t: t.state in ("queued", "running", "waiting")
             ):
                 break
-            done = {key for key, _agent, _text in steps.results(run)}
+            if run not in done:
+                done[run] = {key for key, _agent, _text in steps.results(run)}
             unfinished = {t.key for t in current if t.state not in ("done",)} - {task.key}
             needs = set(task.input_keys or ())
-            if needs - done or needs & unfinished:
+            if needs - done[run] or needs & unfinished:
                 continue
             if task.kind == "execute":
                 task.input = task._aia_execute_input()
