@@ -32,6 +32,7 @@ from .events import (
     Usage,
     WouldExecute,
 )
+from .memory import Summarizer, summary_section
 from .messages import (
     Message,
     ModelRequest,
@@ -94,7 +95,9 @@ class AgentConfig:
         system_prompt: The agent's instructions.
         rules: Standing rules, appended to the system prompt (a user message cannot change them).
         limits: The turn's budgets.
-        memory_window: Earlier messages kept in the context; older ones go to the summarizer.
+        memory_window: Earlier messages kept in the context; older ones are folded into the
+            running summary (once half a window of them has gathered), or left out without a
+            summarizer.
         shadow_mode: Write tools are previewed, never executed.
         approval_mode: ``write``: each write tool waits for an approval decision.
         read_only: Write tools are not offered and are denied when called.
@@ -147,18 +150,12 @@ class Knowledge(Protocol):
     def __call__(self, query: str) -> Sequence[RetrievedChunk]: ...
 
 
-class Summarizer(Protocol):
-    """Folds messages leaving the memory window into a running summary."""
-
-    def __call__(self, summary: str | None, dropped: Sequence[Message]) -> str: ...
-
-
 def build_system_prompt(config: AgentConfig, summary: str | None = None) -> str:
     parts = [config.system_prompt.strip()]
     if config.rules:
         parts.append("Rules you must always follow:\n" + "\n".join(f"- {rule}" for rule in config.rules))
     if summary:
-        parts.append("Summary of the earlier conversation:\n" + summary)
+        parts.append(summary_section(summary))
     return "\n\n".join(part for part in parts if part)
 
 
@@ -371,10 +368,14 @@ class TurnRunner:
                 )
             transcript.append(user_message)
         turn_start = _current_turn_start(transcript)
-        prior = transcript[:turn_start]
-        summary = self._summarize(turn, prior, summary)
+        try:
+            summary, window = yield from self._fold(
+                turn, budget, history, transcript[: turn_start + 1], summary
+            )
+        except _Stopped as stopped:
+            yield from self._stop(turn, transcript, stopped)
+            return
         system = build_system_prompt(self.config, summary)
-        window = split_window(prior, self.config.memory_window)[1]
         # A recovered turn's requests carry the passages its interrupted run's requests carried.
         asked = user_message if user_message is not None or not recovering else transcript[turn_start]
         knowledge = self._retrieve(turn, asked) if asked is not None else None
@@ -475,17 +476,7 @@ class TurnRunner:
         cost = self.pricing.cost(response.model or self.config.model, response.usage)
         budget.add_request(response.usage, cost)
         turn.usage, turn.cost = budget.usage, budget.cost
-        usage = response.usage
-        yield Usage(
-            provider=response.provider or self.adapter.provider,
-            model=response.model or self.config.model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            cost=cost,
-            latency_ms=round((self.clock.monotonic() - started) * 1000),
-        )
+        yield self._usage_event(response, self.adapter, self.config.model, cost, started)
         return response
 
     def _run_tool_calls(
@@ -688,12 +679,82 @@ class TurnRunner:
         turn.citations = citations(chunks)
         return TextBlock(wrap_passages(chunks)) if chunks else None
 
-    def _summarize(self, turn: Turn, prior: list[Message], summary: str | None) -> str | None:
-        dropped = split_window(prior, self.config.memory_window)[0]
-        if dropped and self.summarizer is not None:
-            summary = self.summarizer(summary, dropped)
-            turn.summary, turn.summarized = summary, len(dropped)
-        return summary
+    def _fold(
+        self,
+        turn: Turn,
+        budget: BudgetTracker,
+        history: list[Message],
+        upto: list[Message],
+        summary: str | None,
+    ) -> Generator[TurnEvent, None, tuple[str | None, list[Message]]]:
+        """The running summary and the earlier messages this turn's requests carry (``upto``: the
+        transcript up to the current turn's opening message).
+
+        Once half a memory window of messages has gone past the window, they are folded into the
+        summary: one request, metered and within the turn's budgets like any other (not a step of
+        the loop); until then the requests carry them with the window, so nothing is out of both
+        (without a summarizer, what leaves the window is left out). A failed request keeps the
+        summary as it was (the messages are folded at a later turn) and the turn goes on with the
+        window, saying so.
+        """
+        *prior, opening = upto
+        dropped, kept = split_window(prior, self.config.memory_window)
+        if self.summarizer is None:
+            return summary, kept
+        if len(dropped) < max(2, self.config.memory_window // 2):
+            return summary, prior
+        stop = budget.check_request()
+        if stop:
+            raise _Stopped(stop)
+        request = self.summarizer.request(summary, dropped, timeout=max(budget.remaining_seconds(), 0.001))
+        request = replace(request, max_tokens=max(min(request.max_tokens, budget.max_output_tokens()), 1))
+        started = self.clock.monotonic()
+        response = None
+        stream = self.summarizer.adapter.stream(request)
+        try:
+            for item in stream:
+                if not isinstance(item, StreamText):
+                    response = item
+        except ProviderError as exc:
+            _logger.warning("summary request failed: %s (%s)", exc.code, exc.status)
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+        text = response.message.text.strip() if response is not None else ""
+        if response is not None:
+            cost = self.pricing.cost(response.model or request.model, response.usage)
+            budget.add_request(response.usage, cost, iteration=False)
+            turn.usage, turn.cost = budget.usage, budget.cost
+            yield self._usage_event(response, self.summarizer.adapter, request.model, cost, started)
+        if not text:
+            yield Error(
+                "summary_unavailable",
+                "The earlier messages could not be summarized; this answer sees only the recent ones.",
+            )
+            return summary, kept
+        # Counted in the history as given: the window starts at its first kept message.
+        first_kept = kept[0] if kept else opening
+        turn.summary = text
+        turn.summarized = next(
+            (index for index, message in enumerate(history) if message is first_kept), len(history)
+        )
+        return text, kept
+
+    def _usage_event(
+        self, response: ModelResponse, adapter: ModelAdapter, model: str, cost: Decimal, started: float
+    ) -> Usage:
+        usage = response.usage
+        return Usage(
+            provider=response.provider or adapter.provider,
+            model=response.model or model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost=cost,
+            latency_ms=round((self.clock.monotonic() - started) * 1000),
+        )
 
     def _stop(self, turn: Turn, transcript: list[Message], stopped: _Stopped) -> Iterator[TurnEvent]:
         stop = stopped.stop
