@@ -1,10 +1,11 @@
 """The running summary of a conversation: what messages leaving the memory window are folded into.
 
 Messages older than the agent's memory window are not sent to the model any more; before they go,
-one request folds them into the session's running summary, which each later request carries in
-its system prompt. The summary is written by a model from messages and tool results, so it is
-data, never instructions: it is asked for with the messages wrapped as untrusted, and it reaches
-the model wrapped the same way.
+one request folds them into the session's running summary, which each later request carries at
+the head of its first message. The summary is written by a model from messages and tool results,
+so it is data, never instructions: it is asked for with the messages wrapped as untrusted, and it
+reaches the model wrapped the same way (never in the system prompt, which holds the agent's own
+words only).
 """
 
 from __future__ import annotations
@@ -67,7 +68,7 @@ class Summarizer:
 
 
 def summary_section(summary: str) -> str:
-    """The summary as the system prompt carries it: wrapped as untrusted data."""
+    """The summary as a request carries it: wrapped as untrusted data."""
     return wrap_untrusted("conversation_summary", summary, preamble=_SECTION_PREAMBLE)
 
 

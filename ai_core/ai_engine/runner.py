@@ -150,12 +150,12 @@ class Knowledge(Protocol):
     def __call__(self, query: str) -> Sequence[RetrievedChunk]: ...
 
 
-def build_system_prompt(config: AgentConfig, summary: str | None = None) -> str:
+def build_system_prompt(config: AgentConfig) -> str:
+    """The agent's own words only: what the model reads from elsewhere (the running summary,
+    passages, tool results) goes in the messages, wrapped as untrusted data."""
     parts = [config.system_prompt.strip()]
     if config.rules:
         parts.append("Rules you must always follow:\n" + "\n".join(f"- {rule}" for rule in config.rules))
-    if summary:
-        parts.append(summary_section(summary))
     return "\n\n".join(part for part in parts if part)
 
 
@@ -375,7 +375,7 @@ class TurnRunner:
         except _Stopped as stopped:
             yield from self._stop(turn, transcript, stopped)
             return
-        system = build_system_prompt(self.config, summary)
+        system = build_system_prompt(self.config)
         # A recovered turn's requests carry the passages its interrupted run's requests carried.
         asked = user_message if user_message is not None or not recovering else transcript[turn_start]
         knowledge = self._retrieve(turn, asked) if asked is not None else None
@@ -409,6 +409,11 @@ class TurnRunner:
                     # The passages precede the user's message in every request of this turn.
                     opening = messages[len(window)]
                     messages[len(window)] = Message(opening.role, (knowledge, *opening.content))
+                if summary:
+                    # The earlier conversation comes first, in the first user message.
+                    first = 0 if messages[0].role == "user" else len(window)
+                    head = messages[first]
+                    messages[first] = Message(head.role, (TextBlock(summary_section(summary)), *head.content))
                 response = yield from self._request(turn, budget, system, messages)
                 if response is None:
                     return

@@ -53,8 +53,9 @@ class TestMemorySummary(AiaCase):
         self.assertEqual(fold.model, "claude-small")
         self.assertIn("gate code is 4711", fold.messages[0].text)
         self.assertEqual(answer.model, "claude-test")
-        self.assertIn(summary, answer.system)
-        self.assertNotIn(FACT, [message.text for message in answer.messages])
+        self.assertIn(summary, answer.messages[0].content[0].text)
+        self.assertNotIn(summary, answer.system)
+        self.assertNotIn(FACT, answer.system + str([message.to_dict() for message in answer.messages]))
         self.assertEqual(len(answer.messages), 11)  # the window, then the question
         self.assertEqual(session.last_text, "The gate code is 4711.")
         # The summary and where it ends are saved: the 190 messages before the window.
@@ -77,8 +78,8 @@ class TestMemorySummary(AiaCase):
         model = self.script(reply("4711, as said."))
         self.chat(session, "Remind me?")
         [request] = model.requests
-        self.assertIn(summary, request.system)
-        self.assertEqual([m.text for m in request.messages][:2], ["Question 95", "Answer 95"])
+        self.assertIn(summary, request.messages[0].content[0].text)
+        self.assertEqual([m.content[-1].text for m in request.messages][:2], ["Question 95", "Answer 95"])
 
     def test_the_summary_counts_against_the_session_budget(self):
         self.agent.max_session_tokens = 5000
@@ -106,7 +107,7 @@ class TestMemorySummary(AiaCase):
         # Tried again at the next turn, with the same messages.
         model = self.script(reply("Summary of 30 messages."), reply("Later answer."))
         self.chat(session, "And now?")
-        self.assertIn(FACT, model.requests[0].messages[0].text)
+        self.assertIn(FACT, model.requests[0].messages[0].text)  # the fold request
         self.assertEqual(session.summary, "Summary of 30 messages.")
 
     def test_an_agent_may_keep_no_summary(self):
