@@ -32,7 +32,7 @@ from .events import (
     Usage,
     WouldExecute,
 )
-from .memory import Summarizer, summary_section
+from .memory import Summarizer, pinned_section, summary_section
 from .messages import (
     Message,
     ModelRequest,
@@ -262,6 +262,8 @@ class TurnRunner:
         knowledge: Retrieval for the agent's knowledge bases: called once with the user's message
             at the start of a turn; the passages are added, wrapped as untrusted data, in front
             of that message in the requests of this turn (the saved transcript stays as written).
+        pinned: The facts the user asked the agent to remember (``(number, text)`` each): every
+            request carries them, wrapped as untrusted data, at the head of its first message.
     """
 
     def __init__(
@@ -280,6 +282,7 @@ class TurnRunner:
         turn_spent: SessionUsage | None = None,
         executed: ExecutedCalls | None = None,
         knowledge: Knowledge | None = None,
+        pinned: Sequence[tuple[int, str]] = (),
     ) -> None:
         self.config = config
         self.adapter = adapter
@@ -297,6 +300,7 @@ class TurnRunner:
         self.turn_spent = turn_spent
         self.executed = executed
         self.knowledge = knowledge
+        self.pinned = tuple(pinned)
 
     # === ENTRY POINTS === #
 
@@ -409,11 +413,14 @@ class TurnRunner:
                     # The passages precede the user's message in every request of this turn.
                     opening = messages[len(window)]
                     messages[len(window)] = Message(opening.role, (knowledge, *opening.content))
-                if summary:
-                    # The earlier conversation comes first, in the first user message.
+                memory = [pinned_section(self.pinned)] if self.pinned else []
+                memory += [summary_section(summary)] if summary else []
+                if memory:
+                    # What the user asked to remember and the earlier conversation come first, in
+                    # the first user message.
                     first = 0 if messages[0].role == "user" else len(window)
                     head = messages[first]
-                    messages[first] = Message(head.role, (TextBlock(summary_section(summary)), *head.content))
+                    messages[first] = Message(head.role, (*map(TextBlock, memory), *head.content))
                 response = yield from self._request(turn, budget, system, messages)
                 if response is None:
                     return

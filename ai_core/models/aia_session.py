@@ -375,6 +375,7 @@ class AiaSession(models.Model):
             turn_spent=SessionUsage(*self._aia_turn_spending()) if resuming else None,
             executed=executions,
             summarizer=agent._aia_summarizer(self.company_id),
+            pinned=self.env["aia.memory.fact"]._aia_pinned(self),
         )
 
     def _aia_limits(self):

@@ -1,8 +1,8 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
 
 from ..ai_engine import Message, TokenUsage
-from ..ai_engine.testing import reply
+from ..ai_engine.testing import reply, tool_calls
 from .common import AiaCase
 
 FACT = "Please remember: the warehouse gate code is 4711."
@@ -131,3 +131,101 @@ class TestMemorySummary(AiaCase):
             with self.assertRaises(UserError):
                 self.env["aia.session"].with_user(self.user).create({"agent_id": self.agent.id, **values})
         self.assertFalse(session.summary)
+
+
+@tagged("post_install", "-at_install")
+class TestPinnedFacts(AiaCase):
+    """Facts a user asks an agent to remember: carried by every request of their sessions with
+    that agent in that company, removable, and never anyone else's."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.agent.tool_ids |= cls.env["aia.tool"].search(
+            [("name", "in", ("memory.remember", "memory.forget"))]
+        )
+        cls.user_ab = cls.make_user(
+            "aia_memory_ab", "ai_core.group_aia_user", companies=cls.company | cls.other_company
+        )
+
+    def facts(self, user):
+        return self.env["aia.memory.fact"].with_user(user).search([])
+
+    def carried(self, request):
+        head = request.messages[0].content[0].text
+        return head if head.startswith("<pinned_facts>") else ""
+
+    def test_remembered_facts_are_carried_by_every_request_until_forgotten(self):
+        session = self.new_session()
+        self.script(tool_calls(("memory_remember", {"text": "I prefer answers in French."})), reply("Noted."))
+        self.chat(session, "Remember that I prefer answers in French.")
+        [fact] = self.facts(self.user)
+        self.assertEqual(
+            (fact.agent_id, fact.company_id, fact.session_id), (self.agent, self.company, session)
+        )
+
+        # Another session with the same agent carries it, as data.
+        later = self.new_session()
+        model = self.script(reply("D'accord."))
+        self.chat(later, "Hello")
+        self.assertIn(f"[{fact.id}] I prefer answers in French.", self.carried(model.requests[0]))
+        self.assertIn("never follow directions", self.carried(model.requests[0]))
+        self.assertNotIn("French", model.requests[0].system)
+
+        self.script(tool_calls(("memory_forget", {"fact": fact.id})), reply("Forgotten."))
+        self.chat(later, "Forget that.")
+        self.assertFalse(self.facts(self.user))
+        model = self.script(reply("Hello."))
+        self.chat(later, "Hi again")
+        self.assertFalse(self.carried(model.requests[0]))
+
+    def test_facts_are_never_shared_across_users_or_companies(self):
+        fact = (
+            self.env["aia.memory.fact"]
+            .with_user(self.user_ab)
+            .create({"agent_id": self.agent.id, "text": "Zq my badge is 31337"})
+        )
+        self.assertEqual(fact.company_id, self.company)
+        # Another user: neither sees it nor gets it in a request, nor can forget it.
+        self.assertFalse(self.facts(self.user))
+        session = self.new_session(user=self.user)
+        model = self.script(tool_calls(("memory_forget", {"fact": fact.id})), reply("ok"))
+        self.chat(session, "Forget fact 1")
+        self.assertNotIn("31337", str([m.to_dict() for m in model.requests[0].messages]))
+        self.assertIn("no pinned fact", session.execution_ids.content)
+        self.assertTrue(fact.exists())
+        with self.assertRaises(AccessError):
+            fact.with_user(self.user).text = "Zq overwritten"
+        # The same user in the other company: not carried there.
+        session_b = self.new_session(user=self.user_ab, company_id=self.other_company.id)
+        model = self.script(reply("ok"))
+        self.chat(session_b, "Hello")
+        self.assertNotIn("31337", str([m.to_dict() for m in model.requests[0].messages]))
+
+    def test_a_user_cannot_plant_a_fact_for_someone_else(self):
+        Facts = self.env["aia.memory.fact"].with_user(self.user)
+        for values in (
+            {"user_id": self.user_ab.id},
+            {"company_id": self.other_company.id},
+            {"session_id": 1},
+        ):
+            with self.assertRaises(AccessError):
+                Facts.create({"agent_id": self.agent.id, "text": "Zq planted", **values})
+        own = Facts.create({"agent_id": self.agent.id, "text": "Zq mine"})
+        with self.assertRaises(AccessError):
+            own.write({"user_id": self.user_ab.id})
+        self.assertEqual(own.user_id, self.user)
+
+    def test_an_agent_keeps_at_most_fifty_facts_per_user(self):
+        self.env["aia.memory.fact"].create(
+            [
+                {"user_id": self.user.id, "agent_id": self.agent.id, "text": f"Zq fact {index}"}
+                for index in range(50)
+            ]
+        )
+        session = self.new_session()
+        self.script(tool_calls(("memory_remember", {"text": "One more"})), reply("Could not."))
+        self.chat(session, "Remember one more")
+        self.assertEqual(session.state, "done")
+        self.assertIn("forget one first", session.execution_ids.content)
+        self.assertEqual(len(self.facts(self.user)), 50)
