@@ -85,6 +85,9 @@ __all__ = [
 
 _logger = logging.getLogger(__name__)
 
+#: Ends what was streamed of an answer whose provider failed midway.
+INTERRUPTED = "*(interrupted: the model's answer was cut off)*"
+
 
 @dataclass(frozen=True)
 class AgentConfig:
@@ -421,7 +424,7 @@ class TurnRunner:
                     first = 0 if messages[0].role == "user" else len(window)
                     head = messages[first]
                     messages[first] = Message(head.role, (*map(TextBlock, memory), *head.content))
-                response = yield from self._request(turn, budget, system, messages)
+                response = yield from self._request(turn, budget, system, messages, transcript)
                 if response is None:
                     return
                 self._append(turn, transcript, response.message, stored=_redacted_text(response.message))
@@ -436,7 +439,12 @@ class TurnRunner:
             yield from self._stop(turn, transcript, stopped)
 
     def _request(
-        self, turn: Turn, budget: BudgetTracker, system: str, messages: list[Message]
+        self,
+        turn: Turn,
+        budget: BudgetTracker,
+        system: str,
+        messages: list[Message],
+        transcript: list[Message],
     ) -> Generator[TurnEvent, None, ModelResponse | None]:
         request = ModelRequest(
             model=self.config.model,
@@ -474,6 +482,10 @@ class TurnRunner:
             if deadline:
                 raise _Stopped(deadline, "".join(partial)) from exc
             _logger.warning("provider %s failed: %s (%s)", exc.provider or "?", exc.code, exc.status)
+            if partial:
+                # What was shown of the answer stays in the transcript, marked as cut.
+                cut = Message("assistant", (TextBlock(f"{''.join(partial)}\n\n{INTERRUPTED}"),))
+                self._append(turn, transcript, cut, stored=_redacted_text(cut))
             yield Error(exc.code, exc.message, exc.retry_after)
             yield self._done(turn, "error")
             return None

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..ai_engine import Message
+from ..rendering import render_markdown
 
 
 class AiaMessage(models.Model):
@@ -36,6 +37,8 @@ class AiaMessage(models.Model):
             "id": self.id,
             "role": self.role,
             "text": self.body or "",
+            # An answer's Markdown, rendered and sanitized (see ai_core.rendering).
+            "html": str(render_markdown(self.env, self.body)) if self.role == "assistant" else "",
             "tool_calls": [{"id": call.id, "name": call.name} for call in message.tool_uses],
             "citations": self.citations or [],
             "create_date": fields.Datetime.to_string(self.create_date),

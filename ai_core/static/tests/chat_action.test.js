@@ -533,3 +533,64 @@ test("a call that started a workflow run opens the run's form", async () => {
     await contains(".o_aia_deferred_open").click();
     expect.verifySteps(["aia.workflow.run 3 form"]);
 });
+
+test("answers render as the server sanitized them; user text and tool results stay text", async () => {
+    const hostile = '<img src="x" onerror="window.aiaXss = 1">';
+    mockBootstrap([{id: 7, name: "Totals", state: "done", agent_name: "Finance", write_date: false}]);
+    onRpc("aia.session", "chat_data", () =>
+        chatData({
+            messages: [
+                {
+                    id: 1,
+                    role: "user",
+                    text: `Totals? ${hostile}`,
+                    tool_calls: [],
+                    create_date: "2026-12-07 09:15:00",
+                },
+                {
+                    id: 2,
+                    role: "assistant",
+                    text: "",
+                    tool_calls: [{id: "call_1", name: "orm_search_read"}],
+                    create_date: "2026-12-07 09:15:02",
+                },
+                {
+                    id: 3,
+                    role: "assistant",
+                    text: "## Totals\n\n| a | b |\n|---|---|\n| 1 | 2 |",
+                    html: "<h2>Totals</h2><table><tbody><tr><td>1</td><td>2</td></tr></tbody></table>",
+                    tool_calls: [],
+                    create_date: "2026-12-07 09:15:05",
+                },
+            ],
+            executions: [
+                {
+                    id: 1,
+                    call_id: "call_1",
+                    name: "orm.search_read",
+                    arguments: {},
+                    preview: "",
+                    content: `{"name": "${hostile.replaceAll('"', "'")}"}`,
+                    latency_ms: 3,
+                    status: "ok",
+                },
+            ],
+        })
+    );
+    patchWithCleanup(navigator.clipboard, {
+        writeText: async (text) => expect.step(`copied ${text}`),
+    });
+    await openChat();
+    await contains(".o_aia_session_item[data-session-id='7']").click();
+    await waitFor(".o_aia_markdown h2");
+    expect(".o_aia_markdown h2").toHaveText("Totals");
+    expect(".o_aia_markdown td").toHaveCount(2);
+    // Nothing of the hostile markup became an element: the user's text and the tool's result
+    // show it as text.
+    expect(".o_aia_transcript img").toHaveCount(0);
+    expect(".o_aia_message_user .o_aia_bubble").toHaveText(`Totals? ${hostile}`);
+    expect(window.aiaXss).toBe(undefined);
+    expect(".o_aia_time").toHaveCount(2);
+    await contains(".o_aia_copy").click();
+    expect.verifySteps(["copied ## Totals\n\n| a | b |\n|---|---|\n| 1 | 2 |"]);
+});

@@ -1,4 +1,13 @@
-import {Component, onMounted, onPatched, onWillDestroy, onWillStart, useRef, useState} from "@odoo/owl";
+import {
+    Component,
+    markup,
+    onMounted,
+    onPatched,
+    onWillDestroy,
+    onWillStart,
+    useRef,
+    useState,
+} from "@odoo/owl";
 import {browser} from "@web/core/browser/browser";
 import {deserializeDateTime, formatDateTime} from "@web/core/l10n/dates";
 import {_t} from "@web/core/l10n/translation";
@@ -88,6 +97,7 @@ export class AiaChatAction extends Component {
         this.orm = useService("orm");
         this.busService = useService("bus_service");
         this.actionService = useService("action");
+        this.notification = useService("notification");
         this.transcriptRef = useRef("transcript");
         this.composerRef = useRef("composer");
         this.state = useState({
@@ -197,6 +207,8 @@ export class AiaChatAction extends Component {
                 id: message.id,
                 role: message.role,
                 text: message.text,
+                // Rendered and sanitized by the server (ai_core.rendering); user text stays text.
+                html: message.html ? markup(message.html) : "",
                 cards,
                 citations: (message.citations || []).map((citation) => ({
                     ...citation,
@@ -250,6 +262,11 @@ export class AiaChatAction extends Component {
 
     formatArguments(args) {
         return formatArguments(args);
+    }
+
+    async copy(text) {
+        await browser.navigator.clipboard.writeText(text);
+        this.notification.add(_t("Copied."), {type: "success"});
     }
 
     formatDate(value) {
