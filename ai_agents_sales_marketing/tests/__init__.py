@@ -7,6 +7,7 @@ from . import (
     test_lead_scoring,
     test_pipeline_overview,
     test_pipeline_value,
+    test_quotations_pipeline,
     test_top_customers,
     test_upsell,
 )
