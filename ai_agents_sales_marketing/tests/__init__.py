@@ -4,6 +4,7 @@ from . import (
     test_campaign_metrics,
     test_conversion_rates,
     test_deal_velocity,
+    test_invoicing_status,
     test_lead_scoring,
     test_pipeline_overview,
     test_pipeline_value,
