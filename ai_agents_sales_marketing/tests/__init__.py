@@ -9,6 +9,7 @@ from . import (
     test_pipeline_overview,
     test_pipeline_value,
     test_quotations_pipeline,
+    test_revenue_by_campaign,
     test_sales_by_product,
     test_top_customers,
     test_upsell,
