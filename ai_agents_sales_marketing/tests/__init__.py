@@ -7,6 +7,7 @@ from . import (
     test_invoicing_status,
     test_lead_scoring,
     test_lost_reasons,
+    test_overdue_activities,
     test_pipeline_overview,
     test_pipeline_value,
     test_quotations_pipeline,
