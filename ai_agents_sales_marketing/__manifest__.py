@@ -13,5 +13,6 @@
         "data/aia_tool_data.xml",
         "data/aia_agent_data.xml",
     ],
+    "demo": ["demo/sales_manager_demo.xml"],
     "installable": True,
 }
