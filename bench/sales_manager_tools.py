@@ -178,7 +178,7 @@ def extend(env, company, rows):
          CROSS JOIN LATERAL (
                SELECT CASE WHEN g %% 3 = 0 THEN %(first_order)s ELSE %(first_lead)s END + g %% %(rows)s
                           AS doc,
-                      (%(people)s::int[])[1 + g %% cardinality(%(people)s::int[])] AS user_id
+                      (%(people)s::int[])[1 + (g / 3) %% cardinality(%(people)s::int[])] AS user_id
          ) a
           JOIN res_users u ON u.id = a.user_id
           JOIN res_partner p ON p.id = u.partner_id
@@ -225,10 +225,10 @@ def quotations_sql(env, company, today, horizon):
     lists = []
     for where, order in (
         (
-            "validity_date >= %(today)s AND validity_date <= %(horizon)s",
-            "validity_date, amount_total DESC, id",
+            "o.validity_date >= %(today)s AND o.validity_date <= %(horizon)s",
+            "o.validity_date, o.amount_total DESC, o.id",
         ),
-        ("validity_date < %(today)s", "validity_date DESC, amount_total DESC, id"),
+        ("o.validity_date < %(today)s", "o.validity_date DESC, o.amount_total DESC, o.id"),
     ):
         env.cr.execute(
             f"""
@@ -270,34 +270,31 @@ def quotations_figures_tool(result):
 
 
 def invoicing_sql(env, company):
-    params = {"company": company.id}
+    """One pass over the lines, summed per order, then per invoice status and the top 10."""
     env.cr.execute(
         """
-        SELECT o.invoice_status, COUNT(DISTINCT o.id),
-               SUM(l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1)),
-               SUM(l.untaxed_amount_invoiced / COALESCE(NULLIF(o.currency_rate, 0), 1)),
-               SUM(l.untaxed_amount_to_invoice / COALESCE(NULLIF(o.currency_rate, 0), 1))
-          FROM sale_order_line l JOIN sale_order o ON o.id = l.order_id
-         WHERE o.company_id = %(company)s AND o.state = 'sale' AND l.display_type IS NULL
-           AND l.product_id IS NOT NULL
-         GROUP BY o.invoice_status
+        WITH per_order AS MATERIALIZED (
+            SELECT l.order_id, o.invoice_status,
+                   SUM(l.price_subtotal / COALESCE(NULLIF(o.currency_rate, 0), 1)) AS ordered,
+                   SUM(l.untaxed_amount_invoiced / COALESCE(NULLIF(o.currency_rate, 0), 1)) AS invoiced,
+                   SUM(l.untaxed_amount_to_invoice / COALESCE(NULLIF(o.currency_rate, 0), 1)) AS to_invoice
+              FROM sale_order_line l JOIN sale_order o ON o.id = l.order_id
+             WHERE o.company_id = %(company)s AND o.state = 'sale' AND l.display_type IS NULL
+               AND l.product_id IS NOT NULL
+             GROUP BY l.order_id, o.invoice_status
+        )
+        (SELECT 'status', invoice_status, COUNT(*), SUM(ordered), SUM(invoiced), SUM(to_invoice)
+           FROM per_order GROUP BY invoice_status)
+        UNION ALL
+        (SELECT 'order', NULL, order_id, ordered, invoiced, to_invoice
+           FROM per_order WHERE to_invoice > 0 ORDER BY to_invoice DESC, order_id LIMIT 10)
         """,
-        params,
+        {"company": company.id},
     )
-    groups = env.cr.fetchall()
-    env.cr.execute(
-        """
-        SELECT l.order_id, SUM(l.untaxed_amount_to_invoice / COALESCE(NULLIF(o.currency_rate, 0), 1))
-          FROM sale_order_line l JOIN sale_order o ON o.id = l.order_id
-         WHERE o.company_id = %(company)s AND o.state = 'sale' AND l.display_type IS NULL
-           AND l.product_id IS NOT NULL
-         GROUP BY l.order_id
-        HAVING SUM(l.untaxed_amount_to_invoice) > 0
-         ORDER BY 2 DESC, 1 LIMIT 10
-        """,
-        params,
-    )
-    return groups, env.cr.fetchall()
+    rows = env.cr.fetchall()
+    groups = [row[1:] for row in rows if row[0] == "status"]
+    top = [(row[2], row[5]) for row in rows if row[0] == "order"]
+    return groups, top
 
 
 def invoicing_figures_sql(result):
@@ -430,7 +427,7 @@ def activities_sql(env, company):
         """
         WITH overdue AS (
             SELECT a.id, a.user_id, a.res_model, a.date_deadline,
-                   (now() AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(a.user_tz, 'UTC'))::date - a.date_deadline
+                   (now() AT TIME ZONE COALESCE(a.user_tz, 'UTC'))::date - a.date_deadline
                        AS days_late
               FROM mail_activity a
              WHERE a.active
@@ -457,8 +454,8 @@ def activities_sql(env, company):
                       WHERE active AND (company_id = %(company)s OR company_id IS NULL)))
                 OR (a.res_model = 'sale.order' AND a.res_id IN (
                      SELECT id FROM sale_order WHERE company_id = %(company)s)))
-           AND (now() AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(a.user_tz, 'UTC'))::date > a.date_deadline
-         ORDER BY (now() AT TIME ZONE 'UTC' AT TIME ZONE COALESCE(a.user_tz, 'UTC'))::date
+           AND (now() AT TIME ZONE COALESCE(a.user_tz, 'UTC'))::date > a.date_deadline
+         ORDER BY (now() AT TIME ZONE COALESCE(a.user_tz, 'UTC'))::date
                   - a.date_deadline DESC, a.id
          LIMIT 10
         """,
@@ -482,6 +479,7 @@ def main():
     parser = command_line(__doc__)
     parser.add_argument("--rows", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=11, help="runs of each tool and of its SQL (median)")
+    parser.add_argument("--tools", help="comma-separated tool names to measure (default: all)")
     args = parser.parse_args()
 
     with superuser_env(args) as env:
@@ -548,6 +546,8 @@ def main():
                 lambda r: f"{r['totals']['overdue']:,} overdue activities",
             ),
         ]
+        if args.tools:
+            cases = [case for case in cases if case[0] in args.tools.split(",")]
         table = []
         for name, question, tool_call, sql_call, from_tool, from_sql, size in cases:
             tool_s, tool, sql_s, sql = timed_pair(tool_call, sql_call, args.runs, env)

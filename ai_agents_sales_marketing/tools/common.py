@@ -222,3 +222,27 @@ def in_company_currency(amount, rate):
 def day(env, when):
     """A UTC datetime as a day of the user's calendar."""
     return str(fields.Datetime.context_timestamp(env.user, when).date()) if when else None
+
+
+def join_orders(env, line_query, order_domain, *fnames):
+    """Join to ``line_query`` (a query of sale.order.line) the orders of ``order_domain`` the user
+    may read, with their ``fnames``: only the lines of those orders remain, and both models'
+    access rules apply. One scan of the orders: the ORM's query of them (record rules included)
+    is the joined table. Returns the join's alias."""
+    Order, Line = env["sale.order"], env["sale.order.line"]
+    orders = Order._search(order_domain)
+    orders.order = None
+    selected = orders.select(
+        *(
+            SQL("%s AS %s", Order._field_to_sql(Order._table, fname, orders), SQL.identifier(fname))
+            for fname in ("id", *fnames)
+        )
+    )
+    alias = line_query.make_alias(Line._table, "aia_order")
+    line_query.add_join(
+        "JOIN",
+        alias,
+        SQL("(%s)", selected),
+        SQL("%s = %s", Line._field_to_sql(Line._table, "order_id", line_query), SQL.identifier(alias, "id")),
+    )
+    return alias

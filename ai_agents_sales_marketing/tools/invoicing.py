@@ -45,59 +45,15 @@ def get_invoicing_status(ctx, args):
         domain &= common.datetime_domain("date_order", current)
     limit = toolkit.row_limit(args, common.DEFAULT_LIMIT, common.MAX_LIMIT)
     currency = common.currency(env)
-    Order, Line = env["sale.order"], env["sale.order.line"]
+    Order = env["sale.order"]
     labels = dict(Order._fields["invoice_status"]._description_selection(env))
     # Lines of the orders the user may read (the access rules of orders and lines both apply).
-    lines = Line._search(
-        Domain("display_type", "=", False)
-        & (Domain("product_id", "!=", False) | Domain("is_downpayment", "=", True))
-        & Domain("order_id", "in", Order._search(domain))
+    line_domain = Domain("display_type", "=", False) & (
+        Domain("product_id", "!=", False) | Domain("is_downpayment", "=", True)
     )
-    Order.flush_model(["invoice_status", "currency_rate"])
-    Line.flush_model(
-        ["order_id", "price_subtotal", "untaxed_amount_invoiced", "untaxed_amount_to_invoice", "product_id"]
-    )
-    rate = SQL.identifier("o", "currency_rate")
-    ordered = common.in_company_currency(SQL("l.price_subtotal"), rate)
-    invoiced = common.in_company_currency(SQL("l.untaxed_amount_invoiced"), rate)
-    to_invoice = common.in_company_currency(SQL("l.untaxed_amount_to_invoice"), rate)
-    # Ordered amounts of product lines only, as the sales analysis counts them.
-    ordered = SQL("CASE WHEN l.product_id IS NOT NULL THEN %s ELSE 0 END", ordered)
-    per_status = env.execute_query(
-        SQL(
-            """
-            SELECT o.invoice_status, COUNT(DISTINCT o.id), SUM(%(ordered)s), SUM(%(invoiced)s),
-                   SUM(%(to_invoice)s)
-              FROM sale_order_line l
-              JOIN sale_order o ON o.id = l.order_id
-             WHERE l.id IN %(lines)s
-             GROUP BY o.invoice_status
-            """,
-            ordered=ordered,
-            invoiced=invoiced,
-            to_invoice=to_invoice,
-            lines=lines.subselect(),
-        )
-    )
-    top = env.execute_query(
-        SQL(
-            """
-            SELECT l.order_id, SUM(%(ordered)s), SUM(%(invoiced)s), SUM(%(to_invoice)s), COUNT(*) OVER ()
-              FROM sale_order_line l
-              JOIN sale_order o ON o.id = l.order_id
-             WHERE l.id IN %(lines)s
-             GROUP BY l.order_id
-            HAVING SUM(%(to_invoice)s) > 0
-             ORDER BY 4 DESC, 1
-             LIMIT %(limit)s
-            """,
-            ordered=ordered,
-            invoiced=invoiced,
-            to_invoice=to_invoice,
-            lines=lines.subselect(),
-            limit=limit,
-        )
-    )
+    per_status, top = [], []
+    for kind, status, *row in _per_status_and_top(env, line_domain, domain, limit):
+        (per_status if kind == "status" else top).append((status, *row))
 
     def amounts(ordered_amount, invoiced_amount, to_invoice_amount):
         return {
@@ -109,9 +65,9 @@ def get_invoicing_status(ctx, args):
     def figures(orders, *sums):
         return {"orders": orders, **amounts(*sums)}
 
-    by_status = {status: row for status, *row in per_status}
+    by_status = {status: row[1:5] for status, *row in per_status}
     totals = [sum(row[index] or 0 for row in by_status.values()) for index in range(4)]
-    orders = Order.browse(row[0] for row in top)
+    orders = Order.browse(row[1] for row in top)
     return {
         "company": env.company.name,
         "currency": currency.name,
@@ -134,10 +90,65 @@ def get_invoicing_status(ctx, args):
                 "salesperson": common.name(order.user_id, "Unassigned"),
                 "order_date": common.day(env, order.date_order),
                 "invoice_status": labels[order.invoice_status],
-                **amounts(*row[1:4]),
+                **amounts(*row[3:6]),
             }
             for order, row in zip(orders, top, strict=True)
         ],
-        "orders_with_amount_to_invoice": top[0][4] if top else 0,
-        "truncated": bool(top) and top[0][4] > limit,
+        "orders_with_amount_to_invoice": top[0][6] if top else 0,
+        "truncated": bool(top) and top[0][6] > limit,
     }
+
+
+def _per_status_and_top(env, line_domain, order_domain, limit):
+    """One pass over the lines of ``line_domain`` of the orders of ``order_domain``, those the user
+    may read, summed per order (amounts in the company currency), then per invoice status and the
+    ``limit`` orders with the most to invoice.
+
+    Returns:
+        Rows ("status", invoice status, None, orders, ordered, invoiced, to invoice, None) and
+        ("order", invoice status, order id, 1, ordered, invoiced, to invoice, orders with an amount
+        to invoice), the orders by amount to invoice.
+    """
+    Line = env["sale.order.line"]
+    query = Line._search(line_domain)
+
+    def column(fname):
+        return Line._field_to_sql(Line._table, fname, query)
+
+    order = common.join_orders(env, query, order_domain, "currency_rate", "invoice_status")
+    rate = SQL.identifier(order, "currency_rate")
+    status = SQL.identifier(order, "invoice_status")
+    # Ordered amounts of product lines only, as the sales analysis counts them.
+    ordered = SQL(
+        "CASE WHEN %s IS NOT NULL THEN %s ELSE 0 END",
+        column("product_id"),
+        common.in_company_currency(column("price_subtotal"), rate),
+    )
+    query.groupby = SQL("%s, %s", column("order_id"), status)
+    query.order = None
+    per_order = query.select(
+        SQL("%s AS order_id", column("order_id")),
+        SQL("%s AS invoice_status", status),
+        SQL("SUM(%s) AS ordered", ordered),
+        SQL("SUM(%s) AS invoiced", common.in_company_currency(column("untaxed_amount_invoiced"), rate)),
+        SQL("SUM(%s) AS to_invoice", common.in_company_currency(column("untaxed_amount_to_invoice"), rate)),
+    )
+    return env.execute_query(
+        SQL(
+            """
+            WITH per_order AS MATERIALIZED (%(per_order)s)
+            (SELECT 'status', invoice_status, NULL::int, COUNT(*), SUM(ordered), SUM(invoiced),
+                    SUM(to_invoice), NULL::bigint
+               FROM per_order
+              GROUP BY invoice_status)
+            UNION ALL
+            (SELECT 'order', invoice_status, order_id, 1, ordered, invoiced, to_invoice, COUNT(*) OVER ()
+               FROM per_order
+              WHERE to_invoice > 0
+              ORDER BY to_invoice DESC, order_id
+              LIMIT %(limit)s)
+            """,
+            per_order=per_order,
+            limit=limit,
+        )
+    )

@@ -63,7 +63,7 @@ def get_sales_by_product(ctx, args):
     filters.update(category_echo)
     limit = toolkit.row_limit(args, DEFAULT_ROWS, common.MAX_LIMIT)
     currency = common.currency(env)
-    rows = _per_product(env, line_domain & Domain("order_id", "in", env["sale.order"]._search(domain)))
+    rows = _per_product(env, line_domain, domain)
     # The grand total row (no product) counts the orders once each.
     orders_count = next((row[2] for row in rows if row[0] is None), 0)
     rows = [row for row in rows if row[0] is not None]
@@ -126,33 +126,43 @@ def _money(currency, revenue, cost):
     }
 
 
-def _per_product(env, line_domain):
+def _per_product(env, line_domain, order_domain):
     """[(product id, quantity in the product's unit, orders, untaxed revenue in the company
-    currency)] of the lines of ``line_domain`` the user may read, by revenue, and the row of all
-    products (product id None)."""
-    lines = env["sale.order.line"]._search(line_domain)
-    env["sale.order.line"].flush_model(
-        ["order_id", "product_id", "product_uom_id", "product_uom_qty", "price_subtotal"]
-    )
-    env["sale.order"].flush_model(["currency_rate"])
+    currency)] of the lines of ``line_domain`` of the orders of ``order_domain``, those the user
+    may read, by revenue, and the row of all products (product id None): one pass over the
+    lines."""
+    Line = env["sale.order.line"]
+    query = Line._search(line_domain)
+
+    def column(fname):
+        return Line._field_to_sql(Line._table, fname, query)
+
+    def join(table, alias, on_column, key="id"):
+        name = query.make_alias(Line._table, alias)
+        query.add_join("JOIN", name, table, SQL("%s = %s", on_column, SQL.identifier(name, key)))
+        return name
+
+    # Columns read through joins of our own: written to the database first.
+    env["product.product"].flush_model(["product_tmpl_id"])
+    env["product.template"].flush_model(["uom_id"])
+    order = common.join_orders(env, query, order_domain, "currency_rate")
+    product = join("product_product", "aia_product", column("product_id"))
+    template = join("product_template", "aia_template", SQL.identifier(product, "product_tmpl_id"))
+    line_unit = join("uom_uom", "aia_line_unit", column("product_uom_id"))
+    product_unit = join("uom_uom", "aia_product_unit", SQL.identifier(template, "uom_id"))
+    revenue = common.in_company_currency(column("price_subtotal"), SQL.identifier(order, "currency_rate"))
+    query.groupby = SQL("GROUPING SETS ((%s), ())", column("product_id"))
+    query.order = SQL("4 DESC NULLS LAST, 1")
     return env.execute_query(
-        SQL(
-            """
-            SELECT l.product_id,
-                   SUM(l.product_uom_qty * line_unit.factor / product_unit.factor),
-                   COUNT(DISTINCT l.order_id),
-                   SUM(%(revenue)s)
-              FROM sale_order_line l
-              JOIN sale_order o ON o.id = l.order_id
-              JOIN product_product p ON p.id = l.product_id
-              JOIN product_template t ON t.id = p.product_tmpl_id
-              JOIN uom_uom line_unit ON line_unit.id = l.product_uom_id
-              JOIN uom_uom product_unit ON product_unit.id = t.uom_id
-             WHERE l.id IN %(lines)s
-             GROUP BY GROUPING SETS ((l.product_id), ())
-             ORDER BY 4 DESC NULLS LAST, 1
-            """,
-            revenue=common.in_company_currency(SQL("l.price_subtotal"), SQL("o.currency_rate")),
-            lines=lines.subselect(),
+        query.select(
+            column("product_id"),
+            SQL(
+                "SUM(%s * %s / %s)",
+                column("product_uom_qty"),
+                SQL.identifier(line_unit, "factor"),
+                SQL.identifier(product_unit, "factor"),
+            ),
+            SQL("COUNT(DISTINCT %s)", column("order_id")),
+            SQL("SUM(%s)", revenue),
         )
     )
