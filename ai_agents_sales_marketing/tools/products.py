@@ -69,7 +69,7 @@ def get_sales_by_product(ctx, args):
     rows = [row for row in rows if row[0] is not None]
 
     products = env["product.product"].with_company(env.company).browse(row[0] for row in rows)
-    products.fetch(["standard_price", "categ_id", "uom_id", "display_name"])
+    products.fetch(["standard_price", "categ_id", "uom_id", "name", "default_code"])
     per_category = defaultdict(lambda: defaultdict(float))
     product_rows, totals, without_cost = [], defaultdict(float), 0
     for product, (_id, quantity, orders, revenue) in zip(products, rows, strict=True):
