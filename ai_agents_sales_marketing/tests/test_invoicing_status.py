@@ -98,6 +98,21 @@ class TestInvoicingStatus(SalesMarketingCase):
             },
         )
         self.assertEqual(beta["invoice_status"], "To Invoice")
+        # Each order as its own lines compute it (Odoo's stored untaxed amounts invoiced and to
+        # invoice, in the order's currency), at the order's rate; its status is the order's own.
+        labels = dict(self.env["sale.order"]._fields["invoice_status"]._description_selection(self.env))
+        for row in rows:
+            order = self.env["sale.order"].browse(row["order_id"])
+            lines = order.order_line.filtered("product_id")
+            self.assertEqual(
+                (row["invoiced"], row["to_invoice"], row["invoice_status"]),
+                (
+                    round(sum(line.untaxed_amount_invoiced for line in lines) / order.currency_rate, 2),
+                    round(sum(line.untaxed_amount_to_invoice for line in lines) / order.currency_rate, 2),
+                    labels[order.invoice_status],
+                ),
+                order.name,
+            )
         self.assertEqual(result["orders_with_amount_to_invoice"], 7)
         self.assertFalse(result["truncated"])
 
