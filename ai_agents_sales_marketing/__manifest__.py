@@ -1,7 +1,7 @@
 {
     "name": "AI Agents: Sales and Marketing",
-    "summary": "Sales and Marketing agents with eight read tools over the pipeline, orders and mailings",
-    "version": "19.0.1.0.0",
+    "summary": "Sales and Marketing agents with fourteen read tools over CRM, sales orders and mailings",
+    "version": "19.0.1.1.0",
     "category": "Sales/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
@@ -13,5 +13,6 @@
         "data/aia_tool_data.xml",
         "data/aia_agent_data.xml",
     ],
+    "demo": ["demo/sales_manager_demo.xml"],
     "installable": True,
 }

@@ -250,3 +250,74 @@ class SalesMarketingCase(AgentPackCase):
     def at(cls, days_ago):
         """A datetime ``days_ago`` days before the transaction's now (the tools' now)."""
         return cls.env.cr.now() - dt.timedelta(days=days_ago)
+
+    # === ODOO'S OWN FIGURES === #
+
+    def user_env(self, user, company=None):
+        """The environment of ``user`` working in ``company`` (default: theirs), to read what Odoo
+        itself shows them."""
+        company = company or user.company_id
+        return self.env(user=user, context=dict(self.env.context, allowed_company_ids=company.ids))
+
+    def sales_report(self, user, domain, groupby, aggregates, company=None):
+        """Odoo's sales analysis (``sale.report``, the pivot's grouped read) as ``user`` sees it in
+        ``company``: {group key (the groupby's values, or one value): aggregates}."""
+        groups = self.user_env(user, company)["sale.report"]._read_group(domain, groupby, aggregates)
+        figures = {}
+        for group in groups:
+            key = group[: len(groupby)]
+            values = group[len(groupby) :]
+            figures[key[0] if len(key) == 1 else key] = values[0] if len(values) == 1 else tuple(values)
+        return figures
+
+    @classmethod
+    def quotations_and_orders(cls):
+        """The orders of _build_orders, and company A's open quotations around today:
+
+        =====  ======  ========  ===============  ==========================  ==============
+        name   status  customer  expiration       lines                       USD untaxed
+        =====  ======  ========  ===============  ==========================  ==============
+        Q1     draft   Beta      today + 3        Laptop 2 x 400 EUR           1 000
+        Q2     sent    Gamma     today + 30       Screen 3 x 100               300
+        Q3     draft   Acme      today - 5        Dock 1 x 700                 700
+        Q4     sent    Delta     none             Mouse 4 x 50                 200
+        Q5     draft   Delta     today (-> 7)     Laptop 5 x 1 000             5 000 (_build_orders)
+        =====  ======  ========  ===============  ==========================  ==============
+
+        and company B's quotation (Kestrel-free: it is data of another company) expiring in 2 days.
+        """
+        cls._build_orders()
+        env = cls.env
+        today = dt.date.today()
+
+        def quotation(partner, lines, validity, state="draft", company=None, **values):
+            company = company or cls.company_a
+            record = (
+                env["sale.order"]
+                .with_company(company)
+                .create(
+                    {
+                        "partner_id": partner.id,
+                        "company_id": company.id,
+                        "order_line": [
+                            Command.create({"product_id": p.id, "product_uom_qty": qty, "price_unit": price})
+                            for p, qty, price in lines
+                        ],
+                        **values,
+                    }
+                )
+            )
+            record.validity_date = validity
+            if state == "sent":
+                record.action_quotation_sent()
+            return record
+
+        days = dt.timedelta
+        cls.q1 = quotation(
+            cls.beta, [(cls.laptop, 2, 400)], today + days(3), pricelist_id=cls.eur_pricelist.id
+        )
+        cls.q2 = quotation(cls.gamma, [(cls.screen, 3, 100)], today + days(30), state="sent")
+        cls.q3 = quotation(cls.acme, [(cls.dock, 1, 700)], today - days(5))
+        cls.q4 = quotation(cls.delta, [(cls.mouse, 4, 50)], False, state="sent")
+        cls.quotation.validity_date = today
+        cls.q_b = quotation(cls.acme, [(cls.laptop, 1, 8000)], today + days(2), company=cls.company_b)

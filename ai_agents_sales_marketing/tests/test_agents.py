@@ -11,6 +11,12 @@ SALES_TOOLS = {
     "sales.get_deal_velocity": "GetDealVelocity",
     "sales.get_top_customers": "GetTopCustomers",
     "sales.get_upsell_opportunities": "GetUpsellOpportunities",
+    "sales.get_quotations_pipeline": "GetQuotationsPipeline",
+    "sales.get_invoicing_status": "GetInvoicingStatus",
+    "sales.get_sales_by_product": "GetSalesByProduct",
+    "sales.get_revenue_by_campaign": "GetRevenueByCampaign",
+    "sales.get_lost_reasons": "GetLostReasons",
+    "sales.get_overdue_activities": "GetOverdueActivities",
 }
 MARKETING_TOOLS = {
     "marketing.get_pipeline_overview": "GetPipelineOverview",
@@ -33,7 +39,7 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             "crm.lead"
         ]
 
-    def test_two_agents_in_shadow_mode_with_their_four_read_tools_each(self):
+    def test_two_agents_in_shadow_mode_with_their_read_tools(self):
         for agent, tools, code in (
             (self.agent_sales, SALES_TOOLS, "sales"),
             (self.agent_marketing, MARKETING_TOOLS, "marketing"),
@@ -91,6 +97,35 @@ class TestSalesMarketingAgents(SalesMarketingCase):
         )
         self.assertPersisted(session, model, execution)
         self.assertIn("13,000.00 USD", session.last_text)
+
+    def test_sales_agent_end_to_end_the_lost_reasons_are_odoos(self):
+        reason = self.env.ref("crm.lost_reason_1")
+        self.p7.lost_reason_id = reason
+        model, session = self.run_turn(
+            "Why did we lose deals lately?",
+            ("sales_get_lost_reasons", {}),
+            f"One deal lost in the last 90 days, 4,000.00 USD: {reason.name}.",
+        )
+        execution = self.assertAnswered(
+            model,
+            session,
+            SALES_TOOLS,
+            "sales.get_lost_reasons",
+            "Lost reasons (sales_get_lost_reasons)",
+            "Lead with the main reason and its share",
+        )
+        # Odoo's CRM grouped by lost reason, as the manager sees company A's lost leads.
+        leads = self.crm(self.manager).with_context(active_test=False)
+        groups = leads._read_group(
+            [("won_status", "=", "lost")], ["lost_reason_id"], ["__count", "expected_revenue:sum"]
+        )
+        self.assertEqual(
+            [(row["reason"], row["lost"], row["expected_revenue"]) for row in execution.output["by_reason"]],
+            [(group_reason.name, count, expected) for group_reason, count, expected in groups],
+        )
+        self.assertEqual(execution.output["by_reason"][0]["expected_revenue"], 4000.0, "P7 of the class doc")
+        self.assertPersisted(session, model, execution)
+        self.assertIn(reason.name, session.last_text)
 
     def test_marketing_agent_end_to_end_the_answer_carries_the_counts(self):
         model, session = self.run_turn(

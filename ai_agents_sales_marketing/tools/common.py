@@ -19,7 +19,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, toolkit
+from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, apply_filters, toolkit
 
 DEFAULT_LIMIT = 10
 MAX_LIMIT = 100
@@ -197,3 +197,52 @@ def utm_filter(key):
 def resolve_customer(env, value):
     """The commercial entity (the company, for a contact of one) ``value`` names."""
     return CUSTOMER_REF.resolve(env, value).commercial_partner_id
+
+
+# === SALES ORDERS === #
+
+READ_ORDERS = Requires(read=("sale.order",))
+ORDER_FILTERS = TEAM_AND_SALESPERSON
+
+
+def orders_domain(env, args, states):
+    """Orders of the session's company in ``states``, filtered by team and salesperson; and the
+    filters as resolved."""
+    domain = Domain("company_id", "=", env.company.id) & Domain("state", "in", list(states))
+    domain, filters, _records = apply_filters(env, args, ORDER_FILTERS, domain)
+    return domain, filters
+
+
+def in_company_currency(amount, rate):
+    """An order's ``amount`` (SQL) in the company currency at the order's own rate, as Odoo's
+    sales analysis converts it (``sale.report``: a rate of 0 or none counts as 1)."""
+    return SQL("%s / COALESCE(NULLIF(%s, 0), 1.0)", amount, rate)
+
+
+def day(env, when):
+    """A UTC datetime as a day of the user's calendar."""
+    return str(fields.Datetime.context_timestamp(env.user, when).date()) if when else None
+
+
+def join_orders(env, line_query, order_domain, *fnames):
+    """Join to ``line_query`` (a query of sale.order.line) the orders of ``order_domain`` the user
+    may read, with their ``fnames``: only the lines of those orders remain, and both models'
+    access rules apply. One scan of the orders: the ORM's query of them (record rules included)
+    is the joined table. Returns the join's alias."""
+    Order, Line = env["sale.order"], env["sale.order.line"]
+    orders = Order._search(order_domain)
+    orders.order = None
+    selected = orders.select(
+        *(
+            SQL("%s AS %s", Order._field_to_sql(Order._table, fname, orders), SQL.identifier(fname))
+            for fname in ("id", *fnames)
+        )
+    )
+    alias = line_query.make_alias(Line._table, "aia_order")
+    line_query.add_join(
+        "JOIN",
+        alias,
+        SQL("(%s)", selected),
+        SQL("%s = %s", Line._field_to_sql(Line._table, "order_id", line_query), SQL.identifier(alias, "id")),
+    )
+    return alias
