@@ -249,7 +249,7 @@ def get_overdue_invoices(ctx, args):
         entry = {
             "number": invoice.name,
             "partner": invoice.partner_id.display_name,
-            "reference": invoice.ref or invoice.payment_reference or None,
+            "reference": invoice.ref or None,
             "invoice_date": invoice.invoice_date.isoformat() if invoice.invoice_date else None,
             "due_date": invoice.invoice_date_due.isoformat(),
             "days_overdue": (day - invoice.invoice_date_due).days,
