@@ -14,5 +14,6 @@
         "data/aia_tool_data.xml",
         "data/aia_agent_data.xml",
     ],
+    "demo": ["demo/aia_finance_demo.xml"],
     "installable": True,
 }

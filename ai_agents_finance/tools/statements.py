@@ -197,11 +197,10 @@ def _bs_comparison(args, company, as_of):
     return _fiscal_year_start(company, as_of) - timedelta(days=1)
 
 
-def _balance_sheet_at(sums, key, digits):
-    """The sections' figures of column ``key`` and its two earnings lines (current year, previous
-    years)."""
-    rows = [{**row, key: row[f"{key}_all"]} for row in _rows(sums)]
-    sections = statement_sections(BALANCE_SHEET, rows, (key,), digits=digits)
+def _earnings(sums, key):
+    """(current year, previous years) earnings as of column ``key``: the income and expense
+    accounts' balances since the fiscal year's start, and before it plus the undistributed
+    earnings account (equity_unaffected); positive for a profit."""
     pl_types = set(PROFIT_AND_LOSS_TYPES)
     current_year = previous_years = 0.0
     for account, figures in sums.items():
@@ -210,7 +209,7 @@ def _balance_sheet_at(sums, key, digits):
             previous_years -= figures[f"{key}_all"] - figures[f"{key}_year"]
         elif account.account_type == "equity_unaffected":
             previous_years -= figures[f"{key}_all"]
-    return sections, round(current_year, digits) + 0.0, round(previous_years, digits) + 0.0
+    return current_year, previous_years
 
 
 @tool(
@@ -256,73 +255,40 @@ def get_balance_sheet(ctx, args):
         ],
         columns,
     )
-    result = {
+    keys = tuple(dates)
+    rows = [{**row, **{key: row[f"{key}_all"] for key in keys}} for row in _rows(sums)]
+    sections = statement_sections(BALANCE_SHEET, rows, keys, digits=digits)
+    earnings = {key: _earnings(sums, key) for key in keys}
+
+    def part(section_keys):
+        return {key: sections[key] for key in section_keys}
+
+    def total(*amounts):
+        return {key: round(sum(amount[key] for amount in amounts), digits) + 0.0 for key in keys}
+
+    assets = part(("current_assets", "fixed_assets", "non_current_assets"))
+    liabilities = part(("current_liabilities", "non_current_liabilities"))
+    equity = part(("equity",))
+    current_year = {key: round(earnings[key][0], digits) + 0.0 for key in keys}
+    previous_years = {key: round(earnings[key][1], digits) + 0.0 for key in keys}
+    liabilities_total = total(*(section["totals"] for section in liabilities.values()))
+    equity_total = total(equity["equity"]["totals"], current_year, previous_years)
+    return {
         "company": current.name,
         **common.currency_info(currency),
         "entries": "posted",
         "date": as_of.isoformat(),
         "comparison_date": compare.isoformat() if compare else None,
-    }
-    figures = {}
-    for key in dates:
-        sections, current_year, previous_years = _balance_sheet_at(sums, key, digits)
-        figures[key] = (sections, current_year, previous_years)
-    keys = tuple(dates)
-
-    def merged(section_keys):
-        merged_sections = {}
-        for section_key in section_keys:
-            accounts = {}
-            for key in keys:
-                for account in figures[key][0][section_key]["accounts"]:
-                    entry = accounts.setdefault(
-                        account["code"],
-                        {"code": account["code"], "name": account["name"], **dict.fromkeys(keys, 0.0)},
-                    )
-                    entry[key] = account[key]
-            merged_sections[section_key] = {
-                "label": figures[keys[0]][0][section_key]["label"],
-                "totals": {key: figures[key][0][section_key]["totals"][key] for key in keys},
-                "accounts": sorted(accounts.values(), key=lambda a: (-abs(a[keys[0]]), a["code"])),
-            }
-        return merged_sections
-
-    def total(sections, extra=None):
-        return {
-            key: round(
-                sum(section["totals"][key] for section in sections.values()) + (extra or {}).get(key, 0.0),
-                digits,
-            )
-            + 0.0
-            for key in keys
-        }
-
-    assets = merged(("current_assets", "fixed_assets", "non_current_assets"))
-    liabilities = merged(("current_liabilities", "non_current_liabilities"))
-    equity = merged(("equity",))
-    earnings = {
-        "previous_years_earnings": {key: figures[key][2] for key in keys},
-        "current_year_earnings": {key: figures[key][1] for key in keys},
-    }
-    equity_total = total(
-        equity,
-        {
-            key: earnings["previous_years_earnings"][key] + earnings["current_year_earnings"][key]
-            for key in keys
+        "assets": {"sections": assets, "total": total(*(section["totals"] for section in assets.values()))},
+        "liabilities": {"sections": liabilities, "total": liabilities_total},
+        "equity": {
+            "sections": equity,
+            "previous_years_earnings": previous_years,
+            "current_year_earnings": current_year,
+            "total": equity_total,
         },
-    )
-    liabilities_total = total(liabilities)
-    result.update(
-        {
-            "assets": {"sections": assets, "total": total(assets)},
-            "liabilities": {"sections": liabilities, "total": liabilities_total},
-            "equity": {"sections": equity, **earnings, "total": equity_total},
-            "liabilities_and_equity": {
-                key: round(liabilities_total[key] + equity_total[key], digits) + 0.0 for key in keys
-            },
-        }
-    )
-    return result
+        "liabilities_and_equity": total(liabilities_total, equity_total),
+    }
 
 
 # === TRIAL BALANCE === #
