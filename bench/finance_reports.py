@@ -543,6 +543,7 @@ def main():
     parser = command_line(__doc__)
     parser.add_argument("--invoices", type=int, default=200_000)
     parser.add_argument("--runs", type=int, default=11, help="runs of each tool and of its SQL (median)")
+    parser.add_argument("--tools", nargs="*", help="only these tools (display names, e.g. GetTaxTotals)")
     args = parser.parse_args()
 
     with superuser_env(args) as env:
@@ -629,6 +630,8 @@ def main():
         ]
         table = []
         for name, question, run, baseline, figures in cases:
+            if args.tools and name not in args.tools:
+                continue
             tool_ms, tool_result, sql_ms, sql_result = timed_pair(run, baseline, args.runs, env)
             assert close(figures(tool_result), sql_result), (
                 f"{name} ({question}) disagrees with the SQL: {figures(tool_result)} != {sql_result}"
