@@ -446,7 +446,9 @@ def tax_sql(env, company):
 
 
 def overdue_sql(env, company, today):
-    params = {"company": company.id, "today": today}
+    """The count and open total, and the 20 most overdue with their follow-up status (sent, last
+    message sent from the invoice, next activity)."""
+    params = {"company": company.id, "today": today, "comment": env.ref("mail.mt_comment").id}
     [(count, total)] = fetch(
         env,
         """
@@ -459,7 +461,14 @@ def overdue_sql(env, company, today):
     rows = fetch(
         env,
         """
-        SELECT m.name, p.name, m.invoice_date_due, m.amount_residual_signed, m.amount_total_signed
+        SELECT m.name, p.name, m.invoice_date_due, m.amount_residual_signed, m.amount_total_signed,
+               m.is_move_sent,
+               (SELECT MAX(msg.date) FROM mail_message msg
+                 WHERE msg.model = 'account.move' AND msg.res_id = m.id AND msg.subtype_id = %(comment)s
+                   AND msg.message_type IN ('comment', 'email_outgoing')),
+               (SELECT ARRAY[a.date_deadline::text, a.summary] FROM mail_activity a
+                 WHERE a.res_model = 'account.move' AND a.res_id = m.id
+                 ORDER BY a.date_deadline, a.id LIMIT 1)
           FROM account_move m JOIN res_partner p ON p.id = m.partner_id
          WHERE m.company_id = %(company)s AND m.state = 'posted'
            AND m.move_type IN ('out_invoice', 'out_receipt') AND m.payment_state IN ('not_paid', 'partial')
@@ -471,7 +480,7 @@ def overdue_sql(env, company, today):
     return (
         count,
         round(float(total), 2),
-        [(name, round(float(residual), 2)) for name, _p, _d, residual, _t in rows],
+        [(row[0], round(float(row[3]), 2)) for row in rows],
     )
 
 
