@@ -402,14 +402,16 @@ def tb_sql(env, company):
     rows = fetch(
         env,
         """
-        SELECT a.code_store->>%(key)s,
-               COALESCE(SUM(l.balance) FILTER (WHERE l.date < '2023-01-01'), 0),
-               COALESCE(SUM(l.debit) FILTER (WHERE l.date >= '2023-01-01'), 0),
-               COALESCE(SUM(l.credit) FILTER (WHERE l.date >= '2023-01-01'), 0),
-               SUM(l.balance)
-          FROM account_move_line l JOIN account_account a ON a.id = l.account_id
-         WHERE l.company_id = %(company)s AND l.parent_state = 'posted' AND l.date <= '2023-12-31'
-         GROUP BY a.id
+        SELECT a.code_store->>%(key)s, s.opening, s.debit, s.credit, s.closing
+          FROM (SELECT account_id,
+                       COALESCE(SUM(balance) FILTER (WHERE date < '2023-01-01'), 0) AS opening,
+                       COALESCE(SUM(debit) FILTER (WHERE date >= '2023-01-01'), 0) AS debit,
+                       COALESCE(SUM(credit) FILTER (WHERE date >= '2023-01-01'), 0) AS credit,
+                       SUM(balance) AS closing
+                  FROM account_move_line
+                 WHERE company_id = %(company)s AND parent_state = 'posted' AND date <= '2023-12-31'
+                 GROUP BY account_id) s
+          JOIN account_account a ON a.id = s.account_id
         """,
         {"company": company.id, "key": str(company.root_id.id)},
     )
