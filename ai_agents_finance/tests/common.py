@@ -198,7 +198,7 @@ class FinanceReportsCase(FinanceCase):
 
     @classmethod
     def _build_books(cls):
-        super()._build_books()
+        built = super()._build_books()
         cls.inv_due = cls.init_invoice(
             "out_invoice", cls.partner_a, "2019-02-01", amounts=[2000.0], taxes=cls.tax_sale_a
         )
@@ -252,3 +252,4 @@ class FinanceReportsCase(FinanceCase):
             payment_date="2019-02-01",
             journal_id=cls.bank_b.id,
         )
+        return built
