@@ -273,6 +273,39 @@ class TestStatementTools(FinanceReportsCase):
         january = self.call(TAX, {"date_from": "2019-01-01", "date_to": "2019-01-31"})
         self.assertEqual(january["totals"]["sale"], {"base": 1000.0, "tax": 150.0})
 
+    def test_cash_basis_taxes_count_once_paid_as_in_odoos_tax_details(self):
+        self.company_a.tax_exigibility = True
+        transition = self.company_data["default_account_assets"]
+        transition.reconcile = True
+        cash_basis = self.env["account.tax"].create(
+            {
+                "name": "Cash basis 10%",
+                "amount_type": "percent",
+                "amount": 10.0,
+                "tax_exigibility": "on_payment",
+                "cash_basis_transition_account_id": transition.id,
+            }
+        )
+        invoice = self.init_invoice(
+            "out_invoice", self.partner_a, "2019-06-03", amounts=[1000.0], taxes=cash_basis, post=True
+        )
+        june = {"date_from": "2019-06-01", "date_to": "2019-06-30"}
+
+        def figures():
+            result = self.call(TAX, june)
+            odoo = self.odoo_tax_details(self.company_a, "2019-06-01", "2019-06-30")
+            self.assertEqual(
+                {row["tax"]: (row["base"], row["tax_amount"]) for row in result["taxes"]},
+                {name: (-base, -tax) for name, (base, tax, _kind) in odoo.items()},
+            )
+            return result
+
+        # Not paid: nothing of it is due yet.
+        self.assertEqual(figures()["taxes"], [])
+        self._register_payment(invoice, payment_date="2019-06-20", journal_id=self.bank.id)
+        # Paid in June: the cash-basis entry makes base and tax count.
+        self.assertEqual(figures()["totals"]["sale"], {"base": 1000.0, "tax": 100.0})
+
     def test_tax_totals_of_company_b(self):
         tax_b = self.company_b_data["default_tax_sale"]
         invoice = self.init_invoice(
