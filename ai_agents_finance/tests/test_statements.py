@@ -161,6 +161,43 @@ class TestStatementTools(FinanceReportsCase):
         self.assertEqual(explicit["assets"]["total"]["previous"], march["assets"]["total"]["current"])
         self.assertIsNone(march["comparison_date"])
 
+    def test_a_company_keeping_its_books_in_euros_reports_in_euros(self):
+        company = self.setup_other_company(name="Company EUR", currency_id=self.eur.id)["company"]
+        accountant = self.new_user(
+            "fin_accountant_eur", "account.group_account_readonly,ai_core.group_aia_user", company
+        )
+        usd = self.env.ref("base.USD")
+        # 2 USD to the euro in that company: a 200 USD invoice is 100 EUR of its books.
+        self.env["res.currency.rate"].create(
+            {"name": "2019-01-01", "rate": 2.0, "currency_id": usd.id, "company_id": company.id}
+        )
+        in_eur = self.init_invoice(
+            "out_invoice", self.partner_a, "2019-02-01", amounts=[500.0], taxes=[], company=company, post=True
+        )
+        in_usd = self.init_invoice(
+            "out_invoice",
+            self.partner_a,
+            "2019-02-01",
+            amounts=[200.0],
+            taxes=[],
+            company=company,
+            currency=usd,
+            post=True,
+        )
+        self.assertEqual(in_usd.amount_total_signed, 100.0)
+        pl = self.call(PL, {"date_from": "2019-02-01", "date_to": "2019-02-28"}, user=accountant)
+        expected = self.odoo_sections(company, PL_SECTIONS, self.period("2019-02-01", "2019-02-28"))
+        self.assertEqual(
+            (pl["currency"], pl["sections"]["income"]["totals"]["current"]), ("EUR", expected["income"])
+        )
+        self.assertEqual(expected["income"], in_eur.amount_total_signed + in_usd.amount_total_signed)
+        bs = self.call(BS, {"date": "2019-12-31"}, user=accountant)
+        self.assertEqual(bs["currency"], "EUR")
+        self.assertEqual(bs["assets"]["total"], bs["liabilities_and_equity"])
+        self.assertEqual(bs["equity"]["current_year_earnings"]["current"], expected["income"])
+        aged = self.call("finance.get_aged_balance", {"date": "2019-12-31"}, user=accountant)
+        self.assertEqual((aged["currency"], aged["totals"]["total"]), ("EUR", expected["income"]))
+
     # === GetTrialBalance === #
 
     def test_trial_balance_columns_are_odoos_sums_before_and_during_the_period(self):
