@@ -45,6 +45,8 @@ def account_sums(ctx, domain, columns):
     Line = ctx.env["account.move.line"]
     query = Line._search(Domain(domain) & Domain("parent_state", "=", "posted"))
     account = Line._field_to_sql(query.table, "account_id", query)
+    # Section and note lines of invoices carry no account (and no amount).
+    query.add_where(SQL("%s IS NOT NULL", account))
     day = Line._field_to_sql(query.table, "date", query)
     sums = []
     for fname, condition in columns.values():
@@ -343,7 +345,6 @@ def get_trial_balance(ctx, args):
                 **({"archived": True} if not account.active else {}),
             }
             for account, figures in sums.items()
-            if account
         ),
         key=lambda row: row["code"] or "",
     )
