@@ -262,6 +262,38 @@ class TestReceivablesTools(FinanceReportsCase):
         self.assertEqual(self.call(PAYMENTS, {"direction": "outbound"})["count"], 0)
         self.assertEqual(self.call(PAYMENTS, {"date_to": "2019-04-09"})["count"], 0)
 
+    def test_a_payment_in_euros_is_given_in_euros_and_in_the_company_currency(self):
+        payment = self._register_payment(
+            self.inv_eur,
+            amount=200.0,
+            currency_id=self.eur.id,
+            payment_date="2019-05-02",
+            journal_id=self.bank.id,
+        )
+        self.assertFalse(payment.is_matched)
+        rows = {row["name"]: row for row in self.call(PAYMENTS)["payments"]}
+        self.assertEqual(
+            {
+                key: rows[payment.name][key]
+                for key in ("amount", "currency", "amount_company_currency", "pays")
+            },
+            {
+                "amount": payment.amount,
+                "currency": "EUR",
+                "amount_company_currency": payment.amount_company_currency_signed,
+                "pays": [self.inv_eur.name],
+            },
+        )
+        # 200 EUR at 0.5: 100 USD, beside the 1000 USD received on inv_due.
+        self.assertEqual(
+            self.call(PAYMENTS)["totals"]["inbound"],
+            {
+                "count": 2,
+                "amount": self.pay_partial.amount_company_currency_signed
+                + payment.amount_company_currency_signed,
+            },
+        )
+
     def test_each_company_sees_its_own_unmatched_payments(self):
         in_b = self.call(PAYMENTS, user=self.accountant_b)
         self.assertEqual([row["name"] for row in in_b["payments"]], [self.pay_b.name])
