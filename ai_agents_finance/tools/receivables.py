@@ -211,6 +211,18 @@ def _last_messages(env, invoices):
     return dict(groups)
 
 
+def _next_activities(env, invoices):
+    """``{invoice id: its next scheduled activity}`` (earliest deadline first, as the chatter
+    lists them), in one search rather than each invoice's ``activity_ids``."""
+    activities = env["mail.activity"].search(
+        [("res_model", "=", "account.move"), ("res_id", "in", invoices.ids)], order="date_deadline, id"
+    )
+    result = {}
+    for activity in activities:
+        result.setdefault(activity.res_id, activity)
+    return result
+
+
 @tool(
     "finance.get_overdue_invoices",
     display_name="GetOverdueInvoices",
@@ -258,11 +270,13 @@ def get_overdue_invoices(ctx, args):
     # Only the columns shown, in the query that finds the invoices.
     invoices = Move.search_fetch(domain, OVERDUE_FIELDS, order=order, limit=rows)
     last_sent = _last_messages(ctx.env, invoices)
+    next_activity = _next_activities(ctx.env, invoices)
     result = []
     for invoice in invoices:
         entry = {
             "number": invoice.name,
-            "partner": invoice.partner_id.display_name,
+            # The stored "Company, Contact" name: what display_name computes, without computing it.
+            "partner": invoice.partner_id.complete_name,
             "reference": invoice.ref or None,
             "invoice_date": invoice.invoice_date.isoformat() if invoice.invoice_date else None,
             "due_date": invoice.invoice_date_due.isoformat(),
@@ -280,7 +294,7 @@ def get_overdue_invoices(ctx, args):
                 "amount": common.money(invoice.currency_id, invoice.amount_residual),
                 "currency": invoice.currency_id.name,
             }
-        activity = invoice.activity_ids[:1]
+        activity = next_activity.get(invoice.id)
         if activity:
             entry["next_activity"] = {
                 "type": activity.activity_type_id.name,
@@ -360,7 +374,7 @@ def get_unmatched_payments(ctx, args):
             "name": payment.name,
             "date": payment.date.isoformat(),
             "days_waiting": (day - payment.date).days,
-            "partner": payment.partner_id.display_name or None,
+            "partner": payment.partner_id.complete_name or None,
             "journal": payment.journal_id.code,
             "direction": payment.payment_type,
             "amount": common.money(payment.currency_id, payment.amount),
