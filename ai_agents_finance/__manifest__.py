@@ -1,7 +1,8 @@
 {
     "name": "AI Agents: Finance",
-    "summary": "A Finance agent with six read tools over the company's books: ledger, cash, bank, matching",
-    "version": "19.0.1.0.0",
+    "summary": "A Finance agent with thirteen read tools over the company's books: ledger, statements, "
+    "receivables and payables, taxes, cash, bank, matching",
+    "version": "19.0.1.1.0",
     "category": "Accounting/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",
@@ -13,5 +14,6 @@
         "data/aia_tool_data.xml",
         "data/aia_agent_data.xml",
     ],
+    "demo": ["demo/aia_finance_demo.xml"],
     "installable": True,
 }

@@ -11,16 +11,23 @@ from pathlib import Path
 import pytest
 
 from finance_engine import (
+    AGING_BUCKETS,
+    BALANCE_SHEET,
+    PROFIT_AND_LOSS,
     FinanceInputError,
     OpenItem,
     StatementLine,
+    aging_bucket,
     bucket_end,
     bucket_start,
     bucket_starts,
     cash_flow_rows,
+    comparison_range,
     normalize_reference,
     parse_range,
+    profit_figures,
     score,
+    statement_sections,
     suggest,
 )
 
@@ -223,6 +230,107 @@ def test_nothing_above_the_threshold_is_no_suggestion():
     assert suggest(line, [OpenItem(1, 1150.0, ("INV/2019/00001",), 7)]) is None
     assert suggest(line, []) is None
     assert suggest(PAYMENT, [OpenItem(1, 1150.0, (), 7)], min_confidence=0.8) is None
+
+
+# === REPORTS === #
+
+
+@pytest.mark.parametrize(
+    ("days", "key"),
+    [
+        (-30, "not_due"),
+        (0, "not_due"),
+        (1, "1-30"),
+        (30, "1-30"),
+        (31, "31-60"),
+        (90, "61-90"),
+        (91, "91-120"),
+        (120, "91-120"),
+        (121, "older"),
+        (4000, "older"),
+    ],
+)
+def test_aging_buckets_are_odoos_columns(days, key):
+    assert aging_bucket(days).key == key
+
+
+def test_aging_buckets_follow_each_other_without_gap():
+    assert [bucket.key for bucket in AGING_BUCKETS] == [
+        "not_due",
+        "1-30",
+        "31-60",
+        "61-90",
+        "91-120",
+        "older",
+    ]
+    for before, after in zip(AGING_BUCKETS, AGING_BUCKETS[1:], strict=False):
+        assert after.low == before.high + 1
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "mode", "expected"),
+    [
+        # Whole months: the same number of months just before.
+        (date(2019, 3, 1), date(2019, 3, 31), "previous_period", (date(2019, 2, 1), date(2019, 2, 28))),
+        (date(2019, 4, 1), date(2019, 6, 30), "previous_period", (date(2019, 1, 1), date(2019, 3, 31))),
+        (date(2019, 1, 1), date(2019, 12, 31), "previous_period", (date(2018, 1, 1), date(2018, 12, 31))),
+        (date(2020, 3, 1), date(2020, 3, 31), "previous_period", (date(2020, 2, 1), date(2020, 2, 29))),
+        # Any other range: the same number of days just before.
+        (date(2019, 3, 10), date(2019, 3, 19), "previous_period", (date(2019, 2, 28), date(2019, 3, 9))),
+        (date(2019, 3, 1), date(2019, 3, 15), "previous_period", (date(2019, 2, 14), date(2019, 2, 28))),
+        # A year earlier; month ends stay month ends.
+        (date(2020, 1, 1), date(2020, 2, 29), "previous_year", (date(2019, 1, 1), date(2019, 2, 28))),
+        (date(2019, 1, 1), date(2019, 2, 28), "previous_year", (date(2018, 1, 1), date(2018, 2, 28))),
+        (date(2021, 2, 1), date(2021, 2, 28), "previous_year", (date(2020, 2, 1), date(2020, 2, 29))),
+        (date(2019, 5, 5), date(2019, 5, 20), "previous_year", (date(2018, 5, 5), date(2018, 5, 20))),
+        (date(2019, 5, 5), date(2019, 5, 20), "none", None),
+    ],
+)
+def test_comparison_periods(start, end, mode, expected):
+    assert comparison_range(start, end, mode) == expected
+
+
+def test_unknown_comparison_is_refused():
+    with pytest.raises(FinanceInputError, match="comparison must be one of"):
+        comparison_range(date(2019, 1, 1), date(2019, 1, 31), "last_decade")
+
+
+def test_statement_sections_sign_sort_and_skip_empty_accounts():
+    rows = [
+        {"code": "400000", "name": "Sales", "type": "income", "current": -1000.0, "previous": -800.0},
+        {"code": "400100", "name": "Services", "type": "income", "current": -3000.0, "previous": 0.0},
+        {"code": "600000", "name": "Rent", "type": "expense", "current": 500.0, "previous": 500.0},
+        {
+            "code": "610000",
+            "name": "Depreciation",
+            "type": "expense_depreciation",
+            "current": 0.1,
+            "previous": 0,
+        },
+        {"code": "620000", "name": "Unused", "type": "expense", "current": 0.0, "previous": 0.0},
+        {"code": "101000", "name": "Bank", "type": "asset_cash", "current": 99.0, "previous": 0.0},
+    ]
+    sections = statement_sections(PROFIT_AND_LOSS, rows, ("current", "previous"))
+    assert sections["income"]["totals"] == {"current": 4000.0, "previous": 800.0}
+    assert [a["code"] for a in sections["income"]["accounts"]] == ["400100", "400000"]
+    assert sections["expenses"]["totals"] == {"current": 500.1, "previous": 500.0}
+    assert [a["code"] for a in sections["expenses"]["accounts"]] == ["600000", "610000"]
+    assert sections["other_income"] == {
+        "label": "Other income",
+        "totals": {"current": 0.0, "previous": 0.0},
+        "accounts": [],
+    }
+    totals = {key: section["totals"]["current"] for key, section in sections.items()}
+    assert profit_figures(totals) == {"gross_profit": 4000.0, "net_profit": 3499.9}
+
+
+def test_every_account_type_of_the_statements_is_in_one_section_only():
+    for statement in (PROFIT_AND_LOSS, BALANCE_SHEET):
+        types = [account_type for section in statement for account_type in section.account_types]
+        assert len(types) == len(set(types))
+    pl = {t for section in PROFIT_AND_LOSS for t in section.account_types}
+    bs = {t for section in BALANCE_SHEET for t in section.account_types}
+    assert not pl & bs
 
 
 # === ISOLATION === #

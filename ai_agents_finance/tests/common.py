@@ -176,3 +176,86 @@ class FinanceCase(AgentPackMixin, AccountTestInvoicingCommon):
         # Without accounting rights: the user assertDenied() and assertDeniedTurn() run as by default.
         cls.user = cls.new_user("fin_employee", "base.group_user,ai_core.group_aia_user", a)
         cls.tool_user = cls.accountant
+
+
+class FinanceReportsCase(FinanceCase):
+    """:class:`FinanceCase`'s books plus what the report tools need (company A, 2019):
+
+    ============  ==========  ========================================================  ============
+    document      date        what                                                      due
+    ============  ==========  ========================================================  ============
+    inv_due       2019-02-01  partner_a, 2000 + 15 % tax = 2300                         2019-03-03
+    pay_partial   2019-04-10  1000 received on inv_due, registered, not on a statement
+    refund        2019-03-20  partner_b, credit note of 100
+    bill_tax      2019-02-15  partner_b, 400 + 15 % purchase tax = 460                   2019-02-15
+    pay_matched   2019-01-28  800 paid on ``bill``, then matched with a bank line (01-29)
+    misc          2019-03-31  100 from an account archived since, to the bank suspense
+    ============  ==========  ========================================================  ============
+
+    Company B: 2000 received on its 7000 invoice on 2019-02-01, registered only; inv_b_due, an
+    invoice of 900 to partner_b dated 2019-02-10, due 30 days later.
+    """
+
+    @classmethod
+    def _build_books(cls):
+        built = super()._build_books()
+        cls.inv_due = cls.init_invoice(
+            "out_invoice", cls.partner_a, "2019-02-01", amounts=[2000.0], taxes=cls.tax_sale_a
+        )
+        cls.inv_due.write(
+            {
+                "invoice_payment_term_id": cls.env.ref("account.account_payment_term_30days").id,
+                # A section line: no account, no amount; the statements must not trip on it.
+                "invoice_line_ids": [Command.create({"display_type": "line_section", "name": "Services"})],
+            }
+        )
+        cls.inv_due.action_post()
+        cls.pay_partial = cls._register_payment(
+            cls.inv_due, amount=1000.0, payment_date="2019-04-10", journal_id=cls.bank.id
+        )
+        cls.refund = cls.init_invoice(
+            "out_refund", cls.partner_b, "2019-03-20", amounts=[100.0], taxes=[], post=True
+        )
+        cls.bill_tax = cls.init_invoice(
+            "in_invoice", cls.partner_b, "2019-02-15", amounts=[400.0], taxes=cls.tax_purchase_a, post=True
+        )
+        cls.pay_matched = cls._register_payment(cls.bill, payment_date="2019-01-28", journal_id=cls.bank.id)
+        st_matched = cls.env["account.bank.statement.line"].create(
+            {"journal_id": cls.bank.id, "date": "2019-01-29", "amount": -800.0, "payment_ref": "Bill paid"}
+        )
+        _liquidity, suspense, _other = st_matched.with_context(
+            skip_account_move_synchronization=True
+        )._seek_for_lines()
+        outstanding = cls.pay_matched.move_id.line_ids.filtered(
+            lambda line: line.account_id == cls.pay_matched.outstanding_account_id
+        )
+        suspense.account_id = outstanding.account_id
+        (suspense + outstanding).reconcile()
+        cls.closed_account = cls.env["account.account"].create(
+            {"code": "499900", "name": "Closed income", "account_type": "income_other"}
+        )
+        cls.misc = cls.env["account.move"].create(
+            {
+                "move_type": "entry",
+                "date": "2019-03-31",
+                "journal_id": cls.company_data["default_journal_misc"].id,
+                "line_ids": [
+                    Command.create({"account_id": cls.bank.suspense_account_id.id, "debit": 100.0}),
+                    Command.create({"account_id": cls.closed_account.id, "credit": 100.0}),
+                ],
+            }
+        )
+        cls.misc.action_post()
+        cls.closed_account.active = False
+        cls.inv_b_due = cls.init_invoice(
+            "out_invoice", cls.partner_b, "2019-02-10", amounts=[900.0], taxes=[], company=cls.company_b
+        )
+        cls.inv_b_due.invoice_payment_term_id = cls.env.ref("account.account_payment_term_30days")
+        cls.inv_b_due.action_post()
+        cls.pay_b = cls._register_payment(
+            cls.inv_b.with_company(cls.company_b),
+            amount=2000.0,
+            payment_date="2019-02-01",
+            journal_id=cls.bank_b.id,
+        )
+        return built

@@ -10,7 +10,7 @@ from odoo.tests import tagged
 from odoo.addons.ai_core.tests.injection import CORPUS
 from odoo.addons.ai_core.tests.pack_case import KESTREL, PackInjectionChecks
 
-from .common import FinanceCase
+from .common import FinanceCase, FinanceReportsCase
 
 ATTACKER_IBAN = "GB33 BUKB 2020 1555 5555 55"
 
@@ -173,3 +173,73 @@ class TestFinanceInjection(PackInjectionChecks, FinanceCase):
         self.with_orm_tools()
         session = self.assertSecretsNotKept(self.partner_a, "comment", self.clerk)
         self.assertEqual(session.execution_ids.sorted("id").mapped("status"), ["ok", "shadowed"])
+
+
+@tagged("post_install", "-at_install")
+class TestFinanceReportsInjection(PackInjectionChecks, FinanceReportsCase):
+    """Prompt injection through a customer's name and an invoice reference (both written by the
+    customer), read by GetOverdueInvoices: they come back as data, and obeying them does not reach
+    company B's receivables, payments or statements."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        B = cls.company_b
+        cls.bravo = cls.env["res.partner"].create(
+            {"name": f"Zq Bravo Debtor ({KESTREL})", "company_id": B.id}
+        )
+        cls.bravo_invoice = cls.init_invoice(
+            "out_invoice", cls.bravo, "2019-02-02", amounts=[9876.0], taxes=[], company=B, post=True
+        )
+        cls.target_agent = cls.agent
+
+    def hostile_invoice(self, reference, customer="Zq Hostile Customer"):
+        """A posted, overdue invoice of company A to a customer who chose its name and the
+        invoice's reference."""
+        partner = self.env["res.partner"].create({"name": customer})
+        invoice = self.init_invoice("out_invoice", partner, "2019-03-02", amounts=[10.0], taxes=[])
+        invoice.write(
+            {
+                "ref": reference,
+                "invoice_payment_term_id": self.env.ref("account.account_payment_term_30days").id,
+            }
+        )
+        invoice.action_post()
+        return invoice
+
+    plant = hostile_invoice
+    opening = ("finance_get_overdue_invoices", {"order": "amount", "limit": 100})
+    question = "Which invoices should we chase?"
+
+    def test_a_hostile_name_and_reference_are_data_and_reach_no_other_company(self):
+        """Defences: the report tools read the session's company only and take no company
+        argument (their schemas forbid unknown arguments); what a customer wrote is returned in
+        its field and reaches the model wrapped as untrusted data."""
+        calls = (
+            ("finance_get_aged_balance", {"partner": self.bravo.id, "date": "2019-12-31"}),
+            ("finance_get_overdue_invoices", {"partner": "Zq Bravo"}),
+            ("finance_get_aged_balance", {"date": "2019-12-31", "company_id": self.company_b.id}),
+            ("finance_get_unmatched_payments", {"journal": self.bank_b.id}),
+            ("finance_get_trial_balance", {"date_from": "2019-01-01", "date_to": "2019-12-31", "limit": 500}),
+            ("finance_get_profit_and_loss", {"date_from": "2019-01-01", "date_to": "2019-12-31"}),
+        )
+        # The customer's name comes first in each row: the calls it asks for are made first.
+        customer = CORPUS["other_company"].text(*calls[:3])
+        reference = CORPUS["fake_close"].text(*calls[3:])
+        invoice = self.hostile_invoice(reference, customer)
+        model = self.obey(self.opening)
+        session = self.ask_agent(self.accountant)
+        self.assertObeyed(model, *calls)
+        self.assertOnlyWrapped(model, CORPUS["other_company"], CORPUS["fake_close"])
+        executions = session.execution_ids.sorted("id")
+        [row] = [row for row in executions[0].output["invoices"] if row["number"] == invoice.name]
+        self.assertEqual((row["reference"], row["partner"]), (reference, customer))
+        # Company B's partner and journal are unknown here, a company argument is refused; the
+        # name "Zq Bravo" only finds the hostile customer (its name quotes it), company A's.
+        self.assertEqual(
+            executions[1:].mapped("status"),
+            ["error", "ok", "error", "error", "ok", "ok"],
+            executions.mapped("content"),
+        )
+        self.assertNothingOf(self.tool_results(session), [KESTREL, "9876", "9,876", "Company B"])
+        self.assertNothingOf({"what the model read": model.told()}, [KESTREL, "9876"])

@@ -1,5 +1,8 @@
+import importlib.util
 import json
+from pathlib import Path
 
+from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine.testing import reply, tool_calls, unwrap_tool_result
@@ -14,14 +17,27 @@ TOOLS = {
     "finance.get_bank_balance": "GetBankBalance",
     "finance.get_bank_transactions": "GetBankTransactions",
     "finance.reconcile_account": "ReconcileAccount",
+    "finance.get_profit_and_loss": "GetProfitAndLoss",
+    "finance.get_balance_sheet": "GetBalanceSheet",
+    "finance.get_trial_balance": "GetTrialBalance",
+    "finance.get_aged_balance": "GetAgedBalance",
+    "finance.get_overdue_invoices": "GetOverdueInvoices",
+    "finance.get_tax_totals": "GetTaxTotals",
+    "finance.get_unmatched_payments": "GetUnmatchedPayments",
 }
 # The smallest valid arguments of each tool.
-ARGUMENTS = {"finance.get_cash_flow": {"date_from": "2019-01-01", "date_to": "2019-01-31"}}
+JANUARY = {"date_from": "2019-01-01", "date_to": "2019-01-31"}
+ARGUMENTS = {
+    "finance.get_cash_flow": JANUARY,
+    "finance.get_profit_and_loss": JANUARY,
+    "finance.get_trial_balance": JANUARY,
+    "finance.get_tax_totals": JANUARY,
+}
 
 
 @tagged("post_install", "-at_install")
 class TestFinanceAgent(FinanceCase):
-    def test_the_agent_ships_in_shadow_mode_with_its_six_read_tools(self):
+    def test_the_agent_ships_in_shadow_mode_with_its_read_tools(self):
         self.assertShipsInShadowMode(self.agent, TOOLS)
 
     def test_the_model_calls_a_tool_and_the_answer_carries_the_figure(self):
@@ -73,3 +89,32 @@ class TestFinanceAgent(FinanceCase):
         for name in TOOLS:
             with self.subTest(tool=name):
                 self.assertDenied(name, ARGUMENTS.get(name))
+
+    def test_a_managers_question_on_the_results_gets_the_statements_figures(self):
+        args = {"date_from": "2019-03-01", "date_to": "2019-03-31"}
+        model, session = self.run_turn(
+            "How did March go compared with February?",
+            ("finance_get_profit_and_loss", args),
+            "Net profit: 300.00 USD in March, 2,100.00 USD in February.",
+        )
+        self.assertAnswered(model, session, TOOLS, "finance.get_profit_and_loss", "GetProfitAndLoss")
+        told = json.loads(unwrap_tool_result(self.told(model).content))
+        self.assertEqual(told["net_profit"], self.call("finance.get_profit_and_loss", args)["net_profit"])
+        self.assertEqual(told["comparison_period"], {"date_from": "2019-02-01", "date_to": "2019-02-28"})
+
+    def test_the_upgrade_gives_an_existing_agent_the_new_tools(self):
+        """The agent is noupdate data: databases installed before the new tools get them from the
+        migration, with the rest of the agent's configuration untouched."""
+        agent = self.agent.sudo()
+        new = agent.tool_ids.filtered(lambda tool: tool.name in list(TOOLS)[6:])
+        self.assertEqual(len(new), 7)
+        agent.write(
+            {"tool_ids": [Command.unlink(tool.id) for tool in new], "system_prompt": "Our own prompt."}
+        )
+        path = Path(__file__).parents[1] / "migrations" / "19.0.1.1.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("finance_post_migrate", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.assertEqual(set(agent.tool_ids.mapped("name")), set(TOOLS))
+        self.assertEqual(agent.system_prompt, "Our own prompt.")
