@@ -1,3 +1,4 @@
+import math
 from collections import defaultdict
 from datetime import timedelta
 
@@ -63,46 +64,50 @@ def get_inventory_turnover(ctx, args):
         filters["warehouse"] = warehouse.display_name
     warehouses = warehouse or env["stock.warehouse"].search(Domain("company_id", "=", company.id))
 
-    # On hand now and at the start, as Odoo computes them (quants, and done moves since then rolled
-    # back), in the named warehouses only: Odoo would otherwise take every allowed company's.
-    Product = env["product.product"].with_context(warehouse_id=warehouses.ids)
-    candidates = Product.search(products)
-    now_qty = candidates._compute_quantities_dict(None, None, None)
-    start_qty = candidates._compute_quantities_dict(None, None, None, to_date=since)
+    # On hand now and at the start as Odoo computes them (quants, and the done moves since then
+    # rolled back; see common), in the named warehouses only: Odoo would otherwise take every
+    # allowed company's.
+    locations = common.warehouse_locations(env, warehouses)
+    candidates = env["product.product"]._search(products)
+    now_qty = common.on_hand(env, locations, candidates)
+    moved_in, moved_out = common.done_since(env, locations, candidates, since)
     # Delivered: done moves from the warehouses' internal locations to customers or production,
-    # quantities converted from the move's unit to the product's as Odoo's own past quantities do.
+    # quantities converted from the move's unit to the product's.
     delivered = defaultdict(float)
-    for product, uom, quantity in env["stock.move"]._read_group(
+    for product, uom, product_uom, quantity in env["stock.move"]._read_group(
         Domain("state", "=", "done")
         & Domain("company_id", "=", company.id)
-        & Domain("product_id", "in", candidates.ids)
+        & Domain("product_id", "in", candidates)
         & Domain("date", ">=", since)
         & Domain("location_id.usage", "=", "internal")
         & Domain("location_id.warehouse_id", "in", warehouses.ids)
         & Domain("location_dest_id.usage", "in", common.OUTGOING_USAGES),
-        ["product_id", "product_uom"],
+        ["product_id", "product_uom", "product_id.uom_id"],
         ["quantity:sum"],
     ):
-        delivered[product.id] += uom._compute_quantity(quantity, product.uom_id, rounding_method="HALF-UP")
+        if uom != product_uom:
+            quantity = uom._compute_quantity(quantity, product_uom, rounding_method="HALF-UP")
+        delivered[product.id] += quantity
 
     rnd = common.quantity_rounder(env)
     lines = []
-    for product_id in candidates.ids:
-        on_hand = now_qty[product_id]["qty_available"]
-        opening = start_qty[product_id]["qty_available"]
+    for product_id in now_qty.keys() | moved_in.keys() | moved_out.keys() | delivered.keys():
+        quantity = now_qty.get(product_id, 0.0)
+        # Rounded as Odoo rounds its quantity on hand, now and at a date.
+        on_hand = rnd(quantity)
+        opening = rnd(quantity - moved_in.get(product_id, 0.0) + moved_out.get(product_id, 0.0))
         out = delivered.get(product_id, 0.0)
-        if not rnd(on_hand) and not rnd(out):
+        if not on_hand and not (out and rnd(out)):
             continue
         lines.append((product_id, on_hand, opening, out))
-    costs = {
-        product.id: (uom, cost)
-        for product, uom, cost in env["product.product"]
+    # The cost of every product in one grouped read (standard_price is company-dependent: read for
+    # the session's company); reading it record by record checks its access once per product.
+    costs = dict(
+        (product.id, cost)
+        for product, cost in env["product.product"]
         .with_context(active_test=False)
-        ._read_group(
-            Domain("id", "in", [line[0] for line in lines]),
-            ["id", "product_tmpl_id.uom_id", "standard_price"],
-        )
-    }
+        ._read_group(Domain("id", "in", [line[0] for line in lines]), ["id", "standard_price"])
+    )
 
     def figures(line):
         product_id, on_hand, opening, out = line
@@ -122,11 +127,11 @@ def get_inventory_turnover(ctx, args):
     names = env["product.product"].browse([item[0][0] for item in top])
     rows = []
     for product, ((_id, on_hand, opening, out), turnover, cover, average) in zip(names, top, strict=True):
-        uom, cost = costs[product.id]
+        cost = costs[product.id]
         rows.append(
             {
                 "product": product.display_name,
-                "uom": uom.name,
+                "uom": product.uom_id.name,
                 "delivered": rnd(out),
                 "on_hand_start": rnd(opening),
                 "on_hand": rnd(on_hand),
@@ -138,9 +143,10 @@ def get_inventory_turnover(ctx, args):
                 "cost_of_goods_delivered": currency.round(out * cost),
             }
         )
-    cogs = sum(line[3] * costs[line[0]][1] for line in lines)
-    average_value = sum((line[1] + line[2]) / 2 * costs[line[0]][1] for line in lines)
-    value_now = sum(line[1] * costs[line[0]][1] for line in lines)
+    # Exact float sums: totals do not depend on the order the products come in.
+    cogs = math.fsum(line[3] * costs[line[0]] for line in lines)
+    average_value = math.fsum((line[1] + line[2]) / 2 * costs[line[0]] for line in lines)
+    value_now = math.fsum(line[1] * costs[line[0]] for line in lines)
     return {
         "company": company.name,
         "currency": currency.name,

@@ -49,36 +49,41 @@ def get_stock_forecast(ctx, args):
     if args.get("warehouse") is not None:
         warehouse = common.WAREHOUSE_REF(env, args["warehouse"])
         filters["warehouse"] = warehouse.display_name
-    # Odoo's own forecast (the product's virtual_available at to_date): grouped reads of quants
-    # and moves for all products at once. The warehouses are named explicitly: without them Odoo
-    # would take every warehouse of the user's allowed companies, not the session's company only.
+    # Odoo's forecast (the product's virtual_available at to_date, see common), for all products at
+    # once. The warehouses are named explicitly: without them Odoo would take every warehouse of
+    # the user's allowed companies, not the session's company only.
     warehouses = warehouse or env["stock.warehouse"].search(Domain("company_id", "=", company.id))
-    Product = env["product.product"].with_context(warehouse_id=warehouses.ids, to_date=until)
-    candidates = Product.search(products)
-    figures = candidates._compute_quantities_dict(None, None, None, to_date=until)
+    locations = common.warehouse_locations(env, warehouses)
+    candidates = env["product.product"]._search(products)
+    quantities = common.on_hand(env, locations, candidates)
+    incoming, outgoing = common.planned(env, locations, candidates, until)
     rnd = common.quantity_rounder(env)
     lines = []
-    for product in candidates:
-        qty = figures[product.id]
-        if not any(rnd(qty[key]) for key in ("qty_available", "incoming_qty", "outgoing_qty")):
+    for product_id in quantities.keys() | incoming.keys() | outgoing.keys():
+        # Rounded as Odoo rounds each figure, the forecast from the rounded ones.
+        qty = rnd(quantities.get(product_id, 0.0))
+        qty_in, qty_out = rnd(incoming.get(product_id, 0.0)), rnd(outgoing.get(product_id, 0.0))
+        if not (qty or qty_in or qty_out):
             continue
-        if args.get("shortages_only") and rnd(qty["virtual_available"]) >= 0:
+        forecast = rnd(qty + qty_in - qty_out)
+        if args.get("shortages_only") and forecast >= 0:
             continue
-        lines.append((qty["virtual_available"], product.id, qty))
-    lines.sort(key=lambda line: line[:2])
+        lines.append((forecast, product_id, qty, qty_in, qty_out))
+    lines.sort()
     if args.get("shortages_only"):
         filters["shortages_only"] = True
+    # Names for the rows shown only.
     top = env["product.product"].browse([line[1] for line in lines[:limit]])
     rows = [
         {
             "product": product.display_name,
             "uom": product.uom_id.name,
-            "on_hand": rnd(qty["qty_available"]),
-            "incoming": rnd(qty["incoming_qty"]),
-            "outgoing": rnd(qty["outgoing_qty"]),
-            "forecast": rnd(qty["virtual_available"]),
+            "on_hand": qty,
+            "incoming": qty_in,
+            "outgoing": qty_out,
+            "forecast": forecast,
         }
-        for product, (_forecast, _id, qty) in zip(top, lines, strict=False)
+        for product, (forecast, _id, qty, qty_in, qty_out) in zip(top, lines, strict=False)
     ]
     return {
         "company": company.name,
@@ -88,6 +93,6 @@ def get_stock_forecast(ctx, args):
         "truncated": len(lines) > limit,
         "totals": {
             "products": len(lines),
-            "shortages": sum(1 for forecast, _id, _qty in lines if rnd(forecast) < 0),
+            "shortages": sum(1 for line in lines if line[0] < 0),
         },
     }

@@ -1,3 +1,4 @@
+import math
 from collections import defaultdict
 
 from odoo.fields import Domain
@@ -54,50 +55,54 @@ def get_stock_valuation(ctx, args):
     limit = common.limit(args)
     group_by = args.get("group_by") or "product"
     domain, filters, _records = apply_filters(env, args, QUANT_FILTERS, valued_quants(env))
-    groups = env["stock.quant"]._read_group(
-        domain, ["product_id", "location_id.warehouse_id"], ["quantity:sum"]
-    )
+    # Per product, and per warehouse only when the rows are; ids as keys (cheaper than records).
+    by_warehouse = group_by == "warehouse"
+    groupby = ["product_id", "location_id.warehouse_id"] if by_warehouse else ["product_id"]
+    groups = [
+        (product.id, rest[0].id if by_warehouse else None, rest[-1])
+        for product, *rest in env["stock.quant"]._read_group(domain, groupby, ["quantity:sum"])
+    ]
+    product_ids = list({group[0] for group in groups})
     # Unit value per product, in one grouped read of what Odoo keeps for the company (its cost:
     # the standard price, the average cost in AVCO, the remaining receipts' value per unit in FIFO).
     Product = env["product.product"].with_context(active_test=False)
-    details = {
-        product.id: (categ, uom, lot_valuated, cost)
-        for product, categ, uom, lot_valuated, cost in Product._read_group(
-            Domain("id", "in", list({product.id for product, _warehouse, _qty in groups})),
-            ["id", "categ_id", "product_tmpl_id.uom_id", "product_tmpl_id.lot_valuated", "standard_price"],
-        )
-    }
+    units, categories = {}, {}
+    fields = ["id", "standard_price", *(["categ_id"] if group_by == "category" else [])]
+    for product, cost, *categ in Product._read_group(Domain("id", "in", product_ids), fields):
+        units[product.id] = cost
+        categories[product.id] = categ[0].id if categ else None
     quantities = defaultdict(float)
-    for product, _warehouse, quantity in groups:
-        quantities[product.id] += quantity
+    for product_id, _warehouse_id, quantity in groups:
+        quantities[product_id] += quantity
     # Products valued per lot: Odoo's own total value (the sum of their lots'), per unit.
-    units = {pid: detail[3] for pid, detail in details.items()}
-    for product in Product.browse([pid for pid, detail in details.items() if detail[2]]):
+    for product in Product.search(Domain("id", "in", product_ids) & Domain("lot_valuated", "=", True)):
         quantity = quantities[product.id]
         units[product.id] = product.total_value / quantity if quantity else 0.0
 
     rnd = common.quantity_rounder(env)
     values = defaultdict(float)
     counted = defaultdict(set)
-    for product, warehouse, quantity in groups:
-        key = {"product": product, "category": details[product.id][0], "warehouse": warehouse}[group_by]
-        values[key] += quantity * units[product.id]
+    for product_id, warehouse_id, quantity in groups:
+        key = {"product": product_id, "category": categories[product_id], "warehouse": warehouse_id}[group_by]
+        values[key] += quantity * units[product_id]
         if rnd(quantity):
-            counted[key].add(product.id)
+            counted[key].add(product_id)
+    keys = list(values)
     if group_by == "product":
-        keys = [key for key in values if rnd(quantities[key.id]) or currency.round(values[key])]
-    else:
-        keys = list(values)
+        keys = [key for key in keys if key in counted[key] or currency.round(values[key])]
     # Most valuable first; ties by id. Names only for the rows shown.
-    keys.sort(key=lambda key: (-values[key], key.id))
-    total = sum(values.values())
+    keys.sort(key=lambda key: (-values[key], key or 0))
+    total = math.fsum(values.values())  # exact: independent of the order of the groups
+    model = {"product": "product.product", "category": "product.category", "warehouse": "stock.warehouse"}
+    shown = env[model[group_by]].with_context(active_test=False).browse([key for key in keys[:limit] if key])
+    shown = {record.id: record for record in shown}
     return {
         "company": company.name,
         "currency": currency.name,
         "filters": filters,
         "group_by": group_by,
         "rows": [
-            _row(group_by, key, values[key], counted[key], quantities, units, details, rnd, currency)
+            _row(group_by, shown.get(key), values[key], counted[key], quantities, units, rnd, currency)
             for key in keys[:limit]
         ],
         "truncated": len(keys) > limit,
@@ -108,18 +113,17 @@ def get_stock_valuation(ctx, args):
     }
 
 
-def _row(group_by, key, value, products, quantities, units, details, rnd, currency):
+def _row(group_by, record, value, products, quantities, units, rnd, currency):
     if group_by == "warehouse":
-        return {"warehouse": common.name(key, "(transit)"), "value": currency.round(value)}
+        return {"warehouse": record.name if record else "(transit)", "value": currency.round(value)}
     if group_by == "category":
-        return {"category": key.complete_name, "products": len(products), "value": currency.round(value)}
-    categ, uom, _lot_valuated, _cost = details[key.id]
+        return {"category": record.complete_name, "products": len(products), "value": currency.round(value)}
     return {
-        "product": key.display_name,
-        "category": categ.complete_name,
-        "cost_method": key.cost_method,
-        "quantity": rnd(quantities[key.id]),
-        "uom": uom.name,
-        "unit_value": units[key.id],
+        "product": record.display_name,
+        "category": record.categ_id.complete_name,
+        "cost_method": record.cost_method,
+        "quantity": rnd(quantities[record.id]),
+        "uom": record.uom_id.name,
+        "unit_value": units[record.id],
         "value": currency.round(value),
     }
