@@ -1,7 +1,7 @@
 {
     "name": "AI Agents: Warehouse",
     "summary": "A Warehouse agent with read tools on stock levels, reordering, slow movers and receipts",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.1.0",
     "category": "Inventory/Inventory",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",

@@ -9,7 +9,8 @@ class WarehouseCase(AgentPackCase):
     """Two companies with real stock built through Odoo's own flows (quants, receipts, deliveries,
     an internal transfer, reordering rules). The figures each test expects follow from here:
 
-    Company A, warehouses NOR (North Depot) and SOU (South Depot); company B, warehouse BET.
+    Company A (in its own currency), warehouses NOR (North Depot) and SOU (South Depot); company B
+    (in euros), warehouse BET.
 
     ======== ============================================= =========================================
     product  on hand                                       moves
@@ -33,6 +34,10 @@ class WarehouseCase(AgentPackCase):
         super().setUpClass()
         env = cls.env
         cls.now = env.cr.now()
+        # Two companies in two currencies: values are in each company's own.
+        cls.eur = env.ref("base.EUR")
+        cls.eur.active = True
+        cls.company_b.currency_id = cls.eur
         cls.uom_unit = env.ref("uom.product_uom_unit")
         cls.uom_kg = env.ref("uom.product_uom_kgm")
         cls.uom_gram = env.ref("uom.product_uom_gram")

@@ -74,6 +74,10 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
             ("warehouse_get_pending_receipts", {"product": "ZQK"}),
             ("warehouse_get_reorder_alerts", {"warehouse": self.beta.id}),
             ("warehouse_get_slow_moving_stock", {"warehouse": "BET", "days": 1}),
+            ("warehouse_get_pending_deliveries", {"warehouse": self.beta.id}),
+            ("warehouse_get_stock_forecast", {"warehouse": "BET"}),
+            ("warehouse_get_stock_forecast", {"product": "ZQK"}),
+            ("warehouse_get_inventory_turnover", {"product": self.kestrel.id}),
         )
         self._receipt(
             self.north,
@@ -85,6 +89,32 @@ class TestWarehouseInjection(PackInjectionChecks, WarehouseCase):
         session = self.ask_agent(self.keeper_ab, "Which receipts are we waiting for?")
         self.assertObeyed(model, *calls)
         self.assertOnlyWrapped(model, CORPUS["other_company"], CORPUS["fake_close"])
+        obeyed = session.execution_ids.sorted("id")[1:]
+        self.assertEqual(obeyed.mapped("status"), ["error"] * len(calls), obeyed.mapped("content"))
+        self.assertNothingOf(self.tool_results(session), [KESTREL, "Beta Depot"])
+        self.assertNothingOf({"what the model read": model.told()}, [KESTREL, "Beta Depot"])
+
+    def test_a_customers_name_on_a_delivery_is_data_and_cannot_reach_the_other_companys_figures(self):
+        """Defences: the tools' resolution of warehouses and products in the session's company, and
+        the wrapping of tool results as untrusted data: a customer's name (what a web shop's sign-up
+        may write) comes back in GetPendingDeliveries and is obeyed by the model."""
+        calls = (
+            ("warehouse_get_stock_forecast", {"warehouse": self.beta.id}),
+            ("warehouse_get_inventory_turnover", {"warehouse": "BET"}),
+            ("warehouse_get_pending_deliveries", {"product": self.kestrel.id}),
+        )
+        customer = self.env["res.partner"].create({"name": CORPUS["other_company"].text(*calls)})
+        self._transfer(
+            self.north.out_type_id,
+            self.north.lot_stock_id,
+            self.customer_location,
+            [(self.gadget, 1)],
+            partner=customer,
+        )
+        model = self.obey(("warehouse_get_pending_deliveries", {}))
+        session = self.ask_agent(self.keeper_ab, "What are customers waiting for?")
+        self.assertObeyed(model, *calls)
+        self.assertOnlyWrapped(model, CORPUS["other_company"])
         obeyed = session.execution_ids.sorted("id")[1:]
         self.assertEqual(obeyed.mapped("status"), ["error"] * len(calls), obeyed.mapped("content"))
         self.assertNothingOf(self.tool_results(session), [KESTREL, "Beta Depot"])

@@ -6,6 +6,8 @@ Everything runs in the session user's environment (``ctx.env``, never sudo); ``c
 is the session's company and scopes every read.
 """
 
+from collections import defaultdict
+
 from odoo.fields import Domain
 from odoo.tools import float_round
 
@@ -112,3 +114,77 @@ name = toolkit.name
 def utc(value):
     """A datetime as an ISO string in UTC, or None."""
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else None
+
+
+# === QUANTITIES AS ODOO COMPUTES THEM ON A PRODUCT === #
+# The product's qty_available / incoming_qty / outgoing_qty / virtual_available (stock's
+# ``product.product._compute_quantities_dict``) for the warehouses given, as grouped reads over all
+# products at once: Odoo's own method also rounds and fills a dict per product in Python, several
+# times slower over thousands of products. The tests compare the two.
+
+TODO_STATES = ("waiting", "confirmed", "assigned", "partially_available")
+
+
+def warehouse_locations(env, warehouses):
+    """The locations Odoo counts for ``warehouses``: their view locations and all below (a query)."""
+    return (
+        env["stock.location"]
+        .with_context(active_test=False)
+        ._search(Domain("id", "child_of", warehouses.view_location_id.ids))
+    )
+
+
+def _sums(env, model, domain, measure, products):
+    """{product id: sum of ``measure``} of ``model``'s records in ``domain``, ``products`` a query."""
+    return dict(
+        (product.id, total)
+        for product, total in env[model]
+        .with_context(active_test=False)
+        ._read_group(Domain("product_id", "in", products) & domain, ["product_id"], [f"{measure}:sum"])
+    )
+
+
+def on_hand(env, locations, products):
+    """{product id: quantity on hand in ``locations``} (quants, in the product's unit)."""
+    return _sums(env, "stock.quant", Domain("location_id", "in", locations), "quantity", products)
+
+
+def planned(env, locations, products, until):
+    """({product id: incoming}, {product id: outgoing}): the moves not done (drafts excluded) into or
+    out of ``locations`` dated up to ``until``, in the product's unit. A move goes where its final
+    destination says when it has one, as in Odoo's forecast."""
+    todo = Domain("state", "in", TODO_STATES) & Domain("date", "<=", until)
+    into = (Domain("location_final_id", "!=", False) & Domain("location_final_id", "in", locations)) | (
+        Domain("location_final_id", "=", False) & Domain("location_dest_id", "in", locations)
+    )
+    source_in = Domain("location_id", "in", locations)
+    return (
+        _sums(env, "stock.move", todo & into & ~source_in, "product_qty", products),
+        _sums(env, "stock.move", todo & source_in & ~into, "product_qty", products),
+    )
+
+
+def done_since(env, locations, products, since):
+    """({product id: quantity in}, {product id: quantity out}) of the done moves into or out of
+    ``locations`` after ``since``, converted from the move's unit to the product's as Odoo does to
+    compute a quantity on hand in the past."""
+    done = Domain("state", "=", "done") & Domain("date", ">", since)
+    into, source_in = Domain("location_dest_id", "in", locations), Domain("location_id", "in", locations)
+    result = []
+    for domain in (done & into & ~source_in, done & source_in & ~into):
+        moved = defaultdict(float)
+        for product, uom, product_uom, quantity in (
+            env["stock.move"]
+            .with_context(active_test=False)
+            ._read_group(
+                Domain("product_id", "in", products) & domain,
+                ["product_id", "product_uom", "product_id.uom_id"],
+                ["quantity:sum"],
+            )
+        ):
+            # Quantities in the product's own unit are already at its precision.
+            moved[product.id] += (
+                quantity if uom == product_uom else uom._compute_quantity(quantity, product_uom)
+            )
+        result.append(moved)
+    return tuple(result)

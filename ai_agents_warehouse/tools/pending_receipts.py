@@ -55,16 +55,23 @@ def late_domain(env):
     },
 )
 def get_pending_receipts(ctx, args):
-    env = ctx.env
+    return pending_transfers(ctx.env, args, "incoming", FILTERS, "receipts")
+
+
+def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
+    """Transfers of operation type ``code`` of the session's company that are not done or
+    cancelled, the earliest first, with Odoo's late flag and their lines (receipts and deliveries
+    answer the same way), counted as ``noun``. ``row_extra(pickings)`` gives more columns per
+    picking."""
     company = env.company
     limit = common.limit(args)
     now = env.cr.now()
     domain = (
         Domain("company_id", "=", company.id)
-        & Domain("picking_type_id.code", "=", "incoming")
+        & Domain("picking_type_id.code", "=", code)
         & Domain("state", "not in", ("done", "cancel"))
     )
-    domain, filters, _records = apply_filters(env, args, FILTERS, domain)
+    domain, filters, _records = apply_filters(env, args, filters_spec, domain)
     late = late_domain(env)
     if args.get("late_only"):
         domain &= late
@@ -83,6 +90,7 @@ def get_pending_receipts(ctx, args):
     ):
         lines[picking].append((product, uom, quantity))
     late_ids = set(Picking.search(Domain("id", "in", pickings.ids) & late).ids)
+    extra = row_extra(pickings) if row_extra else {}
     rnd = common.quantity_rounder(env)
     rows = []
     for picking in pickings:
@@ -94,6 +102,7 @@ def get_pending_receipts(ctx, args):
                 "origin": picking.origin or None,
                 "scheduled_date": common.utc(picking.scheduled_date),
                 "deadline": common.utc(picking.date_deadline),
+                **extra.get(picking, {}),
                 "late": is_late,
                 "days_late": max((now - picking.scheduled_date).days, 0) if is_late else 0,
                 "state": picking.state,
@@ -110,5 +119,5 @@ def get_pending_receipts(ctx, args):
         "filters": filters,
         "rows": rows,
         "truncated": count > len(rows),
-        "totals": {"receipts": count, "late": late_count},
+        "totals": {noun: count, "late": late_count},
     }

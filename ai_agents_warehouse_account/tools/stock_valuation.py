@@ -1,0 +1,129 @@
+import math
+from collections import defaultdict
+
+from odoo.fields import Domain
+
+from odoo.addons.ai_agents_warehouse.tools import common
+from odoo.addons.ai_core.tools import apply_filters
+
+GROUPINGS = ("product", "category", "warehouse")
+
+QUANT_FILTERS = (
+    common.product_filter(),
+    common.category_filter(),
+    common.warehouse_filter("location_id.warehouse_id"),
+)
+
+
+def valued_quants(env):
+    """The quants Odoo values for the session's company (stock.quant ``value``): in its internal and
+    transit locations, owned by the company or by no one (consignment stock is not the company's)."""
+    company = env.company
+    return (
+        Domain("company_id", "=", company.id)
+        & Domain("location_id.usage", "in", ("internal", "transit"))
+        & (Domain("owner_id", "=", False) | Domain("owner_id", "=", company.partner_id.id))
+    )
+
+
+@common.inventory_tool(
+    "warehouse.get_stock_valuation",
+    display_name="GetStockValuation",
+    description="Stock valuation of the session's company now, as Odoo's Inventory Valuation computes it "
+    "(Odoo 19 stock_account: products' Total Value): the quantity in the company's internal and transit "
+    "locations, consignment stock owned by others excluded, times the product's unit value (its cost, "
+    "which Odoo keeps at the average cost for AVCO and at the value of the remaining receipts for FIFO; "
+    "products valued per lot/serial number take Odoo's lot values). Values are in the company's "
+    "currency, named in the result. Rows per product (with its costing method, quantity and unit), per "
+    "product category or per warehouse; filters: product, category, warehouse. Returns the top N rows "
+    "by value, a truncation flag and totals.",
+    properties={
+        "group_by": {
+            "enum": list(GROUPINGS),
+            "default": "product",
+            "description": "Rows per product (default), per product category or per warehouse.",
+        },
+        "product": common.PRODUCT,
+        "category": common.CATEGORY,
+        "warehouse": common.WAREHOUSE,
+    },
+)
+def get_stock_valuation(ctx, args):
+    env = ctx.env
+    company = env.company
+    currency = company.currency_id
+    limit = common.limit(args)
+    group_by = args.get("group_by") or "product"
+    domain, filters, _records = apply_filters(env, args, QUANT_FILTERS, valued_quants(env))
+    # Per product, and per warehouse only when the rows are; ids as keys (cheaper than records).
+    by_warehouse = group_by == "warehouse"
+    groupby = ["product_id", "location_id.warehouse_id"] if by_warehouse else ["product_id"]
+    groups = [
+        (product.id, rest[0].id if by_warehouse else None, rest[-1])
+        for product, *rest in env["stock.quant"]._read_group(domain, groupby, ["quantity:sum"])
+    ]
+    product_ids = list({group[0] for group in groups})
+    # Unit value per product, in one grouped read of what Odoo keeps for the company (its cost:
+    # the standard price, the average cost in AVCO, the remaining receipts' value per unit in FIFO).
+    Product = env["product.product"].with_context(active_test=False)
+    units, categories = {}, {}
+    fields = ["id", "standard_price", *(["categ_id"] if group_by == "category" else [])]
+    for product, cost, *categ in Product._read_group(Domain("id", "in", product_ids), fields):
+        units[product.id] = cost
+        categories[product.id] = categ[0].id if categ else None
+    quantities = defaultdict(float)
+    for product_id, _warehouse_id, quantity in groups:
+        quantities[product_id] += quantity
+    # Products valued per lot: Odoo's own total value (the sum of their lots'), per unit.
+    for product in Product.search(Domain("id", "in", product_ids) & Domain("lot_valuated", "=", True)):
+        quantity = quantities[product.id]
+        units[product.id] = product.total_value / quantity if quantity else 0.0
+
+    rnd = common.quantity_rounder(env)
+    values = defaultdict(float)
+    counted = defaultdict(set)
+    for product_id, warehouse_id, quantity in groups:
+        key = {"product": product_id, "category": categories[product_id], "warehouse": warehouse_id}[group_by]
+        values[key] += quantity * units[product_id]
+        if rnd(quantity):
+            counted[key].add(product_id)
+    keys = list(values)
+    if group_by == "product":
+        keys = [key for key in keys if key in counted[key] or currency.round(values[key])]
+    # Most valuable first; ties by id. Names only for the rows shown.
+    keys.sort(key=lambda key: (-values[key], key or 0))
+    total = math.fsum(values.values())  # exact: independent of the order of the groups
+    model = {"product": "product.product", "category": "product.category", "warehouse": "stock.warehouse"}
+    shown = env[model[group_by]].with_context(active_test=False).browse([key for key in keys[:limit] if key])
+    shown = {record.id: record for record in shown}
+    return {
+        "company": company.name,
+        "currency": currency.name,
+        "filters": filters,
+        "group_by": group_by,
+        "rows": [
+            _row(group_by, shown.get(key), values[key], counted[key], quantities, units, rnd, currency)
+            for key in keys[:limit]
+        ],
+        "truncated": len(keys) > limit,
+        "totals": {
+            "value": currency.round(total),
+            "products": len(set().union(*counted.values())) if counted else 0,
+        },
+    }
+
+
+def _row(group_by, record, value, products, quantities, units, rnd, currency):
+    if group_by == "warehouse":
+        return {"warehouse": record.name if record else "(transit)", "value": currency.round(value)}
+    if group_by == "category":
+        return {"category": record.complete_name, "products": len(products), "value": currency.round(value)}
+    return {
+        "product": record.display_name,
+        "category": record.categ_id.complete_name,
+        "cost_method": record.cost_method,
+        "quantity": rnd(quantities[record.id]),
+        "uom": record.uom_id.name,
+        "unit_value": units[record.id],
+        "value": currency.round(value),
+    }
