@@ -193,3 +193,18 @@ def test_a_half_open_trial_stopped_by_the_turn_deadline_mid_stream_is_released()
     assert breaker.state == "half_open"
     assert runner.run([], Message.user("hi")).collect()[-1].text == "fast again"
     assert breaker.state == "closed"
+
+
+def test_each_failure_names_its_provider_once():
+    # The adapters' own messages start with their provider's label; a message without it gets it.
+    chain, _, _ = make_chain(
+        [failure(ServerError("anthropic:2: HTTP 529 overloaded", provider="anthropic:2", status=529))],
+        [failure(ServerError("connection failed", provider="openai:3"))],
+        5,
+        FakeClock(),
+    )
+    with pytest.raises(ProviderUnavailable) as raised:
+        consume(chain)
+    assert raised.value.message == (
+        "Provider unavailable (anthropic:2: HTTP 529 overloaded; openai:3: connection failed)."
+    )

@@ -177,10 +177,14 @@ class FallbackChain:
                     link.breaker.release(permit)
         waits = [link.breaker.retry_after() for link in self.links if link.breaker.retry_after() > 0]
         retry_after = min(waits) if waits and len(waits) == len(self.links) else None
-        reasons = (
-            "; ".join(f"{error.provider or '?'}: {error.message}" for error in errors) or "all circuits open"
-        )
+        reasons = "; ".join(_labelled(error) for error in errors) or "all circuits open"
         message = "Provider unavailable"
         if retry_after:
             message += f", retry after {retry_after:.0f} seconds"
         raise ProviderUnavailable(f"{message} ({reasons}).", retry_after=retry_after)
+
+
+def _labelled(error: ProviderError) -> str:
+    """``error``'s message naming its provider once (the adapters' messages start with it)."""
+    label = f"{error.provider or '?'}: "
+    return error.message if error.message.startswith(label) else label + error.message
