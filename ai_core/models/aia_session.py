@@ -92,6 +92,9 @@ class AiaSession(models.Model):
     total_tokens = fields.Integer(compute="_compute_totals", store=True)
     total_cost = fields.Float(digits=(16, 6), compute="_compute_totals", store=True)
     error_message = fields.Text(readonly=True)
+    # What kind of failure error_message tells (the engine's error code): the chat words it for a
+    # person and shows the message as the detail.
+    error_code = fields.Char(readonly=True)
     last_text = fields.Text(readonly=True, help="The last answer of the agent.")
     summary = fields.Text(
         "Memory summary",
@@ -202,6 +205,7 @@ class AiaSession(models.Model):
             "state": self.state,
             "agent": {"id": self.agent_id.id, "name": self.agent_id.name, "code": self.agent_id.code},
             "error_message": self.error_message or "",
+            "error_code": self.error_code or "",
             "total_tokens": self.total_tokens,
             "total_cost": self.total_cost,
             "messages": [message._aia_to_client() for message in self.message_ids_aia.sorted("id")],

@@ -59,7 +59,10 @@ class TestRenderedAnswers(AiaCase):
         cut = StreamInterrupted("The connection to the model was lost.", provider="test")
         self.script(interrupted(chunked(reply("The **balance** is 42 and"), 4), cut))
         self.chat(session, "Balance?")
+        # The chat words the failure from its code and shows the message as the detail.
         self.assertEqual(session.state, "error")
+        self.assertEqual(session.chat_data()["error_code"], "provider_stream_interrupted")
+        self.assertIn("The connection to the model was lost.", session.error_message)
         answer = session.message_ids_aia.filtered(lambda m: m.role == "assistant")
         self.assertTrue(answer.body.startswith("The **balance** is 42 and"))
         self.assertIn(INTERRUPTED, answer.body)

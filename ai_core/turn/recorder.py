@@ -48,6 +48,7 @@ class TurnRecorder:
         # None: the first text delta reaches the browser at once; later ones are batched.
         self.last_flush = None
         self.error = None
+        self.error_code = None
         # Whether events were sent since the last cancel check.
         self.flushed = False
         # What the agent said last in this turn: an approval request quotes it.
@@ -90,7 +91,7 @@ class TurnRecorder:
             self.pending.append(event.to_dict())
             return
         elif isinstance(event, Error):
-            self.error = event.message
+            self.error, self.error_code = event.message, event.code
         elif isinstance(event, Done):
             self._record_done(event)
         if isinstance(event, (Usage, ToolResult, Done)):
@@ -118,7 +119,7 @@ class TurnRecorder:
         self._send([Done("cancelled").to_dict()])
 
     def fail(self, message):
-        self.ledger.write({"state": "error", "error_message": message})
+        self.ledger.write({"state": "error", "error_message": message, "error_code": "session_error"})
         self.ledger._aia_turn_ended()
         self._send([Error("session_error", message).to_dict(), Done("error").to_dict()])
 
@@ -140,7 +141,9 @@ class TurnRecorder:
             "tool_deferred": "waiting_tool",
             "error": "error",
         }.get(event.stop_reason, "done")
-        self.ledger.write({"state": state, "error_message": self.error or False})
+        self.ledger.write(
+            {"state": state, "error_message": self.error or False, "error_code": self.error_code or False}
+        )
         if event.citations:
             self._save_citations(event.citations)
         self.ledger._aia_turn_ended()

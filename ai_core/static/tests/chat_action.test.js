@@ -346,21 +346,29 @@ test("an error event shows the error state with its message", async () => {
     await openChat();
     await startChat("Hello");
 
-    pushEvents(7, [
-        {type: "error", code: "provider_error", message: "The provider is overloaded, try again later."},
-    ]);
+    const technical = "Provider unavailable (anthropic:2: HTTP 529 overloaded).";
+    pushEvents(7, [{type: "error", code: "provider_unavailable", message: technical}]);
     await waitFor(".o_aia_error");
-    expect(".o_aia_error .o_aia_error_message").toHaveText("The provider is overloaded, try again later.");
+    // What failed and whether to retry, in a person's words; the technical message folded below.
+    expect(".o_aia_error .o_aia_error_summary").toHaveText(
+        "The AI service is unavailable or overloaded right now. Try again in a few minutes."
+    );
+    expect(queryAll(".o_aia_error details .o_aia_error_message").map((el) => el.textContent)).toEqual([
+        technical,
+    ]);
 
     saved = chatData({
         state: "error",
-        error_message: "The provider is overloaded, try again later.",
+        error_message: technical,
+        error_code: "provider_auth",
         messages: [{id: 1, role: "user", text: "Hello", tool_calls: []}],
     });
     pushEvents(7, [{type: "done", stop_reason: "error", text: ""}]);
     await waitForNone(".o_aia_live");
     expect(".o_aia_session_state").toHaveText("Error");
-    expect(".o_aia_error .o_aia_error_message").toHaveText("The provider is overloaded, try again later.");
+    expect(".o_aia_error .o_aia_error_summary").toHaveText(
+        "The AI service refused this installation's credentials: retrying will not help, an administrator must check the provider's settings."
+    );
     // The user may try again in the same session.
     await contains(".o_aia_input").edit("Hello again", {confirm: false});
     expect(".o_aia_send").toBeEnabled();

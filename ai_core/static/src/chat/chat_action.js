@@ -25,6 +25,7 @@ export function emptyChatData(id, name, agent, state) {
         state,
         agent: {id: agent.id, name: agent.name, code: agent.code},
         error_message: "",
+        error_code: "",
         total_tokens: 0,
         total_cost: 0,
         messages: [],
@@ -88,6 +89,38 @@ function formatArguments(args) {
  * calls, shadowed writes, approvals), stop it. All decisions stay on the server: this only calls
  * aia.session / aia.approval methods and renders what they return or push over the bus.
  */
+
+/** A person's words for an engine error code (``ai_engine`` errors and budget stops). */
+export function errorSummary(code) {
+    if (code.startsWith("budget_")) {
+        return _t("The agent stopped at one of its limits.");
+    }
+    const summaries = {
+        provider_unavailable: _t(
+            "The AI service is unavailable or overloaded right now. Try again in a few minutes."
+        ),
+        provider_server_error: _t(
+            "The AI service is unavailable or overloaded right now. Try again in a few minutes."
+        ),
+        provider_connection: _t("The AI service could not be reached. Try again in a few minutes."),
+        provider_rate_limited: _t("The AI service is receiving too many requests. Try again in a minute."),
+        provider_stream_interrupted: _t("The answer was cut off. Send your message again to retry."),
+        provider_auth: _t(
+            "The AI service refused this installation's credentials: retrying will not help, an administrator must check the provider's settings."
+        ),
+        provider_bad_request: _t(
+            "The AI service refused the request: retrying the same message will not help, rephrase it or tell an administrator."
+        ),
+        knowledge_unavailable: _t(
+            "The knowledge bases could not be searched: this answer does not use them."
+        ),
+        summary_unavailable: _t(
+            "The earlier messages could not be summarized: this answer sees only the recent ones."
+        ),
+    };
+    return summaries[code] || _t("The agent could not finish.");
+}
+
 export class AiaChatAction extends Component {
     static template = "ai_core.ChatAction";
     static components = {Layout};
@@ -184,6 +217,12 @@ export class AiaChatAction extends Component {
             return session.error_message || _t("The agent stopped with an error.");
         }
         return "";
+    }
+
+    /** What failed, for a person: whether to retry; the error message is the detail. */
+    get errorSummary() {
+        const code = this.state.live?.error ? this.state.live.errorCode : this.state.session?.error_code;
+        return errorSummary(code || "");
     }
 
     /** The saved transcript as bubbles; tool results are shown as cards under their call. */
@@ -632,6 +671,7 @@ export class AiaChatAction extends Component {
             }
             case "error":
                 live.error = event.message || _t("The agent stopped with an error.");
+                live.errorCode = event.code;
                 break;
         }
     }
