@@ -7,7 +7,14 @@
     "author": "AI Agents Suite contributors",
     "depends": ["mail", "queue_job"],
     "external_dependencies": {
-        "python": ["anthropic", "openai", "jsonschema", "prometheus-client", "cryptography"]
+        "python": [
+            "anthropic",
+            "openai",
+            "jsonschema",
+            "prometheus-client",
+            "cryptography",
+            "opentelemetry-api",
+        ]
     },
     "data": [
         "security/ai_core_security.xml",
