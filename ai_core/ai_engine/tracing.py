@@ -28,11 +28,11 @@ __all__ = [
     "AIA_AGENT_CODE",
     "AIA_ENDPOINT",
     "AIA_FALLBACK_USED",
-    "AIA_JOB_CHANNEL",
     "AIA_JOB_METHOD",
     "AIA_JOB_UUID",
     "AIA_PROVIDER_ATTEMPTS",
     "AIA_PROVIDER_RETRIES",
+    "AIA_RECORD_ID",
     "AIA_REQUEST_ID",
     "AIA_RETRIEVAL_RESULTS",
     "AIA_RETRIEVAL_STORE",
@@ -121,7 +121,7 @@ AIA_RETRIEVAL_TOP_K = "aia.retrieval.top_k"
 AIA_RETRIEVAL_RESULTS = "aia.retrieval.results"
 AIA_JOB_UUID = "aia.job.uuid"
 AIA_JOB_METHOD = "aia.job.method"
-AIA_JOB_CHANNEL = "aia.job.channel"
+AIA_RECORD_ID = "aia.record.id"
 # Event on a provider request span: one provider of the fallback chain failed before answering.
 SPAN_PROVIDER_FAILED = "aia.provider.failed"
 

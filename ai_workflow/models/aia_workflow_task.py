@@ -1,7 +1,9 @@
+from opentelemetry import trace
+
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
-from odoo.addons.ai_core import turn
+from odoo.addons.ai_core import telemetry, turn
 
 from .. import plans, steps
 
@@ -136,7 +138,7 @@ class AiaWorkflowTask(models.Model):
         self.env.flush_all()  # the job runs on a cursor of its own
         self.with_user(self.run_id.user_id).with_delay(
             channel="root.aia", description=f"AI workflow task: {self.name}"
-        )._aia_job_run()
+        )._aia_job_run(**telemetry.job_trace())
 
     def _aia_job_failed(self, **failure):
         """queue_job's hook when a task's job failed for good. The turn it runs records its own
@@ -150,6 +152,7 @@ class AiaWorkflowTask(models.Model):
             task._aia_end("error", task.env._("The server running this task stopped too often."))
             task.run_id._aia_queue_advance()
 
+    @telemetry.traced_job
     def _aia_job_run(self):
         """Queue job: run this task's agent on its input, in a session of its own, as the run's
         user in the run's company; then, in the same job, move the run on (its next tasks are
@@ -157,6 +160,14 @@ class AiaWorkflowTask(models.Model):
         run on when it ends, from the job that resumed it (aia.session._aia_turn_ended)."""
         task = self.sudo()
         run = task.run_id
+        # On the job's span: which step of which run this is.
+        trace.get_current_span().set_attributes(
+            {
+                "aia.workflow.run_id": run.id,
+                "aia.workflow.step": task.kind or "",
+                "aia.workflow.task_id": task.id,
+            }
+        )
         if run.state != "running":
             return  # the run stopped meanwhile
         if task.state == "queued":
