@@ -57,13 +57,15 @@ def build_tracer_provider(environ, conf_endpoint=None):
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    # The exporter reads the environment's endpoint itself (and adds /v1/traces to the base one).
-    exporter = (
-        OTLPSpanExporter()
-        if from_environ
-        else OTLPSpanExporter(endpoint=conf_endpoint.rstrip("/") + "/v1/traces")
-    )
-    attributes = {} if environ.get("OTEL_SERVICE_NAME") else {SERVICE_NAME: "odoo"}
+    # As the SDK reads these variables: the traces endpoint as it is, /v1/traces added to the
+    # base one. The exporter reads its other variables (headers, timeout, ...) itself.
+    traces_endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if not traces_endpoint:
+        traces_endpoint = (environ.get("OTEL_EXPORTER_OTLP_ENDPOINT") or conf_endpoint).rstrip(
+            "/"
+        ) + "/v1/traces"
+    exporter = OTLPSpanExporter(endpoint=traces_endpoint)
+    attributes = {SERVICE_NAME: environ.get("OTEL_SERVICE_NAME") or "odoo"}
     provider = TracerProvider(resource=Resource.create(attributes))
     provider.add_span_processor(BatchSpanProcessor(exporter))
     return provider

@@ -17,5 +17,6 @@ from . import (
     test_security,
     test_setup_cache,
     test_toolkit,
+    test_tracing,
     test_turn,
 )
