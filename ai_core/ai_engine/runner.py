@@ -10,6 +10,7 @@ as soon as it exists, so a crash mid-turn loses nothing already produced, and
 from __future__ import annotations
 
 import contextlib
+import itertools
 import logging
 from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -386,14 +387,14 @@ class TurnRunner:
             tracing.record_error(span, type(exc).__name__)
             raise
         finally:
-            usage = turn.usage
-            span.set_attributes(
-                {
-                    tracing.AIA_TURN_STOP_REASON: turn.stop_reason or "interrupted",
-                    tracing.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
-                    tracing.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens,
-                }
-            )
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        tracing.AIA_TURN_STOP_REASON: turn.stop_reason or "interrupted",
+                        tracing.GEN_AI_USAGE_INPUT_TOKENS: turn.usage.input_tokens,
+                        tracing.GEN_AI_USAGE_OUTPUT_TOKENS: turn.usage.output_tokens,
+                    }
+                )
             span.end()
 
     def _drive(
@@ -505,7 +506,7 @@ class TurnRunner:
                 span.set_attribute(
                     tracing.AIA_TIME_TO_FIRST_TOKEN_MS, round((self.clock.monotonic() - started) * 1000)
                 )
-            for item in _chained(head, items):
+            for item in items if head is None else itertools.chain((head,), items):
                 if isinstance(item, StreamText):
                     partial.append(item.text)
                     released = shown.feed(item.text)
@@ -540,7 +541,7 @@ class TurnRunner:
             close = getattr(stream, "close", None)
             if close:
                 close()
-            if response is not None:
+            if response is not None and span.is_recording():
                 span.set_attributes(_response_attributes(response))
             span.end()
         if response is None:
@@ -816,12 +817,6 @@ class TurnRunner:
         return Done(stop_reason, turn.text, tuple(cited(turn.citations, turn.text)))
 
 
-def _chained(head: Any, items: Iterator[Any]) -> Iterator[Any]:
-    if head is not None:
-        yield head
-    yield from items
-
-
 def _request_attributes(
     provider: str, model: str, max_tokens: int, temperature: float | None
 ) -> dict[str, Any]:
@@ -854,6 +849,9 @@ def _response_attributes(response: ModelResponse) -> dict[str, Any]:
 
 def _end_tool_span(span: Span, outcome: _Outcome | ApprovalRequired | ToolDeferred) -> None:
     """Status, rows, size and latency of a tool call; never its arguments or its result."""
+    if not span.is_recording():
+        span.end()
+        return
     if isinstance(outcome, (ApprovalRequired, ToolDeferred)):
         span.set_attribute(tracing.AIA_TOOL_STATUS, outcome.type)
         span.end()

@@ -15,8 +15,7 @@ opt-in content attributes.
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from opentelemetry import context as otel_context
@@ -168,15 +167,24 @@ def start_span(
     return tracer().start_span(name, context=parent, kind=kind, attributes=attributes)
 
 
-@contextlib.contextmanager
-def using(span: Span) -> Iterator[Span]:
+class using:  # lower case: used as a function, ``with using(span):``
     """``span`` is the current span inside the block (synchronous code only, never across a
-    ``yield``: a generator's next step may run in another context)."""
-    token = otel_context.attach(trace.set_span_in_context(span))
-    try:
-        yield span
-    finally:
-        otel_context.detach(token)
+    ``yield``: a generator's next step may run in another context).
+
+    A class rather than a generator-based context manager: it runs on every provider request
+    and tool call of every turn, traced or not.
+    """
+
+    __slots__ = ("_context", "_token")
+
+    def __init__(self, span: Span) -> None:
+        self._context = trace.set_span_in_context(span)
+
+    def __enter__(self) -> None:
+        self._token = otel_context.attach(self._context)
+
+    def __exit__(self, *exc_info: object) -> None:
+        otel_context.detach(self._token)
 
 
 def record_error(span: Span, error_type: str) -> None:
