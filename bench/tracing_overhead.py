@@ -15,14 +15,19 @@ case in turn, so that all see the same load):
   (``SimpleSpanProcessor``) to its ``InMemorySpanExporter``;
 * SDK, batch processor: the same exporter behind the ``BatchSpanProcessor`` a server uses.
 
+Each round runs every case once, in a shuffled order, with a garbage collection (untimed)
+before each turn. Reported: the median turn of each case and what it adds to the baseline's.
+
 Run: ``.venv/bin/python bench/tracing_overhead.py [--turns 2000] [--baseline REV]``
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib.util
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -157,11 +162,14 @@ def main():
                 case()
         samples = {name: [] for name in cases}
         names = list(cases)
-        for index in range(args.turns):
-            # Each case in turn, starting from another one each round: no case always runs
-            # right after the same other one.
-            shift = index % len(names)
-            for name in names[shift:] + names[:shift]:
+        shuffle = random.Random(19).shuffle
+        for _index in range(args.turns):
+            # Each case once per round, in a new order each round; a garbage collection before
+            # each turn, untimed: the collection of one case's garbage (the SDK's spans) would
+            # otherwise be timed in whichever case runs next.
+            shuffle(names)
+            for name in names:
+                gc.collect()
                 samples[name].append(cases[name]())
             batched_memory.clear()
         batched.shutdown()
