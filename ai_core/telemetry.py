@@ -20,8 +20,10 @@ import logging
 import os
 import threading
 
+from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from odoo.http import request
 from odoo.tools import config
 
 from .ai_engine import tracing
@@ -87,8 +89,6 @@ def ensure_configured():
             return
         if provider is None:
             return
-        from opentelemetry import trace
-
         # Global too, so other OpenTelemetry instrumentation in this process exports alike.
         trace.set_tracer_provider(provider)
         tracing.set_tracer_provider(provider)
@@ -97,9 +97,19 @@ def ensure_configured():
 
 def job_trace():
     """Keyword arguments for a job queued now: the current trace context, so the job's span
-    continues the trace of what queued it (an API request, another job). Empty without one."""
-    headers = tracing.carrier()
+    continues the trace of what queued it (a REST API request, another job), else the trace of
+    the HTTP request being served (a JSON-2 call with a ``traceparent``). Empty without one."""
+    headers = tracing.carrier() or _request_trace()
     return {JOB_TRACE_KWARG: headers} if headers else {}
+
+
+def _request_trace():
+    """The W3C trace context of the HTTP request being served, if it sent a valid one (Odoo's
+    own routes, such as JSON-2, make no span of theirs)."""
+    if not request:
+        return {}
+    context = tracing.context_from(request.httprequest.headers)
+    return tracing.carrier(trace.get_current_span(context)) if context is not None else {}
 
 
 def traced_job(method):

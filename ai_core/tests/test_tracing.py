@@ -275,3 +275,24 @@ class TestApiTraces(TracingMixin, FallbackMixin, ApiCase):
             self.assertNotEqual(trace_hex(request_span), TRACE_ID)
             [line] = [line for line in logs.output if "aia.api request_id=" in line]
             self.assertIn(f"trace_id={trace_hex(request_span)} ", line)
+
+    def test_a_turn_queued_over_json2_continues_the_callers_trace_in_its_job(self):
+        self.script_providers([reply(ANSWER)], [])
+        with trap_jobs() as trap:
+            response = self.call(
+                "/json/2/aia.session/start",
+                {"agent_code": "assistant", "message": PROMPT},
+                key=self.key,
+                headers={"traceparent": TRACEPARENT},
+            )
+            self.assertEqual(response.status_code, 200, response.text)
+            [job] = trap.enqueued_jobs
+            self.assertEqual(job.kwargs[telemetry.JOB_TRACE_KWARG], {"traceparent": TRACEPARENT})
+            perform_jobs(self, trap)
+        [job_span] = self.finished("job ")
+        [turn] = self.finished("invoke_agent")
+        self.assertTrue(job_span.parent.is_remote)
+        self.assertEqual(job_span.parent.span_id, int(REMOTE_SPAN_ID, 16))
+        self.assertChildOf(turn, job_span)
+        self.assertEqual({trace_hex(span) for span in self.spans.get_finished_spans()}, {TRACE_ID})
+        self.assertEqual(self.env["aia.session"].browse(response.json()).trace_id, TRACE_ID)
