@@ -16,7 +16,9 @@ case in turn, so that all see the same load):
 * SDK, batch processor: the same exporter behind the ``BatchSpanProcessor`` a server uses.
 
 Each round runs every case once, in a shuffled order, with a garbage collection (untimed)
-before each turn. Reported: the median turn of each case and what it adds to the baseline's.
+before each turn. Reported: the median turn of each case and what it adds to the baseline's;
+then the span calls of one such turn alone, without an SDK, timed many times (the part of the
+no-op cases' difference that is not noise).
 
 Run: ``.venv/bin/python bench/tracing_overhead.py [--turns 2000] [--baseline REV]``
 """
@@ -34,6 +36,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import timeit
 from io import BytesIO
 from pathlib import Path
 
@@ -114,6 +117,44 @@ def make_turn(engine):
     return turn
 
 
+def span_calls_of_a_turn():
+    """The span calls the engine makes in one such turn, alone: one ``invoke_agent`` span, two
+    ``chat`` and two ``execute_tool`` spans, each made current once."""
+    from opentelemetry.trace import SpanKind
+
+    from ai_engine.runner import _request_attributes
+
+    turn = tracing.start_span(
+        "invoke_agent bench", {tracing.GEN_AI_OPERATION_NAME: tracing.OP_INVOKE_AGENT}, parent=None
+    )
+    tracing.trace_id_of(turn)
+    for _ in range(2):
+        span = tracing.start_span(
+            "chat bench", _request_attributes("p", "bench", 4096, None), kind=SpanKind.CLIENT, parent=turn
+        )
+        with tracing.using(span):
+            pass
+        span.is_recording()
+        span.end()
+    for index in range(2):
+        span = tracing.start_span(
+            "execute_tool finance.lookup",
+            {
+                tracing.GEN_AI_OPERATION_NAME: tracing.OP_EXECUTE_TOOL,
+                tracing.GEN_AI_TOOL_NAME: "finance.lookup",
+                tracing.GEN_AI_TOOL_CALL_ID: f"call_{index}",
+                tracing.GEN_AI_TOOL_TYPE: "function",
+            },
+            parent=turn,
+        )
+        with tracing.using(span):
+            pass
+        span.is_recording()
+        span.end()
+    turn.is_recording()
+    turn.end()
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--turns", type=int, default=2000)
@@ -174,6 +215,9 @@ def main():
             batched_memory.clear()
         batched.shutdown()
 
+    calls = 20_000
+    alone_us = timeit.timeit(span_calls_of_a_turn, number=calls) / calls * 1e6
+
     base_ms = statistics.median(samples["baseline: the engine without spans"]) * 1000
     load = os.getloadavg()[0]
     print(f"baseline revision {revision[:7]}, {args.turns} turns per case, load average {load:.1f}")
@@ -183,6 +227,8 @@ def main():
     for name, figures in samples.items():
         ms = statistics.median(figures) * 1000
         print(f"| {name} | {ms:.3f} | {ms / base_ms:.2f}x | {ms - base_ms:+.3f} |")
+    print()
+    print(f"The span calls of one turn alone, no SDK, {calls} times: {alone_us:.1f} µs per turn")
 
 
 if __name__ == "__main__":
