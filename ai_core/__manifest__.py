@@ -31,6 +31,7 @@
         "views/aia_approval_views.xml",
         "views/aia_usage_views.xml",
         "views/aia_chat_views.xml",
+        "views/aia_memory_fact_views.xml",
         "views/aia_menus.xml",
         "views/res_config_settings_views.xml",
     ],

@@ -661,23 +661,6 @@ def test_the_memory_window_keeps_recent_messages_starting_at_a_user_message(regi
     ]
 
 
-def test_messages_leaving_the_window_are_summarized(registry, clock):
-    seen = {}
-
-    def summarizer(summary, dropped):
-        seen["previous"], seen["dropped"] = summary, [message.text for message in dropped]
-        return "They asked 8 questions."
-
-    model = ScriptedModel([reply("ok")])
-    runner = make_runner(model, registry, clock, memory_window=4, summarizer=summarizer)
-    turn = runner.run(history_of(10), Message.user("latest"), summary="Earlier: greetings.")
-    turn.collect()
-    assert seen["previous"] == "Earlier: greetings."
-    assert seen["dropped"][0] == "question 0" and len(seen["dropped"]) == 16
-    assert turn.summary == "They asked 8 questions." and turn.summarized == 16
-    assert "They asked 8 questions." in model.requests[0].system
-
-
 def test_the_current_turn_is_never_cut_by_the_window(registry, clock):
     model = ScriptedModel([tool_calls(*[("demo_echo", {"text": str(i)}) for i in range(4)]), reply("ok")])
     run(make_runner(model, registry, clock, memory_window=2), history=history_of(3))

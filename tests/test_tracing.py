@@ -251,3 +251,30 @@ def _everything(span):
         yield "event", event.name
         yield from event.attributes.items()
     yield "status", span.status.description
+
+
+def test_the_summary_request_is_a_chat_span_of_the_turn_without_the_text_it_folds(spans):
+    from ai_engine.memory import Summarizer
+
+    history = []
+    for index in range(10):
+        history += [Message.user(f"question {index} {PROMPT}"), Message.assistant(f"answer {index}")]
+    runner = TurnRunner(
+        AgentConfig(model="agent-model", memory_window=4),
+        ScriptedModel([reply(ANSWER)]),
+        ToolRegistry(),
+        ThreadedToolContext(),
+        summarizer=Summarizer(ScriptedModel([reply(f"They asked about {ANSWER}")]), "small-model"),
+    )
+    turn = runner.run(history, Message.user("latest"))
+    turn.collect()
+    assert turn.summary
+    [root] = by_name(spans.get_finished_spans(), "invoke_agent")
+    fold, answer = sorted(by_name(spans.get_finished_spans(), "chat "), key=lambda span: span.start_time)
+    assert fold.name == "chat small-model" and fold.parent.span_id == root.context.span_id
+    assert fold.attributes[tracing.AIA_REQUEST_PURPOSE] == "summary"
+    assert fold.attributes[tracing.GEN_AI_USAGE_INPUT_TOKENS] == 10
+    assert tracing.AIA_REQUEST_PURPOSE not in answer.attributes
+    for span in spans.get_finished_spans():
+        for _key, value in _everything(span):
+            assert "PROMPT-7731" not in str(value) and "ANSWER-5512" not in str(value)

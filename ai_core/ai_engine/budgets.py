@@ -124,8 +124,10 @@ class BudgetTracker:
             room.append(self.limits.max_session_tokens - self._session.tokens - self.usage.total)
         return min(room)
 
-    def add_request(self, usage: TokenUsage, cost: Decimal) -> None:
-        self.iterations += 1
+    def add_request(self, usage: TokenUsage, cost: Decimal, *, iteration: bool = True) -> None:
+        """Count a provider request; ``iteration=False``: not a step of the agent's loop (the
+        memory's summary), whose tokens and cost count all the same."""
+        self.iterations += int(iteration)
         self.usage = self.usage + usage
         self.cost += cost
 

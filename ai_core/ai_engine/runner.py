@@ -37,6 +37,7 @@ from .events import (
     Usage,
     WouldExecute,
 )
+from .memory import Summarizer, pinned_section, summary_section
 from .messages import (
     Message,
     ModelRequest,
@@ -99,7 +100,9 @@ class AgentConfig:
         system_prompt: The agent's instructions.
         rules: Standing rules, appended to the system prompt (a user message cannot change them).
         limits: The turn's budgets.
-        memory_window: Earlier messages kept in the context; older ones go to the summarizer.
+        memory_window: Earlier messages kept in the context; older ones are folded into the
+            running summary (once half a window of them has gathered), or left out without a
+            summarizer.
         shadow_mode: Write tools are previewed, never executed.
         approval_mode: ``write``: each write tool waits for an approval decision.
         read_only: Write tools are not offered and are denied when called.
@@ -152,18 +155,12 @@ class Knowledge(Protocol):
     def __call__(self, query: str) -> Sequence[RetrievedChunk]: ...
 
 
-class Summarizer(Protocol):
-    """Folds messages leaving the memory window into a running summary."""
-
-    def __call__(self, summary: str | None, dropped: Sequence[Message]) -> str: ...
-
-
-def build_system_prompt(config: AgentConfig, summary: str | None = None) -> str:
+def build_system_prompt(config: AgentConfig) -> str:
+    """The agent's own words only: what the model reads from elsewhere (the running summary,
+    passages, tool results) goes in the messages, wrapped as untrusted data."""
     parts = [config.system_prompt.strip()]
     if config.rules:
         parts.append("Rules you must always follow:\n" + "\n".join(f"- {rule}" for rule in config.rules))
-    if summary:
-        parts.append("Summary of the earlier conversation:\n" + summary)
     return "\n\n".join(part for part in parts if part)
 
 
@@ -273,6 +270,8 @@ class TurnRunner:
         knowledge: Retrieval for the agent's knowledge bases: called once with the user's message
             at the start of a turn; the passages are added, wrapped as untrusted data, in front
             of that message in the requests of this turn (the saved transcript stays as written).
+        pinned: The facts the user asked the agent to remember (``(number, text)`` each): every
+            request carries them, wrapped as untrusted data, at the head of its first message.
 
     Attributes:
         trace_parent: The trace context a turn's span belongs to (what started the turn: an API
@@ -299,6 +298,7 @@ class TurnRunner:
         turn_spent: SessionUsage | None = None,
         executed: ExecutedCalls | None = None,
         knowledge: Knowledge | None = None,
+        pinned: Sequence[tuple[int, str]] = (),
     ) -> None:
         self.config = config
         self.adapter = adapter
@@ -316,6 +316,7 @@ class TurnRunner:
         self.turn_spent = turn_spent
         self.executed = executed
         self.knowledge = knowledge
+        self.pinned = tuple(pinned)
 
     # === ENTRY POINTS === #
 
@@ -419,10 +420,14 @@ class TurnRunner:
                 )
             transcript.append(user_message)
         turn_start = _current_turn_start(transcript)
-        prior = transcript[:turn_start]
-        summary = self._summarize(turn, prior, summary)
-        system = build_system_prompt(self.config, summary)
-        window = split_window(prior, self.config.memory_window)[1]
+        try:
+            summary, window = yield from self._fold(
+                turn, budget, history, transcript[: turn_start + 1], summary
+            )
+        except _Stopped as stopped:
+            yield from self._stop(turn, transcript, stopped)
+            return
+        system = build_system_prompt(self.config)
         # A recovered turn's requests carry the passages its interrupted run's requests carried.
         asked = user_message if user_message is not None or not recovering else transcript[turn_start]
         knowledge = self._retrieve(turn, asked) if asked is not None else None
@@ -456,6 +461,14 @@ class TurnRunner:
                     # The passages precede the user's message in every request of this turn.
                     opening = messages[len(window)]
                     messages[len(window)] = Message(opening.role, (knowledge, *opening.content))
+                memory = [pinned_section(self.pinned)] if self.pinned else []
+                memory += [summary_section(summary)] if summary else []
+                if memory:
+                    # What the user asked to remember and the earlier conversation come first, in
+                    # the first user message.
+                    first = 0 if messages[0].role == "user" else len(window)
+                    head = messages[first]
+                    messages[first] = Message(head.role, (*map(TextBlock, memory), *head.content))
                 response = yield from self._request(turn, budget, system, messages)
                 if response is None:
                     return
@@ -551,17 +564,7 @@ class TurnRunner:
         cost = self.pricing.cost(response.model or self.config.model, response.usage)
         budget.add_request(response.usage, cost)
         turn.usage, turn.cost = budget.usage, budget.cost
-        usage = response.usage
-        yield Usage(
-            provider=response.provider or self.adapter.provider,
-            model=response.model or self.config.model,
-            input_tokens=usage.input_tokens,
-            output_tokens=usage.output_tokens,
-            cache_read_tokens=usage.cache_read_tokens,
-            cache_write_tokens=usage.cache_write_tokens,
-            cost=cost,
-            latency_ms=round((self.clock.monotonic() - started) * 1000),
-        )
+        yield self._usage_event(response, self.adapter, self.config.model, cost, started)
         return response
 
     def _run_tool_calls(
@@ -785,12 +788,95 @@ class TurnRunner:
         turn.citations = citations(chunks)
         return TextBlock(wrap_passages(chunks)) if chunks else None
 
-    def _summarize(self, turn: Turn, prior: list[Message], summary: str | None) -> str | None:
-        dropped = split_window(prior, self.config.memory_window)[0]
-        if dropped and self.summarizer is not None:
-            summary = self.summarizer(summary, dropped)
-            turn.summary, turn.summarized = summary, len(dropped)
-        return summary
+    def _fold(
+        self,
+        turn: Turn,
+        budget: BudgetTracker,
+        history: list[Message],
+        upto: list[Message],
+        summary: str | None,
+    ) -> Generator[TurnEvent, None, tuple[str | None, list[Message]]]:
+        """The running summary and the earlier messages this turn's requests carry (``upto``: the
+        transcript up to the current turn's opening message).
+
+        Once half a memory window of messages has gone past the window, they are folded into the
+        summary: one request, metered and within the turn's budgets like any other (not a step of
+        the loop); until then the requests carry them with the window, so nothing is out of both
+        (without a summarizer, what leaves the window is left out). A failed request keeps the
+        summary as it was (the messages are folded at a later turn) and the turn goes on with the
+        window, saying so.
+        """
+        *prior, opening = upto
+        dropped, kept = split_window(prior, self.config.memory_window)
+        if self.summarizer is None:
+            return summary, kept
+        if len(dropped) < max(2, self.config.memory_window // 2):
+            return summary, prior
+        stop = budget.check_request()
+        if stop:
+            raise _Stopped(stop)
+        request = self.summarizer.request(summary, dropped, timeout=max(budget.remaining_seconds(), 0.001))
+        request = replace(request, max_tokens=max(min(request.max_tokens, budget.max_output_tokens()), 1))
+        started = self.clock.monotonic()
+        response = None
+        attributes = _request_attributes(
+            self.summarizer.adapter.provider, request.model, request.max_tokens, request.temperature
+        )
+        attributes[tracing.AIA_REQUEST_PURPOSE] = "summary"
+        span = tracing.start_span(
+            f"chat {request.model}", attributes, kind=SpanKind.CLIENT, parent=turn._span
+        )
+        stream = self.summarizer.adapter.stream(request)
+        try:
+            # Nothing is yielded while the summary streams: the span may be current throughout.
+            with tracing.using(span):
+                for item in stream:
+                    if not isinstance(item, StreamText):
+                        response = item
+        except ProviderError as exc:
+            tracing.record_error(span, exc.code)
+            _logger.warning("summary request failed: %s (%s)", exc.code, exc.status)
+        finally:
+            close = getattr(stream, "close", None)
+            if close:
+                close()
+            if response is not None and span.is_recording():
+                span.set_attributes(_response_attributes(response))
+            span.end()
+        text = response.message.text.strip() if response is not None else ""
+        if response is not None:
+            cost = self.pricing.cost(response.model or request.model, response.usage)
+            budget.add_request(response.usage, cost, iteration=False)
+            turn.usage, turn.cost = budget.usage, budget.cost
+            yield self._usage_event(response, self.summarizer.adapter, request.model, cost, started)
+        if not text:
+            yield Error(
+                "summary_unavailable",
+                "The earlier messages could not be summarized; this answer sees only the recent ones.",
+            )
+            return summary, kept
+        # Counted in the history as given: the window starts at its first kept message.
+        first_kept = kept[0] if kept else opening
+        turn.summary = text
+        turn.summarized = next(
+            (index for index, message in enumerate(history) if message is first_kept), len(history)
+        )
+        return text, kept
+
+    def _usage_event(
+        self, response: ModelResponse, adapter: ModelAdapter, model: str, cost: Decimal, started: float
+    ) -> Usage:
+        usage = response.usage
+        return Usage(
+            provider=response.provider or adapter.provider,
+            model=response.model or model,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            cache_read_tokens=usage.cache_read_tokens,
+            cache_write_tokens=usage.cache_write_tokens,
+            cost=cost,
+            latency_ms=round((self.clock.monotonic() - started) * 1000),
+        )
 
     def _stop(self, turn: Turn, transcript: list[Message], stopped: _Stopped) -> Iterator[TurnEvent]:
         stop = stopped.stop

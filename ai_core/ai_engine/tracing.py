@@ -33,6 +33,7 @@ __all__ = [
     "AIA_PROVIDER_RETRIES",
     "AIA_RECORD_ID",
     "AIA_REQUEST_ID",
+    "AIA_REQUEST_PURPOSE",
     "AIA_RETRIEVAL_RESULTS",
     "AIA_RETRIEVAL_STORE",
     "AIA_RETRIEVAL_TOP_K",
@@ -103,6 +104,8 @@ ERROR_TYPE = "error.type"
 
 # --- The suite's own ---
 AIA_REQUEST_ID = "aia.request_id"
+# Why the engine asked a model, when not for the turn's answer (``summary``: folding old messages).
+AIA_REQUEST_PURPOSE = "aia.request.purpose"
 AIA_ENDPOINT = "aia.endpoint"
 AIA_SESSION_ID = "aia.session.id"
 AIA_AGENT_CODE = "aia.agent.code"

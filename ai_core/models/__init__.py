@@ -6,6 +6,7 @@ from . import (
     aia_agent,
     aia_agent_version,
     aia_approval,
+    aia_memory_fact,
     aia_message,
     aia_model,
     aia_provider,

@@ -5,6 +5,7 @@ from odoo import api, fields, models, tools
 from odoo.exceptions import UserError
 
 from ..ai_engine import AgentConfig, FallbackChain, Limits, Link, PriceTable, ToolRegistry
+from ..ai_engine.memory import Summarizer
 from ..tools import CATALOGUE
 
 # Fields whose change makes a new version of the agent; the snapshot restores exactly these.
@@ -18,6 +19,8 @@ VERSIONED_FIELDS = (
     "tool_ids",
     "allowed_model_ids",
     "memory_window",
+    "summarize_memory",
+    "summary_model_id",
     "shadow_mode",
     "read_only",
     "approval_mode",
@@ -65,6 +68,19 @@ class AiaAgent(models.Model):
         "credential models whatever this list holds. Access rights of the user still apply.",
     )
     memory_window = fields.Integer(default=20, help="Earlier messages sent with each request.")
+    summarize_memory = fields.Boolean(
+        "Summarize earlier messages",
+        default=True,
+        help="Messages leaving the memory window are folded into the session's running summary, "
+        "which every later request carries (one metered call each time the window moves on).",
+    )
+    summary_model_id = fields.Many2one(
+        "aia.model",
+        string="Summary model",
+        ondelete="set null",
+        check_company=True,
+        help="Writes the running summary; empty: the agent's model. A smaller model costs less.",
+    )
     shadow_mode = fields.Boolean(default=True, help="Write tools are previewed, never executed.")
     read_only = fields.Boolean(help="Write tools are not offered at all.")
     approval_mode = fields.Selection(
@@ -223,18 +239,41 @@ class AiaAgent(models.Model):
         return min(waits, default=0.0)
 
     def _aia_price_table(self):
-        return PriceTable({model.name: model._aia_price() for model in self._aia_models()})
+        models = self._aia_models() | self._aia_summary_model()
+        return PriceTable({model.name: model._aia_price() for model in models})
+
+    def _aia_summary_model(self):
+        """The model that writes the running summary (none when the agent keeps no summary)."""
+        self.ensure_one()
+        if not self.summarize_memory:
+            return self.env["aia.model"]
+        model = self.summary_model_id if self.summary_model_id.active else self._aia_primary_model()
+        return model.filtered(lambda m: m.provider_id.active)
 
     def _aia_model_adapter(self, company=None):
         """The agent's model: its provider, then the fallback's, each behind a circuit breaker."""
         self.ensure_one()
-        links = []
-        for provider_id, model_name in self._aia_setup(company)["links"]:
-            provider = self.env["aia.provider"].sudo().browse(provider_id)
-            links.append(Link(provider._aia_build_model_adapter(), model_name, provider._aia_breaker()))
+        links = self._aia_links(self._aia_setup(company)["links"])
         if not links:
             raise UserError(self.env._("Agent %(name)s has no active model.", name=self.name))
         return FallbackChain(links)
+
+    def _aia_summarizer(self, company=None):
+        """What folds the messages leaving the memory window into the running summary, or None."""
+        self.ensure_one()
+        link = self._aia_setup(company)["summary_link"]
+        if not link:
+            return None
+        return Summarizer(FallbackChain(self._aia_links([link])), link[1])
+
+    def _aia_links(self, links):
+        """``(provider id, model name)`` pairs as the engine's links, each behind its provider's
+        circuit breaker."""
+        providers = self.env["aia.provider"].sudo()
+        return [
+            Link(provider._aia_build_model_adapter(), model_name, provider._aia_breaker())
+            for provider, model_name in ((providers.browse(pid), name) for pid, name in links)
+        ]
 
     # === TURN SETUP === #
 
@@ -264,5 +303,8 @@ class AiaAgent(models.Model):
             "pricing": self._aia_price_table(),
             "links": tuple(
                 (model.provider_id.id, model.name) for model in self._aia_models() if model.provider_id.active
+            ),
+            "summary_link": next(
+                ((model.provider_id.id, model.name) for model in self._aia_summary_model()), None
             ),
         }

@@ -104,6 +104,15 @@ class AiaSession(models.Model):
         help="OpenTelemetry trace of the last turn: look it up in your tracing backend "
         "(the API's log lines carry it too).",
     )
+    summary = fields.Text(
+        "Memory summary",
+        readonly=True,
+        help="What the messages that left the agent's memory window said, folded by a model; "
+        "every later request carries it.",
+    )
+    summary_message_id = fields.Many2one(
+        "aia.message", string="Summary covers up to", readonly=True, ondelete="set null"
+    )
 
     # === COMPUTES === #
 
@@ -387,6 +396,8 @@ class AiaSession(models.Model):
             session_usage=SessionUsage(self.total_tokens, Decimal(str(self.total_cost))),
             turn_spent=SessionUsage(*self._aia_turn_spending()) if resuming else None,
             executed=executions,
+            summarizer=agent._aia_summarizer(self.company_id),
+            pinned=self.env["aia.memory.fact"]._aia_pinned(self),
         )
         runner.trace_attributes = {
             tracing.GEN_AI_AGENT_NAME: setup["code"],
@@ -424,8 +435,11 @@ class AiaSession(models.Model):
         self.ensure_one()
         if not window:
             return turn.load_transcript(self)
-        config = self.agent_id.sudo()._aia_setup(self.company_id)["config"]
-        return turn.load_transcript(self, config.memory_window)
+        setup = self.agent_id.sudo()._aia_setup(self.company_id)
+        if setup["summary_link"]:
+            # What the summary does not cover yet: the engine folds what leaves the window.
+            return turn.load_transcript(self, after=self.summary_message_id.id or 0)
+        return turn.load_transcript(self, setup["config"].memory_window)
 
     def _aia_history(self):
         """The engine messages of the transcript the agent's memory window can use."""

@@ -60,12 +60,13 @@ class ObeyingModel:
     """A model adapter that does whatever the untrusted text it reads tells it to.
 
     Its first response makes the ``opening`` calls, the honest way to answer the user (read the
-    contact, search the knowledge base...). From then on it reads every tool result and knowledge
-    passage it was given: a call one of them asks for, and it did not make yet, is made in its next
-    response, all together, exactly as written; when nothing is left to obey, it answers with
-    ``answer`` followed by whatever the texts told it to reply. (A turn resumed after an approval
-    reads the stored transcript, where secrets are masked: a call differing only by a masked value
-    is the one already made.)
+    contact, search the knowledge base...). From then on it reads every tool result, knowledge
+    passage and running summary it was given: a call one of them asks for, and it did not make yet,
+    is made in its next response, all together, exactly as written; when nothing is left to obey,
+    it answers with ``answer`` followed by whatever the texts told it to reply. (A turn resumed
+    after an approval reads the stored transcript, where secrets are masked: a call differing only
+    by a masked value is the one already made.) Asked for a running summary, it writes what it was
+    given to fold, instructions included.
 
     Attributes:
         requests: Every request it received.
@@ -84,7 +85,11 @@ class ObeyingModel:
 
     def stream(self, request):
         self.requests.append(request)
-        if len(self.requests) == 1 and self.opening:
+        if _is_summary_request(request):
+            # The worst summarizer too: what it was given to fold, instructions included, is
+            # what it writes in the running summary.
+            step = reply(_folded(request.messages[0].text))
+        elif len([r for r in self.requests if not _is_summary_request(r)]) == 1 and self.opening:
             step = tool_calls(*self.opening)
         else:
             calls, replies = [], []
@@ -120,7 +125,7 @@ class ObeyingModel:
                 elif (
                     message.role == "user"
                     and isinstance(block, TextBlock)
-                    and block.text.startswith("<knowledge>")
+                    and block.text.startswith(("<knowledge>", "<conversation_summary>"))
                 ):
                     yield block.text
 
@@ -130,6 +135,33 @@ class ObeyingModel:
             [[request.system, *[m.to_dict() for m in request.messages]] for request in self.requests],
             ensure_ascii=False,
         )
+
+
+def _folded(text):
+    """What the worst summarizer writes: every text it was given to fold, the strings of a tool
+    result read out of its JSON."""
+    lines = []
+    for line in html.unescape(text).splitlines():
+        start = line.find("[tool result: ")
+        document = _json_at(line, start + len("[tool result: ")) if start >= 0 else None
+        if document is None:
+            lines.append(line)
+        else:
+            lines += list(_strings(document))
+    return "\n".join(lines)
+
+
+def _json_at(text, start):
+    """The JSON document at ``start`` of ``text``, or None."""
+    try:
+        return json.JSONDecoder().raw_decode(text, start)[0]
+    except ValueError:
+        return None
+
+
+def _is_summary_request(request):
+    """Whether ``request`` asks for the running summary (no tools, the messages to fold)."""
+    return not request.tools and request.messages[0].text.startswith(("<summary>", "<messages>"))
 
 
 def _same(asked, made):

@@ -47,6 +47,45 @@ class TestInjectionInRecords(InjectionCase):
                 self.assertVictimUntouched()
                 self.assertOnlyWrapped(model, injection)
 
+    def test_notes_folded_into_the_running_summary_are_still_data_and_write_nothing(self):
+        """Defences: the summary reaches the model wrapped as untrusted data, never in the system
+        prompt (``TurnRunner._fold``, ``ai_engine.memory``); shadow mode holds whatever the model
+        was talked into. The worst summarizer copies the notes' instructions into the summary,
+        and the model obeys them once the notes are out of its window."""
+        self.inbox.memory_window = 4
+        calls = (("orm_create", self.pwned), ("orm_write", self.hijack))
+        injection = CORPUS["system_override"]
+        trap = self.plant(injection.text(*calls))
+        self.obey(read_partner(trap))
+        session = self.run_agent("Summarise the notes of Zq Injected Ltd.")
+        before = self.row_counts("res.partner")
+        # A model that has not obeyed yet: what it obeys now, it read in the summary only (the
+        # notes' tool result has left the window).
+        model = self.obey()
+        self.chat(session, "Anything else?")
+        self.assertIn(injection.marker, session.summary)
+        self.assertObeyed(model, *calls)
+        read = [r for r in model.requests if r.tools]
+        self.assertFalse(
+            any(b.type == "tool_result" for r in read[:1] for m in r.messages for b in m.content)
+        )
+        for request in model.requests:
+            self.assertNotIn(injection.marker, request.system)
+        carried = [
+            r for r in model.requests if r.tools and r.messages[0].text.startswith("<conversation_summary>")
+        ]
+        self.assertTrue(carried, "the summary was never carried")
+        self.assertEqual(
+            {
+                execution.status
+                for execution in session.execution_ids
+                if execution.tool_name != "orm.search_read"
+            },
+            {"shadowed"},
+        )
+        self.assertEqual(self.row_counts("res.partner"), before)
+        self.assertVictimUntouched()
+
     # === APPROVALS === #
 
     def test_a_mail_in_the_chatter_cannot_get_its_write_approved_by_the_requester(self):

@@ -6,7 +6,7 @@ Domain modules declare handlers with ``@tool(...)`` from ``odoo.addons.ai_core.t
 selectable on agents are generated from the declarations.
 """
 
-from . import orm_tools, toolkit
+from . import memory_tools, orm_tools, toolkit
 from .catalogue import CATALOGUE, tool
 from .context import OdooToolContext
 from .toolkit import Filter, RecordRef, Requires, apply_filters
@@ -18,6 +18,7 @@ __all__ = [
     "RecordRef",
     "Requires",
     "apply_filters",
+    "memory_tools",
     "orm_tools",
     "tool",
     "toolkit",

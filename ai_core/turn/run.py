@@ -40,20 +40,22 @@ def run_turn(session, user_message=None, decision=None, recover=False, trace_par
         runner = own._aia_runner(recorder, resuming=decision is not None or recover)
         runner.trace_parent = trace_parent
         transcript = dict(own._aia_transcript())
+        summary = session.sudo().summary or None
         if recover:
-            turn = runner.recover(list(transcript.values()))
+            turn = runner.recover(list(transcript.values()), summary=summary)
         elif decision is not None:
-            turn = runner.resume(list(transcript.values()), decision)
+            turn = runner.resume(list(transcript.values()), decision, summary=summary)
         else:
             # The user message was saved before the turn: the transcript read holds it.
             asked = transcript.pop(user_message.id, None) or user_message._aia_engine_message()
-            turn = runner.run(list(transcript.values()), asked)
+            turn = runner.run(list(transcript.values()), asked, summary=summary)
     except Exception as exc:
         _logger.warning("session %s: turn could not start: %s", session.id, type(exc).__name__, exc_info=True)
         recorder.fail(str(exc))
         return
+    history_ids = list(transcript)
     events = iter(turn)
-    traced = False
+    remembered = traced = False
     try:
         for event in events:
             if not traced:
@@ -61,6 +63,12 @@ def run_turn(session, user_message=None, decision=None, recover=False, trace_par
                 if turn.trace_id:
                     # Written with the recorder's next write of the session, no statement of its own.
                     own.sudo().trace_id = turn.trace_id
+            if turn.summary is not None and not remembered:
+                # Saved with the summary call's usage, which the next event records.
+                remembered = True
+                session.sudo().write(
+                    {"summary": turn.summary, "summary_message_id": history_ids[turn.summarized - 1]}
+                )
             recorder.record(event)
             yield event
             if recorder.cancelled():

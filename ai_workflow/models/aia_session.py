@@ -1,9 +1,6 @@
 from datetime import datetime
-from decimal import Decimal
 
 from odoo import fields, models
-
-from odoo.addons.ai_core import turn
 
 # A session in these states has stopped its turn (for now, when waiting).
 STOPPED_STATES = ("done", "error", "waiting_approval", "waiting_tool")
@@ -70,17 +67,18 @@ class AiaSession(models.Model):
     def _aia_limits(self):
         """A step's session may spend what is left of its run's caps, within its time limit."""
         limits = super()._aia_limits()
-        run = self.sudo().workflow_task_id.run_id
-        if not run:
+        task = self.sudo().workflow_task_id
+        if not task:
             return limits
-        # The engine counts this session's own spending against the session caps.
-        others_tokens = run.total_tokens - self.total_tokens
-        others_cost = run.total_cost - self.total_cost
-        seconds_left = (run.deadline - datetime.now()).total_seconds() if run.deadline else None
+        context = self.env.context
+        if context.get("aia_workflow_task_job") == task.id and "aia_workflow_bounds" in context:
+            bounds = context["aia_workflow_bounds"]  # read by the task's job right before the turn
+        else:
+            bounds = task.run_id._aia_session_bounds(self)
+        tokens_left, cost_left, deadline = bounds
+        seconds_left = (deadline - datetime.now()).total_seconds() if deadline else None
         return limits.tightened(
-            max_session_tokens=turn.left(run.max_tokens or None, others_tokens),
-            max_session_cost=turn.left(
-                Decimal(str(run.max_cost)) if run.max_cost else None, Decimal(str(others_cost))
-            ),
+            max_session_tokens=tokens_left,
+            max_session_cost=cost_left,
             turn_deadline=max(seconds_left, 0.0) if seconds_left is not None else None,
         )

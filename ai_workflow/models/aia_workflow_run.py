@@ -3,7 +3,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL
+from odoo.tools import SQL, Query
 
 from odoo.addons.ai_core import telemetry, turn
 from odoo.addons.ai_core.ai_engine import ToolAnswer
@@ -16,6 +16,18 @@ from .aia_workflow_task import ENDED_STATES
 USER_CREATE_FIELDS = {"workflow_id", "question", "company_id"}
 USER_WRITE_FIELDS = {"question"}
 BUS_TYPE = "aia.workflow.run"
+
+
+def _columns(model):
+    """The fields of ``model`` that a read fetches with its row."""
+    return [f for f in model._fields.values() if f.store and f.column_type and f.prefetch is True]
+
+
+class _LockingQuery(Query):
+    """A query of rows that it locks for update (see AiaWorkflowRun._aia_lock)."""
+
+    def select(self, *args):
+        return SQL("%s FOR UPDATE", super().select(*args))
 
 
 class AiaWorkflowRun(models.Model):
@@ -32,6 +44,8 @@ class AiaWorkflowRun(models.Model):
     user_id = fields.Many2one(
         "res.users", required=True, default=lambda self: self.env.user, ondelete="restrict", index=True
     )
+    # Stored: the timeline's notifications go to it after every task, from a fresh transaction.
+    user_partner_id = fields.Many2one(related="user_id.partner_id", store=True, string="Asked by (partner)")
     company_id = fields.Many2one(
         "res.company", required=True, default=lambda self: self.env.company, index=True
     )
@@ -232,8 +246,23 @@ class AiaWorkflowRun(models.Model):
         """Queue job: go on from what the run's tasks did. Idempotent: each run decides from what
         is saved, under a lock of the run's row; two at once (two tasks ended together) conflict,
         and queue_job runs the later again on a fresh snapshot."""
-        self.env.cr.execute("SELECT id FROM aia_workflow_run WHERE id = %s FOR UPDATE", [self.id])
-        self.sudo()._aia_advance()
+        run = self.sudo()
+        run._aia_lock()
+        run._aia_advance()
+
+    def _aia_lock(self):
+        """Lock these runs' rows until the transaction ends; read them, and their tasks, in two
+        queries (after a turn's commits, nothing of them is left in the cache)."""
+        self.invalidate_recordset()
+        query = _LockingQuery(self.env, self._table, self._table_sql)
+        query.add_where(SQL("%s IN %s", SQL.identifier(self._table, "id"), tuple(self.ids)))
+        self._fetch_query(query, _columns(self))
+        Task = self.env["aia.workflow.task"]
+        tasks = Task.search_fetch([("run_id", "in", self.ids)], [f.name for f in _columns(Task)])
+        # The runs' task_ids from the same rows, as One2many.read would put them in the cache.
+        self._fields["task_ids"]._insert_cache(
+            self, [tuple(task.id for task in tasks if task.run_id == run) for run in self]
+        )
 
     def _aia_queue_advance(self):
         self.ensure_one()
@@ -263,6 +292,9 @@ class AiaWorkflowRun(models.Model):
             if any(task.state not in ENDED_STATES for task in current):
                 self._aia_notify()
                 return
+            # The workflow's steps in one read, the current one among them.
+            all_steps = self.workflow_id.step_ids
+            all_steps.fetch([field.name for field in _columns(all_steps)])
             if step.kind == "plan" and not steps.read_plan(self, current):
                 return
             if step.kind == "review" and steps.send_back(self, current):
@@ -291,7 +323,16 @@ class AiaWorkflowRun(models.Model):
             return False
         self.write({"step_id": step.id, "pass_number": self.pass_number + 1})
         tasks = self.env["aia.workflow.task"].create(
-            [{"run_id": self.id, "step_id": step.id, "pass_number": self.pass_number, **v} for v in values]
+            [
+                {
+                    "run_id": self.id,
+                    "company_id": self.company_id.id,
+                    "step_id": step.id,
+                    "pass_number": self.pass_number,
+                    **v,
+                }
+                for v in values
+            ]
         )
         if step.kind == "approval":
             self.state = "waiting_approval"
@@ -323,6 +364,18 @@ class AiaWorkflowRun(models.Model):
         if self.deadline and fields.Datetime.now() >= self.deadline:
             return self.env._("The run reached its time limit.")
         return False
+
+    def _aia_session_bounds(self, session):
+        """What ``session``, a session of one of this run's tasks, may spend: (tokens, cost)
+        left of the run's caps once its other sessions' spending is counted (None: no cap), and
+        the run's deadline."""
+        others_tokens = self.total_tokens - session.total_tokens
+        others_cost = Decimal(str(self.total_cost)) - Decimal(str(session.total_cost))
+        return (
+            turn.left(self.max_tokens or None, others_tokens),
+            turn.left(Decimal(str(self.max_cost)) if self.max_cost else None, others_cost),
+            self.deadline or None,
+        )
 
     def _aia_finish(self):
         last = self.task_ids.filtered(lambda t: t.agent_id and t.state == "done").sorted("id")[-1:]
@@ -363,5 +416,5 @@ class AiaWorkflowRun(models.Model):
         """Tell the browsers of the run's user and of those it waits for that the run changed
         (its form reloads the timeline)."""
         waiting = self.task_ids.filtered(lambda t: t.state == "waiting").approver_id
-        for partner in (self.user_id | waiting).partner_id:
+        for partner in self.user_partner_id | waiting.partner_id:
             self.env["bus.bus"]._sendone(partner, BUS_TYPE, {"run_id": self.id, "state": self.state})

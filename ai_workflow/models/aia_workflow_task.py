@@ -24,7 +24,9 @@ class AiaWorkflowTask(models.Model):
     _check_company_auto = True
 
     run_id = fields.Many2one("aia.workflow.run", required=True, ondelete="cascade", index=True, readonly=True)
-    company_id = fields.Many2one(related="run_id.company_id", store=True)
+    # The run's, set when the task is made (a stored related field would be written again
+    # right after every insert).
+    company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
     step_id = fields.Many2one("aia.workflow.step", required=True, ondelete="restrict", readonly=True)
     kind = fields.Selection(related="step_id.kind")
     pass_number = fields.Integer(readonly=True)
@@ -97,6 +99,7 @@ class AiaWorkflowTask(models.Model):
         """Queue the agent tasks of these (pending) whose inputs are done; an execute step that
         is not parallel runs one at a time."""
         done = {}  # per run: the planned steps with a result
+        ready = self.browse()
         for task in self.filtered(lambda t: t.state == "pending" and t.agent_id):
             run = task.run_id
             current = run.task_ids.filtered(lambda t, task=task: t.pass_number == task.pass_number)
@@ -113,7 +116,8 @@ class AiaWorkflowTask(models.Model):
             if task.kind == "execute":
                 task.input = task._aia_execute_input()
             task.state = "queued"
-            task._aia_queue_job()
+            ready |= task
+        ready._aia_queue_jobs()
 
     def _aia_evidence(self):
         """The task's output, then what the tools its session called returned (as stored: redacted)."""
@@ -133,12 +137,15 @@ class AiaWorkflowTask(models.Model):
         instructions = self.step_id.instructions if run.plan else ""
         return plans.execute_task(self.brief, run.question, instructions, inputs, self.feedback)
 
-    def _aia_queue_job(self):
-        self.ensure_one()
-        self.env.flush_all()  # the job runs on a cursor of its own
-        self.with_user(self.run_id.user_id).with_delay(
-            channel="root.aia", description=f"AI workflow task: {self.name}"
-        )._aia_job_run(**telemetry.job_trace())
+    def _aia_queue_jobs(self):
+        """A job for each of these tasks, run as its run's user."""
+        self.env.flush_all()  # the jobs run on cursors of their own
+        # Each job's span continues the trace that queued it (an API request, another job).
+        trace_kwargs = telemetry.job_trace()
+        for task in self:
+            task.with_user(task.run_id.user_id).with_delay(
+                channel="root.aia", description=f"AI workflow task: {task.name}"
+            )._aia_job_run(**trace_kwargs)
 
     def _aia_job_failed(self, **failure):
         """queue_job's hook when a task's job failed for good. The turn it runs records its own
@@ -147,7 +154,7 @@ class AiaWorkflowTask(models.Model):
         too many such failures the task fails, and the run with it, saying why."""
         for task in self.sudo().filtered(lambda t: t.state == "running" and t.run_id.state == "running"):
             if not turn.given_up(task, task.date_started):
-                task._aia_queue_job()
+                task._aia_queue_jobs()
                 continue
             task._aia_end("error", task.env._("The server running this task stopped too often."))
             task.run_id._aia_queue_advance()
@@ -175,13 +182,12 @@ class AiaWorkflowTask(models.Model):
         elif task.state == "running" and task.session_id.state == "running":
             # This job's worker died mid-turn and queue_job runs it again: the turn goes on from
             # what it saved (a write whose result was saved is not done again).
-            question = task.session_id.message_ids_aia.filtered(lambda m: m.role == "user")[:1]
-            task._aia_session_in_job()._aia_job_run_turn(question.id)
-            task.invalidate_recordset()
-        if task.state in ENDED_STATES:
-            # Again when this job runs a second time: a concurrent advance conflicted, or the
-            # worker died after the turn ended. Advancing is idempotent.
-            run._aia_job_advance()
+            question = task.session_id.message_ids_aia.filtered(lambda m: m.role == "user")
+            task._aia_session_in_job()._aia_job_run_turn(question[:1].id)
+        # The run goes on from what is saved, whatever the turn did (ended, or waits for a
+        # decision): again when this job runs a second time (a concurrent advance conflicted,
+        # or the worker died after the turn ended). Advancing is idempotent.
+        run._aia_job_advance()
 
     def _aia_run_agent(self):
         run = self.run_id
@@ -213,16 +219,18 @@ class AiaWorkflowTask(models.Model):
             return
         for _event in own._aia_run_turn(user_message=message):
             pass
-        self.invalidate_recordset()
 
     def _aia_session_in_job(self):
         """The task's session as its job runs it: as the run's user in the run's company, marked
-        so that its turn's end leaves moving the run on to the job."""
+        so that its turn's end leaves moving the run on to the job, with the bounds of the run's
+        caps read now (the turn's commits would have them read again; see aia.session)."""
         run = self.run_id
         return (
             self.session_id.with_user(run.user_id)
             .with_company(run.company_id)
-            .with_context(aia_workflow_task_job=self.id)
+            .with_context(
+                aia_workflow_task_job=self.id, aia_workflow_bounds=run._aia_session_bounds(self.session_id)
+            )
             .sudo(False)
         )
 
@@ -236,9 +244,11 @@ class AiaWorkflowTask(models.Model):
             self._aia_end("error", self.env._("%(task)s: %(why)s", task=self.name, why=why))
         else:  # waiting for an approval or delegated work: its end comes later
             self.state = "waiting"
+        if session.env.context.get("aia_workflow_task_job") == self.id:
+            return  # the job running the task moves the run on after the turn
+        if self.state == "waiting":
             self.run_id._aia_notify()
-            return
-        if session.env.context.get("aia_workflow_task_job") != self.id:
+        else:
             self.run_id._aia_queue_advance()
 
     def _aia_end(self, state, message=None, output=None):
