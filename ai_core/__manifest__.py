@@ -7,7 +7,15 @@
     "author": "AI Agents Suite contributors",
     "depends": ["mail", "queue_job"],
     "external_dependencies": {
-        "python": ["anthropic", "openai", "jsonschema", "prometheus-client", "cryptography", "markdown-it-py"]
+        "python": [
+            "anthropic",
+            "openai",
+            "jsonschema",
+            "prometheus-client",
+            "cryptography",
+            "markdown-it-py",
+            "opentelemetry-api",
+        ]
     },
     "data": [
         "security/ai_core_security.xml",

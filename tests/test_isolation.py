@@ -37,6 +37,13 @@ def test_provider_sdks_are_imported_lazily():
     assert "openai" not in modules
 
 
+def test_the_engine_traces_with_the_opentelemetry_api_only():
+    """The SDK and its exporter are ai_core's, loaded only where an endpoint is configured."""
+    modules = _modules_after("import ai_engine, ai_engine.tracing")
+    assert "opentelemetry.trace" in modules
+    assert not {name for name in modules if name.startswith(("opentelemetry.sdk", "opentelemetry.exporter"))}
+
+
 def test_rag_dependencies_are_imported_lazily():
     """torch (seconds to import), the vector store client and the file readers load on first use."""
     modules = _modules_after("import ai_engine, ai_engine.rag")

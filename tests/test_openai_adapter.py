@@ -234,6 +234,19 @@ def test_sdk_does_not_retry_when_asked_to_wait_over_two_minutes(server: FakeOpen
     assert len(server.requests) == 1
 
 
+def test_the_response_counts_the_sdk_retries_before_it(server: FakeOpenAIServer) -> None:
+    # Traces report them (aia.provider.retries on the request's span).
+    server.add_error(429, headers={"retry-after": "0"})
+    server.add_error(503, headers={"retry-after": "0"})
+    server.add_text("third time")
+
+    response = run(make_adapter(server, max_retries=2), make_request())[-1]
+
+    assert response.message.text == "third time"
+    assert response.retries == 2
+    assert len(server.requests) == 3
+
+
 # === BROKEN STREAMS === #
 
 

@@ -20,6 +20,7 @@ import json
 import logging
 import time
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import replace
 from typing import Any, ClassVar, Protocol
 
 from .errors import (
@@ -109,6 +110,7 @@ class StreamingAdapter:
                 raise
             raise self._translate(exc, streamed=False) from exc
 
+        retries = _retries_of(items)
         state = self._new_state()
         try:
             with items:
@@ -130,7 +132,8 @@ class StreamingAdapter:
             message = self._incomplete_message
             self._logger.warning("%s: %s", self.provider, message)
             raise self._cut_short(message, streamed=state.streamed)
-        yield state.response(self.provider, request.model, self._log_bad_input)
+        response = state.response(self.provider, request.model, self._log_bad_input)
+        yield replace(response, retries=retries) if retries else response
 
     # === HOOKS === #
 
@@ -257,6 +260,19 @@ def parse_tool_input(raw: str, default: Any = None) -> tuple[dict[str, Any], str
     if not isinstance(value, dict):
         return {}, f"arguments must be a JSON object, got {type(value).__name__}"
     return value, None
+
+
+def _retries_of(stream: Any) -> int:
+    """How many times the SDK retried the request of ``stream`` before it answered.
+
+    Both SDKs number each attempt in the ``x-stainless-retry-count`` request header; the
+    request of the stream's HTTP response is the attempt that answered.
+    """
+    request = getattr(getattr(stream, "response", None), "request", None)
+    try:
+        return int(request.headers.get("x-stainless-retry-count", 0)) if request is not None else 0
+    except (AttributeError, TypeError, ValueError):
+        return 0
 
 
 def parse_retry_after(headers: Mapping[str, str]) -> float | None:

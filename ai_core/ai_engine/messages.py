@@ -193,3 +193,5 @@ class ModelResponse:
     usage: TokenUsage
     model: str
     provider: str = ""
+    #: Attempts the SDK retried before this one answered (429, 5xx, connection errors).
+    retries: int = 0

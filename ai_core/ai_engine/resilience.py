@@ -13,6 +13,9 @@ import threading
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 
+from opentelemetry import trace
+
+from . import tracing
 from .clock import SystemClock
 from .errors import ProviderError, ProviderUnavailable
 from .messages import ModelRequest
@@ -143,13 +146,27 @@ class FallbackChain:
 
     def stream(self, request: ModelRequest) -> Iterator[ModelStreamItem]:
         errors: list[ProviderError] = []
-        for link in self.links:
+        # The caller's request span (current while the first item is awaited): the chain notes
+        # on it each provider that failed and whether another one answered.
+        span = trace.get_current_span()
+        attempts = 0
+        for index, link in enumerate(self.links):
             permit = link.breaker.permit()
             if permit is None:
                 continue
             started = settled = False
+            attempts += 1
             try:
                 for item in link.adapter.stream(replace(request, model=link.model)):
+                    if not started:
+                        span.set_attributes(
+                            {
+                                tracing.AIA_PROVIDER_ATTEMPTS: attempts,
+                                tracing.AIA_FALLBACK_USED: index > 0,
+                                tracing.GEN_AI_PROVIDER_NAME: link.adapter.provider,
+                                tracing.GEN_AI_REQUEST_MODEL: link.model,
+                            }
+                        )
                     started = True
                     yield item
             except ProviderError as exc:
@@ -161,6 +178,14 @@ class FallbackChain:
                     link.breaker.record_success(permit)
                 if started:
                     raise
+                span.add_event(
+                    tracing.SPAN_PROVIDER_FAILED,
+                    {
+                        tracing.GEN_AI_PROVIDER_NAME: link.adapter.provider,
+                        tracing.GEN_AI_REQUEST_MODEL: link.model,
+                        tracing.ERROR_TYPE: exc.code,
+                    },
+                )
                 _logger.warning(
                     "provider %s failed (%s); trying the next one", link.adapter.provider, exc.code
                 )

@@ -9,13 +9,18 @@ as soon as it exists, so a crash mid-turn loses nothing already produced, and
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import logging
-from collections.abc import Generator, Iterator, Sequence
+from collections.abc import Generator, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any, Literal, Protocol
 
+from opentelemetry.trace import Span, SpanKind
+
+from . import tracing
 from .budgets import BudgetStop, BudgetTracker, Limits, SessionUsage
 from .clock import SystemClock
 from .errors import ProviderError
@@ -203,6 +208,9 @@ class Turn:
     pending: ApprovalRequired | ToolDeferred | None = None
     citations: list[dict[str, Any]] = field(default_factory=list)
     knowledge_error: str | None = None
+    #: The trace of the turn's span (32 hex digits), once the turn started; "" without a trace.
+    trace_id: str = ""
+    _span: Span | None = None
 
     def __iter__(self) -> Iterator[TurnEvent]:
         return self._events
@@ -267,7 +275,15 @@ class TurnRunner:
             of that message in the requests of this turn (the saved transcript stays as written).
         pinned: The facts the user asked the agent to remember (``(number, text)`` each): every
             request carries them, wrapped as untrusted data, at the head of its first message.
+
+    Attributes:
+        trace_parent: The trace context a turn's span belongs to (what started the turn: an API
+            request, a queued job); None: the context current when the turn starts.
+        trace_attributes: Attributes of each turn's span (agent, conversation ids).
     """
+
+    trace_parent: Any = None
+    trace_attributes: Mapping[str, Any] = {}
 
     def __init__(
         self,
@@ -310,7 +326,7 @@ class TurnRunner:
     def run(self, history: Sequence[Message], user_message: Message, *, summary: str | None = None) -> Turn:
         """Start a turn for ``user_message`` (already saved by the caller) after ``history``."""
         turn = Turn(iter(()))
-        turn._events = self._drive(turn, list(history), user_message, None, summary)
+        turn._events = self._traced(turn, self._drive(turn, list(history), user_message, None, summary))
         return turn
 
     def recover(self, history: Sequence[Message], *, summary: str | None = None) -> Turn:
@@ -333,9 +349,10 @@ class TurnRunner:
             raise ValueError("no user message opens the turn to recover")
         turn = Turn(iter(()))
         if start == len(history) - 1:
-            turn._events = self._drive(turn, history[:start], history[start], None, summary, recovering=True)
+            events = self._drive(turn, history[:start], history[start], None, summary, recovering=True)
         else:
-            turn._events = self._drive(turn, history, None, None, summary, recovering=True)
+            events = self._drive(turn, history, None, None, summary, recovering=True)
+        turn._events = self._traced(turn, events)
         return turn
 
     def resume(self, history: Sequence[Message], decision: Resumption, *, summary: str | None = None) -> Turn:
@@ -348,10 +365,41 @@ class TurnRunner:
         if waiting_call_id(history) != decision.call_id:
             raise ValueError(f"no tool call {decision.call_id!r} is waiting for a decision or a result")
         turn = Turn(iter(()))
-        turn._events = self._drive(turn, list(history), None, decision, summary)
+        turn._events = self._traced(turn, self._drive(turn, list(history), None, decision, summary))
         return turn
 
     # === LOOP === #
+
+    def _traced(self, turn: Turn, events: Iterator[TurnEvent]) -> Iterator[TurnEvent]:
+        """``events`` inside the turn's ``invoke_agent`` span, started when the turn starts and
+        ended when it ends, however it ends (its provider requests and tool calls are children).
+
+        The span is never the current span across a ``yield``: the caller may take the next event
+        in another context (a streamed HTTP response). Children name it as their parent instead.
+        """
+        attributes = dict(self.trace_attributes)
+        agent = attributes.get(tracing.GEN_AI_AGENT_NAME)
+        attributes[tracing.GEN_AI_OPERATION_NAME] = tracing.OP_INVOKE_AGENT
+        attributes[tracing.GEN_AI_REQUEST_MODEL] = self.config.model
+        span = tracing.start_span(
+            f"invoke_agent {agent}" if agent else "invoke_agent", attributes, parent=self.trace_parent
+        )
+        turn._span, turn.trace_id = span, tracing.trace_id_of(span)
+        try:
+            yield from events
+        except Exception as exc:
+            tracing.record_error(span, type(exc).__name__)
+            raise
+        finally:
+            if span.is_recording():
+                span.set_attributes(
+                    {
+                        tracing.AIA_TURN_STOP_REASON: turn.stop_reason or "interrupted",
+                        tracing.GEN_AI_USAGE_INPUT_TOKENS: turn.usage.input_tokens,
+                        tracing.GEN_AI_USAGE_OUTPUT_TOKENS: turn.usage.output_tokens,
+                    }
+                )
+            span.end()
 
     def _drive(
         self,
@@ -460,9 +508,26 @@ class TurnRunner:
         partial: list[str] = []
         # What is shown of the answer is redacted as it streams, as what is stored is.
         shown = StreamRedactor()
+        span = tracing.start_span(
+            f"chat {request.model}",
+            _request_attributes(
+                self.adapter.provider, request.model, request.max_tokens, request.temperature
+            ),
+            kind=SpanKind.CLIENT,
+            parent=turn._span,
+        )
         stream = self.adapter.stream(request)
         try:
-            for item in stream:
+            # The first step (connection, the SDK's retries, the fallback chain's choice of a
+            # provider) runs inside the span, so what it records lands on this request.
+            items = iter(stream)
+            with tracing.using(span):
+                head = next(items, None)
+            if head is not None:
+                span.set_attribute(
+                    tracing.AIA_TIME_TO_FIRST_TOKEN_MS, round((self.clock.monotonic() - started) * 1000)
+                )
+            for item in items if head is None else itertools.chain((head,), items):
                 if isinstance(item, StreamText):
                     partial.append(item.text)
                     released = shown.feed(item.text)
@@ -475,7 +540,11 @@ class TurnRunner:
                 else:
                     response = item
             yield from _release(shown)
+        except _Stopped as stopped:
+            tracing.record_error(span, stopped.stop.code)
+            raise
         except ProviderError as exc:
+            tracing.record_error(span, exc.code)
             # What streamed before the failure stays shown (and kept in the stopped message).
             yield from _release(shown)
             deadline = budget.deadline_stop()
@@ -489,10 +558,17 @@ class TurnRunner:
             yield Error(exc.code, exc.message, exc.retry_after)
             yield self._done(turn, "error")
             return None
+        except BaseException as exc:
+            if not isinstance(exc, GeneratorExit):
+                tracing.record_error(span, type(exc).__name__)
+            raise
         finally:
             close = getattr(stream, "close", None)
             if close:
                 close()
+            if response is not None and span.is_recording():
+                span.set_attributes(_response_attributes(response))
+            span.end()
         if response is None:
             yield Error("provider_incomplete", "The model's answer ended before it was complete.")
             yield self._done(turn, "error")
@@ -533,7 +609,26 @@ class TurnRunner:
             arguments = redact(call.input, spec.redact_keys if spec else ())
             if not decided:
                 yield ToolCall(call.id, spec.name if spec else call.name, arguments)
-            outcome = self._execute(call, spec, arguments, decision if decided else None)
+            name = spec.name if spec else call.name
+            span = tracing.start_span(
+                f"execute_tool {name}",
+                {
+                    tracing.GEN_AI_OPERATION_NAME: tracing.OP_EXECUTE_TOOL,
+                    tracing.GEN_AI_TOOL_NAME: name,
+                    tracing.GEN_AI_TOOL_CALL_ID: call.id,
+                    tracing.GEN_AI_TOOL_TYPE: "function",
+                },
+                parent=turn._span,
+            )
+            try:
+                # Current while the handler runs: what it traces (a retrieval) is its child.
+                with tracing.using(span):
+                    outcome = self._execute(call, spec, arguments, decision if decided else None)
+            except BaseException as exc:
+                tracing.record_error(span, type(exc).__name__)
+                span.end()
+                raise
+            _end_tool_span(span, outcome)
             if isinstance(outcome, (ApprovalRequired, ToolDeferred)):
                 turn.pending = outcome
                 yield outcome
@@ -686,7 +781,9 @@ class TurnRunner:
         if self.knowledge is None or not user_message.text.strip():
             return None
         try:
-            chunks = list(self.knowledge(user_message.text))
+            # A retrieval the knowledge port traces is a child of the turn.
+            with tracing.using(turn._span) if turn._span is not None else contextlib.nullcontext():
+                chunks = list(self.knowledge(user_message.text))
         except Exception as exc:  # a knowledge outage must not break the turn
             _logger.warning("knowledge retrieval failed: %s", type(exc).__name__, exc_info=True)
             # The store's and the embedder's errors are written for people; others are not shown.
@@ -734,17 +831,30 @@ class TurnRunner:
         request = replace(request, max_tokens=max(min(request.max_tokens, budget.max_output_tokens()), 1))
         started = self.clock.monotonic()
         response = None
+        attributes = _request_attributes(
+            self.summarizer.adapter.provider, request.model, request.max_tokens, request.temperature
+        )
+        attributes[tracing.AIA_REQUEST_PURPOSE] = "summary"
+        span = tracing.start_span(
+            f"chat {request.model}", attributes, kind=SpanKind.CLIENT, parent=turn._span
+        )
         stream = self.summarizer.adapter.stream(request)
         try:
-            for item in stream:
-                if not isinstance(item, StreamText):
-                    response = item
+            # Nothing is yielded while the summary streams: the span may be current throughout.
+            with tracing.using(span):
+                for item in stream:
+                    if not isinstance(item, StreamText):
+                        response = item
         except ProviderError as exc:
+            tracing.record_error(span, exc.code)
             _logger.warning("summary request failed: %s (%s)", exc.code, exc.status)
         finally:
             close = getattr(stream, "close", None)
             if close:
                 close()
+            if response is not None and span.is_recording():
+                span.set_attributes(_response_attributes(response))
+            span.end()
         text = response.message.text.strip() if response is not None else ""
         if response is not None:
             cost = self.pricing.cost(response.model or request.model, response.usage)
@@ -803,6 +913,71 @@ class TurnRunner:
         turn.stop_reason = stop_reason
         # The sources of the answer: the passages it cites as [n], not every one it was given.
         return Done(stop_reason, turn.text, tuple(cited(turn.citations, turn.text)))
+
+
+def _request_attributes(
+    provider: str, model: str, max_tokens: int, temperature: float | None
+) -> dict[str, Any]:
+    attributes: dict[str, Any] = {
+        tracing.GEN_AI_OPERATION_NAME: tracing.OP_CHAT,
+        tracing.GEN_AI_PROVIDER_NAME: provider,
+        tracing.GEN_AI_REQUEST_MODEL: model,
+        tracing.GEN_AI_REQUEST_MAX_TOKENS: max_tokens,
+    }
+    if temperature is not None:
+        attributes[tracing.GEN_AI_REQUEST_TEMPERATURE] = temperature
+    return attributes
+
+
+def _response_attributes(response: ModelResponse) -> dict[str, Any]:
+    usage = response.usage
+    attributes: dict[str, Any] = {
+        tracing.GEN_AI_RESPONSE_MODEL: response.model,
+        tracing.GEN_AI_RESPONSE_FINISH_REASONS: (response.stop_reason,),
+        tracing.GEN_AI_USAGE_INPUT_TOKENS: usage.input_tokens,
+        tracing.GEN_AI_USAGE_OUTPUT_TOKENS: usage.output_tokens,
+        tracing.GEN_AI_USAGE_CACHE_READ_INPUT_TOKENS: usage.cache_read_tokens,
+        tracing.GEN_AI_USAGE_CACHE_CREATION_INPUT_TOKENS: usage.cache_write_tokens,
+        tracing.AIA_PROVIDER_RETRIES: response.retries,
+    }
+    if response.provider:
+        attributes[tracing.GEN_AI_PROVIDER_NAME] = response.provider
+    return attributes
+
+
+def _end_tool_span(span: Span, outcome: _Outcome | ApprovalRequired | ToolDeferred) -> None:
+    """Status, rows, size and latency of a tool call; never its arguments or its result."""
+    if not span.is_recording():
+        span.end()
+        return
+    if isinstance(outcome, (ApprovalRequired, ToolDeferred)):
+        span.set_attribute(tracing.AIA_TOOL_STATUS, outcome.type)
+        span.end()
+        return
+    result = outcome.result
+    attributes: dict[str, Any] = {
+        tracing.AIA_TOOL_STATUS: result.status,
+        tracing.AIA_TOOL_RESULT_SIZE: result.result_size,
+        tracing.AIA_TOOL_LATENCY_MS: result.latency_ms,
+    }
+    rows = _rows(result.output)
+    if rows is not None:
+        attributes[tracing.AIA_TOOL_ROWS] = rows
+    span.set_attributes(attributes)
+    if result.status in ("error", "timeout"):
+        tracing.record_error(span, result.status)
+    span.end()
+
+
+def _rows(output: Any) -> int | None:
+    """Rows a tool returned: the length of a list output, or of the longest list in a dict
+    output (``{"rows": [...], "total": ...}``); None when it returned no list."""
+    if isinstance(output, (list, tuple)):
+        return len(output)
+    if isinstance(output, dict):
+        lengths = [len(value) for value in output.values() if isinstance(value, (list, tuple))]
+        return max(lengths) if lengths else None
+    return None
 
 
 def _release(shown: StreamRedactor) -> Iterator[TextDelta]:

@@ -7,6 +7,7 @@ A handler is a plain function ``handler(context, arguments) -> JSON-serialisable
 
 from __future__ import annotations
 
+import contextvars
 import json
 import re
 import threading
@@ -250,7 +251,8 @@ class ThreadedToolContext:
     _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="aia-tool")
 
     def invoke(self, handler: ToolHandler, arguments: dict[str, Any], *, timeout: float) -> Any:
-        future = self._pool.submit(handler, self, arguments)
+        # In the caller's context: what the handler traces is a child of its tool call's span.
+        future = self._pool.submit(contextvars.copy_context().run, handler, self, arguments)
         try:
             return future.result(timeout=timeout)
         except FutureTimeout:

@@ -19,7 +19,7 @@ from odoo.http import request
 from odoo.tools.json import json_default
 
 from .. import turn
-from ..ai_engine import Done, Error, TextDelta, TokenUsage, Usage
+from ..ai_engine import Done, Error, TextDelta, TokenUsage, Usage, tracing
 from .helpers import ApiError, api_route, find_agent, json_body, json_response
 from .turn_slots import take_turn_slot
 
@@ -155,7 +155,9 @@ def _event_stream(registry, uid, context, session_id, message_id, call, slot=Non
             session = env["aia.session"].browse(session_id)
             message = env["aia.message"].sudo().browse(message_id)
             outcome = _TurnOutcome()
-            turn = session._aia_run_turn(user_message=message)
+            # The turn's span joins the request's trace (the stream runs after the route returned).
+            with tracing.using(call.span):
+                turn = session._aia_run_turn(user_message=message)
             try:
                 for event in turn:
                     outcome.add(event)
@@ -172,7 +174,7 @@ def _event_stream(registry, uid, context, session_id, message_id, call, slot=Non
                 yield _sse(event)
     except Exception:
         status = 500
-        _logger.exception("aia.api request_id=%s stream failed", call.request_id)
+        _logger.exception("aia.api request_id=%s trace_id=%s stream failed", call.request_id, call.trace_id)
         yield _sse(Error("internal_error", f"Internal error; quote request id {call.request_id}."))
         yield _sse(Done("error"))
     finally:

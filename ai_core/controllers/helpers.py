@@ -16,13 +16,15 @@ import time
 import uuid
 from collections import deque
 
+from opentelemetry.trace import SpanKind
 from psycopg2.errors import ReadOnlySqlTransaction
 
 from odoo import http
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
 from odoo.http import request
 
-from .. import metrics, turn
+from .. import metrics, telemetry, turn
+from ..ai_engine import tracing
 
 _logger = logging.getLogger(__name__)
 
@@ -120,12 +122,30 @@ AUTH_FAILURES = SlidingWindowLimiter()
 
 
 class Call:
-    """One API request: its id, its timing, and the fields of its log line (never a prompt)."""
+    """One API request: its id, its timing, its span, and the fields of its log line (never a
+    prompt).
 
-    def __init__(self, endpoint, request_id):
+    The span continues the trace of the request's ``traceparent`` header when it has a valid one
+    (anything else is ignored) and ends with the call; its trace id is logged with the request.
+    """
+
+    def __init__(self, endpoint, request_id, route=None, headers=None, method="GET"):
         self.endpoint = endpoint
         self.request_id = request_id
         self.started = time.monotonic()
+        route = route or endpoint
+        self.span = tracing.start_span(
+            f"{method} {route}",
+            {
+                "http.request.method": method,
+                "http.route": route,
+                tracing.AIA_ENDPOINT: endpoint,
+                tracing.AIA_REQUEST_ID: request_id,
+            },
+            kind=SpanKind.SERVER,
+            parent=tracing.context_from(headers),
+        )
+        self.trace_id = tracing.trace_id_of(self.span) or "-"
         self.user_id = self.company_id = self.agent = self.session_id = None
         # Set by the streaming endpoint: the stream finishes the call when it ends.
         self.deferred = False
@@ -134,11 +154,18 @@ class Call:
     def finish(self, status):
         seconds = time.monotonic() - self.started
         metrics.observe_latency(self.endpoint, seconds)
+        self.span.set_attribute("http.response.status_code", status)
+        if self.session_id:
+            self.span.set_attribute(tracing.AIA_SESSION_ID, self.session_id)
+        if status >= 500:
+            tracing.record_error(self.span, str(status))
+        self.span.end()
         _logger.log(
             logging.DEBUG if self.endpoint in QUIET_ENDPOINTS else logging.INFO,
-            "aia.api request_id=%s endpoint=%s status=%s duration_ms=%d user=%s company=%s agent=%s "
-            "session=%s%s",
+            "aia.api request_id=%s trace_id=%s endpoint=%s status=%s duration_ms=%d user=%s company=%s "
+            "agent=%s session=%s%s",
             self.request_id,
+            self.trace_id,
             self.endpoint,
             status,
             seconds * 1000,
@@ -150,14 +177,24 @@ class Call:
         )
 
 
-def api_endpoint(endpoint, *, authenticated=True, rate_limited=True, kill_switch=True, group=None):
+def api_endpoint(
+    endpoint, *, authenticated=True, rate_limited=True, kill_switch=True, group=None, route=None
+):
     """Wrap a route of the API: CORS, API key, group, rate limit, kill switch, errors as JSON,
-    metrics and one log line. The route receives the :class:`Call` after ``self``."""
+    metrics, a span (``route``: its name, the path template) and one log line. The route
+    receives the :class:`Call` after ``self``."""
 
     def decorator(func):
         @functools.wraps(func)
         def wrapper(self, *args, **kwargs):
-            call = Call(endpoint, _request_id())
+            telemetry.ensure_configured()
+            httprequest = request.httprequest
+            call = Call(endpoint, _request_id(), route, httprequest.headers, httprequest.method)
+            # Current while the route runs: a turn it runs, the jobs it queues join its trace.
+            with tracing.using(call.span):
+                return _serve(self, call, func, args, kwargs)
+
+        def _serve(self, call, func, args, kwargs):
             origin = None
             try:
                 # Read first: even an error answer must reach the browser app that asked.
@@ -188,9 +225,15 @@ def api_endpoint(endpoint, *, authenticated=True, rate_limited=True, kill_switch
             except (UserError, ValidationError) as exc:
                 response = _error_response(call, ApiError(400, "bad_request", str(exc)))
             except ReadOnlySqlTransaction:
+                call.span.end()  # the request's second run has a span of its own
                 raise  # Odoo serves the request again with a read/write cursor
             except Exception:
-                _logger.exception("aia.api request_id=%s endpoint=%s failed", call.request_id, endpoint)
+                _logger.exception(
+                    "aia.api request_id=%s trace_id=%s endpoint=%s failed",
+                    call.request_id,
+                    call.trace_id,
+                    endpoint,
+                )
                 error = ApiError(
                     500, "internal_error", f"Internal error; quote request id {call.request_id}."
                 )
@@ -219,8 +262,10 @@ def api_route(path, endpoint, *, method="GET", **endpoint_options):
         save_session=False,
     )
 
+    template = re.sub(r"<(?:[a-z]+:)?(\w+)>", r"{\1}", path)
+
     def decorator(func):
-        return route(api_endpoint(endpoint, **endpoint_options)(func))
+        return route(api_endpoint(endpoint, route=template, **endpoint_options)(func))
 
     return decorator
 

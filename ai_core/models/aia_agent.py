@@ -296,6 +296,7 @@ class AiaAgent(models.Model):
         session may tighten."""
         self.ensure_one()
         return {
+            "code": self.code,
             "config": self._aia_config(),
             "tools": self._aia_tool_registry(),
             "allowed_models": tuple(self.allowed_model_ids.mapped("model")),

@@ -3,19 +3,22 @@ import logging
 from datetime import timedelta
 from decimal import Decimal
 
+from opentelemetry import context as otel_context
+
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.http import request
 
 from odoo.addons.queue_job.exception import RetryableJobError
 
-from .. import turn
+from .. import telemetry, turn
 from ..ai_engine import (
     ApprovalDecision,
     SessionUsage,
     ToolAnswer,
     TurnRunner,
     answered_in_turn,
+    tracing,
     waiting_call_id,
 )
 from ..guard import check_user_writable
@@ -96,6 +99,14 @@ class AiaSession(models.Model):
     # person and shows the message as the detail.
     error_code = fields.Char(readonly=True)
     last_text = fields.Text(readonly=True, help="The last answer of the agent.")
+    trace_id = fields.Char(
+        "Trace ID",
+        readonly=True,
+        copy=False,
+        groups="ai_core.group_aia_manager",
+        help="OpenTelemetry trace of the last turn: look it up in your tracing backend "
+        "(the API's log lines carry it too).",
+    )
     summary = fields.Text(
         "Memory summary",
         readonly=True,
@@ -274,6 +285,7 @@ class AiaSession(models.Model):
     # by what the transcript holds of its own work, and then goes on with the interrupted turn
     # (_aia_recover_turn); once the turn ended, it does nothing.
 
+    @telemetry.traced_job
     def _aia_job_run_turn(self, message_id):
         """Queue job: run the turn that ``message_id`` opened (see above for a second run)."""
         if self.state != "running":
@@ -288,6 +300,7 @@ class AiaSession(models.Model):
         for _event in self._aia_run_turn(user_message=message):
             pass
 
+    @telemetry.traced_job
     def _aia_job_resume(self, approval_id):
         """Queue job: continue after a decision on ``approval_id`` (see above for a second run)."""
         if self.state != "running":
@@ -300,6 +313,7 @@ class AiaSession(models.Model):
         for _event in self._aia_run_turn(decision=decision):
             pass
 
+    @telemetry.traced_job
     def _aia_job_answer(self, call_id, content, status, cost):
         """Queue job: continue with the result of the deferred call ``call_id`` (``cost``: a
         decimal string); see above for a second run. Queued by the work the call waited for
@@ -337,6 +351,7 @@ class AiaSession(models.Model):
             session.write({"state": "error", "error_message": message})
             session._aia_turn_ended()
 
+    @telemetry.traced_job
     def _aia_job_recover(self):
         """Queue job: go on with this session's turn, interrupted by a worker that stopped."""
         if self.state == "running":
@@ -354,8 +369,15 @@ class AiaSession(models.Model):
 
     def _aia_run_turn(self, user_message=None, decision=None, recover=False):
         """Run one turn and persist it as it goes; yields each engine event (see
-        :func:`ai_core.turn.run.run_turn`)."""
-        return turn.run_turn(self, user_message=user_message, decision=decision, recover=recover)
+        :func:`ai_core.turn.run.run_turn`). The turn's span belongs to the trace current now (an
+        API request's, a job's), whenever the events are read."""
+        return turn.run_turn(
+            self,
+            user_message=user_message,
+            decision=decision,
+            recover=recover,
+            trace_parent=otel_context.get_current(),
+        )
 
     def _aia_runner(self, recorder, resuming=False):
         # The agent's configuration (models, providers, ir.model rows) is platform data read as
@@ -367,7 +389,7 @@ class AiaSession(models.Model):
         # (an injected instruction cannot reach them), and company-aware tools read one company.
         tool_env = self.env(context=dict(self.env.context, allowed_company_ids=[self.company_id.id]))
         executions = turn.ExecutionLedger(self)
-        return TurnRunner(
+        runner = TurnRunner(
             dataclasses.replace(setup["config"], limits=self._aia_limits()),
             agent._aia_model_adapter(self.company_id),
             setup["tools"],
@@ -381,6 +403,11 @@ class AiaSession(models.Model):
             summarizer=agent._aia_summarizer(self.company_id),
             pinned=self.env["aia.memory.fact"]._aia_pinned(self),
         )
+        runner.trace_attributes = {
+            tracing.GEN_AI_AGENT_NAME: setup["code"],
+            tracing.GEN_AI_CONVERSATION_ID: str(self.id),
+        }
+        return runner
 
     def _aia_limits(self):
         """Extension point: the engine's limits for this session's next turn. Default: the agent's.

@@ -19,5 +19,6 @@ from . import (
     test_security,
     test_setup_cache,
     test_toolkit,
+    test_tracing,
     test_turn,
 )

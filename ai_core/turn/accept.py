@@ -12,6 +12,7 @@ from odoo.tools import str2bool
 
 from odoo.addons.queue_job.utils import must_run_without_delay
 
+from .. import telemetry
 from ..ai_engine import Message
 
 ENABLED_PARAM = "aia.agents_enabled"
@@ -121,10 +122,12 @@ def enqueue_turns(sessions, messages):
     # The jobs run on cursors of their own, maybe before this transaction ends (queue_job's
     # no-delay mode runs them at once): nothing of these sessions may still wait to be written.
     env.flush_all()
+    # Each job's span continues the trace that queued it (an API request, a workflow's job).
+    trace = telemetry.job_trace()
     delayables = [
         session.delayable(
             channel=session._aia_job_channel(), description=f"AI turn: {session.name}"
-        )._aia_job_run_turn(message.id)
+        )._aia_job_run_turn(message.id, **trace)
         for session, message in zip(sessions, messages, strict=True)
     ]
     if len(delayables) == 1 or must_run_without_delay(env):
@@ -141,7 +144,7 @@ def enqueue_turns(sessions, messages):
 def enqueue_resume(session, approval):
     """Queue the continuation of ``session``'s turn after a decision on ``approval``."""
     session.sudo().state = "running"
-    _continuation(session)._aia_job_resume(approval.id)
+    _continuation(session)._aia_job_resume(approval.id, **telemetry.job_trace())
 
 
 def enqueue_answer(session, answer):
@@ -149,12 +152,14 @@ def enqueue_answer(session, answer):
     call it waits for (an ``ai_engine.ToolAnswer``). The job sets the session running: it may be
     queued before the turn that deferred the call has committed its end."""
     continuation = _continuation(session)
-    continuation._aia_job_answer(answer.call_id, answer.content, answer.status, str(answer.cost))
+    continuation._aia_job_answer(
+        answer.call_id, answer.content, answer.status, str(answer.cost), **telemetry.job_trace()
+    )
 
 
 def enqueue_recovery(session):
     """Queue the recovery of ``session``'s turn, interrupted by a worker that stopped."""
-    _continuation(session)._aia_job_recover()
+    _continuation(session)._aia_job_recover(**telemetry.job_trace())
 
 
 def _continuation(session):

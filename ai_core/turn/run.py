@@ -4,12 +4,13 @@ import logging
 
 from odoo.exceptions import UserError
 
+from .. import telemetry
 from .recorder import TurnRecorder
 
 _logger = logging.getLogger(__name__)
 
 
-def run_turn(session, user_message=None, decision=None, recover=False):
+def run_turn(session, user_message=None, decision=None, recover=False, trace_parent=None):
     """Run one turn of ``session`` and persist it as it goes; yields each engine event.
 
     ``user_message`` starts a turn, ``decision`` resumes a stopped one, ``recover`` goes on with
@@ -19,6 +20,9 @@ def run_turn(session, user_message=None, decision=None, recover=False):
     approver resuming it, a job runner). Failures end in a clear session state; the user's
     message, saved before, is never lost. The turn stops at the first flush of its events after
     the session was cancelled.
+
+    The turn's span is a child of ``trace_parent`` (an OpenTelemetry context; None: the context
+    current when the turn starts); its trace id is stored on the session (``trace_id``).
     """
     session.ensure_one()
     own = session.with_user(session.user_id).with_company(session.company_id).sudo(False)
@@ -31,8 +35,10 @@ def run_turn(session, user_message=None, decision=None, recover=False):
     except UserError as exc:
         recorder.fail(exc.args[0])
         return
+    telemetry.ensure_configured()
     try:
         runner = own._aia_runner(recorder, resuming=decision is not None or recover)
+        runner.trace_parent = trace_parent
         transcript = dict(own._aia_transcript())
         summary = session.sudo().summary or None
         if recover:
@@ -49,9 +55,14 @@ def run_turn(session, user_message=None, decision=None, recover=False):
         return
     history_ids = list(transcript)
     events = iter(turn)
-    remembered = False
+    remembered = traced = False
     try:
         for event in events:
+            if not traced:
+                traced = True
+                if turn.trace_id:
+                    # Written with the recorder's next write of the session, no statement of its own.
+                    own.sudo().trace_id = turn.trace_id
             if turn.summary is not None and not remembered:
                 # Saved with the summary call's usage, which the next event records.
                 remembered = True

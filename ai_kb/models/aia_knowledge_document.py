@@ -9,6 +9,7 @@ from odoo import api, fields, models
 from odoo.exceptions import MissingError, UserError, ValidationError
 from odoo.tools.safe_eval import safe_eval
 
+from odoo.addons.ai_core import telemetry
 from odoo.addons.ai_core.ai_engine.rag import (
     Block,
     Chunker,
@@ -134,8 +135,9 @@ class AiaKnowledgeDocument(models.Model):
             )
             document.with_delay(
                 channel="root.aia.knowledge", description=f"Index knowledge: {document.name}"
-            )._aia_job_index(generation)
+            )._aia_job_index(generation, **telemetry.job_trace())
 
+    @telemetry.traced_job
     def _aia_job_index(self, generation=None):
         """Queue job: index the document as ``generation``; a failure puts it in error with the
         reason. A run overtaken by a newer one, or whose document was deleted, stops and removes

@@ -5,7 +5,7 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, Query
 
-from odoo.addons.ai_core import turn
+from odoo.addons.ai_core import telemetry, turn
 from odoo.addons.ai_core.ai_engine import ToolAnswer
 from odoo.addons.ai_core.guard import check_user_writable
 
@@ -241,6 +241,7 @@ class AiaWorkflowRun(models.Model):
 
     # === BUSINESS METHODS === #
 
+    @telemetry.traced_job
     def _aia_job_advance(self):
         """Queue job: go on from what the run's tasks did. Idempotent: each run decides from what
         is saved, under a lock of the run's row; two at once (two tasks ended together) conflict,
@@ -270,7 +271,7 @@ class AiaWorkflowRun(models.Model):
             channel="root.aia",
             identity_key=f"aia-workflow-advance-{self.id}",
             description=f"AI workflow: {self.name}",
-        )._aia_job_advance()
+        )._aia_job_advance(**telemetry.job_trace())
 
     def _aia_advance(self):
         """Start what can start now, or move to the next step when the current one is done."""

@@ -1,7 +1,9 @@
+from opentelemetry import trace
+
 from odoo import fields, models
 from odoo.exceptions import AccessError, UserError
 
-from odoo.addons.ai_core import turn
+from odoo.addons.ai_core import telemetry, turn
 
 from .. import plans, steps
 
@@ -138,10 +140,12 @@ class AiaWorkflowTask(models.Model):
     def _aia_queue_jobs(self):
         """A job for each of these tasks, run as its run's user."""
         self.env.flush_all()  # the jobs run on cursors of their own
+        # Each job's span continues the trace that queued it (an API request, another job).
+        trace_kwargs = telemetry.job_trace()
         for task in self:
             task.with_user(task.run_id.user_id).with_delay(
                 channel="root.aia", description=f"AI workflow task: {task.name}"
-            )._aia_job_run()
+            )._aia_job_run(**trace_kwargs)
 
     def _aia_job_failed(self, **failure):
         """queue_job's hook when a task's job failed for good. The turn it runs records its own
@@ -155,6 +159,7 @@ class AiaWorkflowTask(models.Model):
             task._aia_end("error", task.env._("The server running this task stopped too often."))
             task.run_id._aia_queue_advance()
 
+    @telemetry.traced_job
     def _aia_job_run(self):
         """Queue job: run this task's agent on its input, in a session of its own, as the run's
         user in the run's company; then, in the same job, move the run on (its next tasks are
@@ -162,6 +167,14 @@ class AiaWorkflowTask(models.Model):
         run on when it ends, from the job that resumed it (aia.session._aia_turn_ended)."""
         task = self.sudo()
         run = task.run_id
+        # On the job's span: which step of which run this is.
+        trace.get_current_span().set_attributes(
+            {
+                "aia.workflow.run_id": run.id,
+                "aia.workflow.step": task.kind or "",
+                "aia.workflow.task_id": task.id,
+            }
+        )
         if run.state != "running":
             return  # the run stopped meanwhile
         if task.state == "queued":

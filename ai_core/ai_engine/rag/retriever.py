@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import Any
 
+from .. import tracing
 from ..ports import Embedder, RetrievedChunk, VectorStore, check_scope
 from ..untrusted import wrap_untrusted
 
@@ -57,14 +58,26 @@ class KnowledgeRetriever:
         base_ids = check_scope(company_id, knowledge_base_ids)
         if not query.strip() or top_k <= 0:
             return []
-        vector = self.embedder.embed([query])[0]
-        return self.store.search(
-            vector,
-            company_id=company_id,
-            knowledge_base_ids=base_ids,
-            top_k=top_k,
-            score_threshold=score_threshold,
+        store = getattr(self.store, "kind", "") or type(self.store).__name__
+        span = tracing.start_span(
+            f"retrieval {store}", {tracing.AIA_RETRIEVAL_STORE: store, tracing.AIA_RETRIEVAL_TOP_K: top_k}
         )
+        try:
+            vector = self.embedder.embed([query])[0]
+            chunks = self.store.search(
+                vector,
+                company_id=company_id,
+                knowledge_base_ids=base_ids,
+                top_k=top_k,
+                score_threshold=score_threshold,
+            )
+            span.set_attribute(tracing.AIA_RETRIEVAL_RESULTS, len(chunks))
+        except Exception as exc:
+            tracing.record_error(span, type(exc).__name__)
+            raise
+        finally:
+            span.end()
+        return chunks
 
 
 def wrap_passages(chunks: Sequence[RetrievedChunk], *, start: int = 1) -> str:

@@ -122,6 +122,9 @@ class QdrantStore:
         timeout: Server request timeout in seconds.
     """
 
+    #: The store's name in traces.
+    kind = "qdrant"
+
     def __init__(
         self,
         client: Any = None,
@@ -332,6 +335,9 @@ class PgVectorStore:
         table_prefix: Table name prefix.
         hnsw: Give the tables an HNSW index (tables made before it was asked for too).
     """
+
+    #: The store's name in traces.
+    kind = "pgvector"
 
     def __init__(self, cursor: Any, *, table_prefix: str = "aia_kb_vector", hnsw: bool = False) -> None:
         if not _NAME.match(table_prefix):
