@@ -30,7 +30,13 @@ from .ai_engine import tracing
 
 _logger = logging.getLogger(__name__)
 
-__all__ = ["build_tracer_provider", "ensure_configured", "job_trace", "traced_job"]
+__all__ = [
+    "build_tracer_provider",
+    "ensure_configured",
+    "install_log_trace_ids",
+    "job_trace",
+    "traced_job",
+]
 
 CONF_ENDPOINT = "otel_exporter_otlp_endpoint"
 # The job keyword argument that carries the W3C trace context of whoever queued the job.
@@ -138,3 +144,31 @@ def traced_job(method):
             span.end()
 
     return wrapper
+
+
+def install_log_trace_ids():
+    """Every log line written while a traced request or job runs ends with its ``trace_id=``, so
+    that a support person goes from a line to its trace (and from a session to its lines). The
+    process's log record factory adds it, for every handler; a line naming its trace already
+    (``aia.api``'s) is left as it is. Installed once per process, when this module is imported."""
+    previous = logging.getLogRecordFactory()
+    if getattr(previous, "aia_trace_ids", False):
+        return
+
+    def record_with_trace_id(*args, **kwargs):
+        record = previous(*args, **kwargs)
+        trace_id = tracing.trace_id_of()
+        if trace_id:
+            try:
+                message = record.getMessage()
+            except Exception:  # noqa: BLE001 - a malformed call is logging's to report, unchanged
+                return record
+            if "trace_id=" not in message:
+                record.msg, record.args = f"{message} trace_id={trace_id}", ()
+        return record
+
+    record_with_trace_id.aia_trace_ids = True
+    logging.setLogRecordFactory(record_with_trace_id)
+
+
+install_log_trace_ids()

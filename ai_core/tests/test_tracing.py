@@ -20,6 +20,8 @@ from .api_case import CHAT, LOGGER, STREAM, ApiCase, parse_sse
 from .common import AiaCase, perform_jobs
 from .tracing_case import REMOTE_SPAN_ID, TRACE_ID, TRACEPARENT, TracingMixin, trace_hex
 
+_logger = logging.getLogger(__name__)
+
 PROMPT = "Which contacts PROMPT-3318 are in Brussels?"
 ANSWER = "Two contacts ANSWER-7204 are in Brussels."
 NOTE = "Private note TOOLTEXT-5521"
@@ -246,6 +248,24 @@ class TestApiTraces(TracingMixin, FallbackMixin, ApiCase):
         self.assertNothingLeaks(
             PROMPT, "PROMPT-3318", "ANSWER-7204", "TOOLTEXT-5521", ARGUMENT, SECRET, self.key
         )
+
+    def test_every_log_line_of_a_traced_request_names_its_trace(self):
+        self.script_turn_with_fallback()
+        with self.assertLogs("odoo.addons.ai_core", logging.INFO) as logs:
+            response = self.call(
+                CHAT, {"message": PROMPT}, key=self.key, headers={"traceparent": TRACEPARENT}
+            )
+        self.assertEqual(response.status_code, 200, response.text)
+        # The fallback chain's warning, logged deep in the turn, ends with the request's trace.
+        [fallback] = [line for line in logs.output if "trying the next one" in line]
+        self.assertTrue(fallback.endswith(f" trace_id={TRACE_ID}"), fallback)
+        # The API's own line names it once, where it always has.
+        [line] = [line for line in logs.output if "aia.api request_id=" in line]
+        self.assertEqual(line.count("trace_id="), 1)
+        # Outside any trace, a line is as written.
+        with self.assertLogs(_logger, logging.INFO) as plain:
+            _logger.info("no trace here: %s", "-")
+        self.assertEqual(plain.output, [f"INFO:{_logger.name}:no trace here: -"])
 
     def test_the_streamed_turn_joins_the_request_trace(self):
         self.script_providers([reply(ANSWER)], [])
