@@ -8,6 +8,8 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL
 
+from odoo.addons.ai_core import telemetry
+
 from .aia_billing_plan import month_bounds, month_start
 
 _logger = logging.getLogger(__name__)
@@ -249,9 +251,10 @@ class AiaBillingStatement(models.Model):
         self.ensure_one()
         job = self.with_delay(
             channel="root.aia.billing", description=self.env._("Compute %(name)s", name=self.name)
-        )._aia_job_compute()
+        )._aia_job_compute(**telemetry.job_trace())
         self.write({"compute_job_uuid": job.uuid, "compute_progress": 0})
 
+    @telemetry.traced_job
     def _aia_job_compute(self):
         """Queue job: compute a big month day by day, saving the progress after each day.
 

@@ -2,7 +2,9 @@ from odoo import Command
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 
+from odoo.addons.ai_core.ai_engine import tracing
 from odoo.addons.ai_core.tests.common import perform_jobs
+from odoo.addons.ai_core.tests.tracing_case import TracingMixin
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import MARCH, BillingCase, at
@@ -253,3 +255,19 @@ class TestStatement(BillingCase):
         [(user, month, total)] = Report._read_group(domain, ["user_id", "date:month"], ["amount:sum"])
         self.assertEqual(user, self.user)
         self.assertAlmostEqual(total, 7.96, delta=0.02)
+
+
+@tagged("post_install", "-at_install")
+class TestStatementTraces(TracingMixin, BillingCase):
+    def test_a_statements_compute_job_continues_the_trace_that_queued_it(self):
+        self.march_ledger()
+        statement = self.statement()
+        self.env["ir.config_parameter"].set_param("aia_billing.job_threshold", "0")
+        caller = tracing.start_span("caller")
+        with trap_jobs() as trap, tracing.using(caller):
+            statement.action_compute()
+        caller.end()
+        perform_jobs(self, trap)
+        [job] = self.finished("job aia.billing.statement._aia_job_compute")
+        self.assertChildOf(job, self.finished("caller")[0])
+        self.assertEqual(statement.compute_progress, 100)
