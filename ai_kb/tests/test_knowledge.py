@@ -7,8 +7,10 @@ import tempfile
 from odoo.exceptions import AccessError, ValidationError
 from odoo.tests import tagged
 
+from odoo.addons.ai_core.ai_engine import tracing
 from odoo.addons.ai_core.ai_engine.rag import pgvector_status
 from odoo.addons.ai_core.ai_engine.testing import reply
+from odoo.addons.ai_core.tests.tracing_case import TracingMixin
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .. import vector_stores
@@ -161,3 +163,21 @@ class TestKnowledge(KnowledgeCase):
             self.upload(base_a.with_user(self.user), "x.txt", b"users cannot add documents")
         with self.assertRaises(AccessError):
             base_a.with_user(self.user).write({"top_k": 3})
+
+
+@tagged("post_install", "-at_install")
+class TestKnowledgeTraces(TracingMixin, KnowledgeCase):
+    def test_a_search_before_the_answer_is_a_retrieval_span_of_the_turn(self):
+        base = self.make_base("qdrant_local")
+        self.indexed(base, ("returns.md", RETURNS, "Returns policy"))
+        self.agent.knowledge_base_ids = base
+        self.script(reply("Goods can be returned within 30 days [1]."))
+        self.chat(self.new_session(), "How long do customers have to return goods?")
+        [retrieval] = self.finished("retrieval ")
+        [turn] = self.finished("invoke_agent")
+        self.assertChildOf(retrieval, turn)
+        self.assertEqual(retrieval.attributes[tracing.AIA_RETRIEVAL_STORE], retrieval.name.split(" ", 1)[1])
+        self.assertGreaterEqual(retrieval.attributes[tracing.AIA_RETRIEVAL_RESULTS], 1)
+        self.assertIn(tracing.AIA_RETRIEVAL_TOP_K, retrieval.attributes)
+        # The question and the passages stay out of it.
+        self.assertNothingLeaks("return goods", "within 30 days of delivery")
