@@ -165,6 +165,27 @@ class SalesMarketingCase(AgentPackCase):
         cls.p_b = cls.lead("PB", cls.team_b, cls.manager, expected_revenue=99000, probability=50)
 
     @classmethod
+    def _draft_order(cls, partner, lines, company=None, **values):
+        """A draft sale order of ``partner`` in ``company`` (default: A), one line per (product,
+        quantity, unit price) of ``lines``."""
+        company = company or cls.company_a
+        return (
+            cls.env["sale.order"]
+            .with_company(company)
+            .create(
+                {
+                    "partner_id": partner.id,
+                    "company_id": company.id,
+                    "order_line": [
+                        Command.create({"product_id": p.id, "product_uom_qty": qty, "price_unit": price})
+                        for p, qty, price in lines
+                    ],
+                    **values,
+                }
+            )
+        )
+
+    @classmethod
     def _build_orders(cls):
         """Confirmed sales orders of company A (untaxed amounts; EUR is worth 1.25 USD, rate 0.8):
 
@@ -201,22 +222,7 @@ class SalesMarketingCase(AgentPackCase):
         cls.screen, cls.dock, cls.kit = product("Screen"), product("Dock"), product("Kit")
 
         def order(partner, date, lines, state="sale", company=None, **values):
-            company = company or cls.company_a
-            record = (
-                env["sale.order"]
-                .with_company(company)
-                .create(
-                    {
-                        "partner_id": partner.id,
-                        "company_id": company.id,
-                        "order_line": [
-                            Command.create({"product_id": p.id, "product_uom_qty": qty, "price_unit": price})
-                            for p, qty, price in lines
-                        ],
-                        **values,
-                    }
-                )
-            )
+            record = cls._draft_order(partner, lines, company, **values)
             if state == "sale":
                 record.action_confirm()
             elif state == "cancel":
@@ -287,26 +293,10 @@ class SalesMarketingCase(AgentPackCase):
         and company B's quotation (Kestrel-free: it is data of another company) expiring in 2 days.
         """
         cls._build_orders()
-        env = cls.env
         today = dt.date.today()
 
         def quotation(partner, lines, validity, state="draft", company=None, **values):
-            company = company or cls.company_a
-            record = (
-                env["sale.order"]
-                .with_company(company)
-                .create(
-                    {
-                        "partner_id": partner.id,
-                        "company_id": company.id,
-                        "order_line": [
-                            Command.create({"product_id": p.id, "product_uom_qty": qty, "price_unit": price})
-                            for p, qty, price in lines
-                        ],
-                        **values,
-                    }
-                )
-            )
+            record = cls._draft_order(partner, lines, company, **values)
             record.validity_date = validity
             if state == "sent":
                 record.action_quotation_sent()
