@@ -488,8 +488,15 @@ class AiaSession(models.Model):
             {"arguments": False, "output": False, "content": False, "preview": False}
         )
         sessions.approval_ids.write({"arguments": False, "preview": False, "reason": False})
-        # The name is the first words of the first message.
-        sessions.write({"name": self.env._("Purged transcript"), "last_text": False, "error_message": False})
+        # The name is the first words of the first message; the summary retells the transcript.
+        sessions.write(
+            {
+                "name": self.env._("Purged transcript"),
+                "last_text": False,
+                "error_message": False,
+                "summary": False,
+            }
+        )
 
     @api.model
     def _cron_purge_transcripts(self):

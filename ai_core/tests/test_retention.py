@@ -19,7 +19,14 @@ class TestRetention(OperationsCase):
     def _session(self, user, newest, *, oldest=None, state="done"):
         """A session of ``user`` with a transcript, a tool execution and usage, dated."""
         session = self.new_session(user=user).sudo()
-        session.write({"name": "Salary of Jane Doe", "last_text": "Jane earns 5000", "state": state})
+        session.write(
+            {
+                "name": "Salary of Jane Doe",
+                "last_text": "Jane earns 5000",
+                "summary": "They asked for Jane Doe's salary: 5000.",
+                "state": state,
+            }
+        )
         messages = self.env["aia.message"].create(
             [
                 {
@@ -73,6 +80,7 @@ class TestRetention(OperationsCase):
         self.assertFalse(purged.message_ids_aia)
         self.assertEqual(purged.name, "Purged transcript")
         self.assertFalse(purged.last_text)
+        self.assertFalse(purged.summary)  # it retold the transcript
         execution = purged.execution_ids
         self.assertEqual((execution.tool_name, execution.status), ("orm.search_read", "ok"))
         self.assertFalse(execution.arguments or execution.output or execution.content)
