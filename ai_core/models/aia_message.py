@@ -14,6 +14,9 @@ class AiaMessage(models.Model):
     role = fields.Selection([("user", "User"), ("assistant", "Assistant"), ("tool", "Tool")], required=True)
     content = fields.Json(required=True, help="The engine's message, content blocks included.")
     body = fields.Text(compute="_compute_body", store=True, help="The text of the message.")
+    # An answer as the chat shows it, rendered once when saved (see ai_core.rendering, which
+    # sanitizes it; users cannot write messages).
+    html = fields.Html("Rendered answer", compute="_compute_html", store=True, sanitize=False, readonly=True)
     citations = fields.Json(readonly=True, help="Knowledge passages given to the model for this answer.")
 
     @api.depends("content")
@@ -24,6 +27,11 @@ class AiaMessage(models.Model):
                 message.body = "\n".join(block.content for block in engine_message.tool_results)
             else:
                 message.body = engine_message.text
+
+    @api.depends("body", "role")
+    def _compute_html(self):
+        for message in self:
+            message.html = render_markdown(self.env, message.body) if message.role == "assistant" else False
 
     def _aia_engine_message(self):
         self.ensure_one()
@@ -38,7 +46,7 @@ class AiaMessage(models.Model):
             "role": self.role,
             "text": self.body or "",
             # An answer's Markdown, rendered and sanitized (see ai_core.rendering).
-            "html": str(render_markdown(self.env, self.body)) if self.role == "assistant" else "",
+            "html": str(self.html or ""),
             "tool_calls": [{"id": call.id, "name": call.name} for call in message.tool_uses],
             "citations": self.citations or [],
             "create_date": fields.Datetime.to_string(self.create_date),

@@ -1,5 +1,6 @@
 import lxml.html
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from ..ai_engine import StreamInterrupted
@@ -51,6 +52,10 @@ class TestRenderedAnswers(AiaCase):
             self.assertTrue(link.get("href").startswith("https://"), link.get("href"))
             self.assertEqual(set(link.attrib), {"href", "target", "rel"})
         self.assertIn('<img src=x onerror="alert(1)">', tree.text_content())
+        # The rendered answer is stored once; its owner cannot plant markup in it over RPC.
+        message = session.message_ids_aia.filtered(lambda m: m.role == "assistant")
+        with self.assertRaises(AccessError):
+            message.with_user(self.user).write({"html": '<img src="x" onerror="alert(5)">'})
         self.assertIn("&lt;img", answer["html"])  # shown as text
         self.assertEqual(answer["text"], HOSTILE)  # the copy button copies what the model wrote
 
