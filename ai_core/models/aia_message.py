@@ -15,8 +15,9 @@ class AiaMessage(models.Model):
     content = fields.Json(required=True, help="The engine's message, content blocks included.")
     body = fields.Text(compute="_compute_body", store=True, help="The text of the message.")
     # An answer as the chat shows it, rendered once when saved (see ai_core.rendering, which
-    # sanitizes it; users cannot write messages).
-    html = fields.Html("Rendered answer", compute="_compute_html", store=True, sanitize=False, readonly=True)
+    # sanitizes it; users cannot write messages). Not a stored compute: an upgrade would render
+    # every message of every past session at once; those are rendered when shown.
+    html = fields.Html("Rendered answer", sanitize=False, readonly=True)
     citations = fields.Json(readonly=True, help="Knowledge passages given to the model for this answer.")
 
     @api.depends("content")
@@ -28,10 +29,18 @@ class AiaMessage(models.Model):
             else:
                 message.body = engine_message.text
 
-    @api.depends("body", "role")
-    def _compute_html(self):
-        for message in self:
-            message.html = render_markdown(self.env, message.body) if message.role == "assistant" else False
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("role") == "assistant" and vals.get("content") and "html" not in vals:
+                vals["html"] = render_markdown(self.env, Message.from_dict(vals["content"]).text)
+        return super().create(vals_list)
+
+    def _aia_html(self):
+        """An answer's Markdown, rendered and sanitized (see ai_core.rendering); "" otherwise."""
+        if self.role != "assistant":
+            return ""
+        return self.html or render_markdown(self.env, self.body)
 
     def _aia_engine_message(self):
         self.ensure_one()
@@ -45,8 +54,7 @@ class AiaMessage(models.Model):
             "id": self.id,
             "role": self.role,
             "text": self.body or "",
-            # An answer's Markdown, rendered and sanitized (see ai_core.rendering).
-            "html": str(self.html or ""),
+            "html": str(self._aia_html()),
             "tool_calls": [{"id": call.id, "name": call.name} for call in message.tool_uses],
             "citations": self.citations or [],
             "create_date": fields.Datetime.to_string(self.create_date),

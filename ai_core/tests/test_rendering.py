@@ -3,7 +3,7 @@ import lxml.html
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
-from ..ai_engine import StreamInterrupted
+from ..ai_engine import Message, StreamInterrupted
 from ..ai_engine.runner import INTERRUPTED
 from ..ai_engine.testing import chunked, interrupted, reply
 from ..rendering import render_markdown
@@ -74,3 +74,16 @@ class TestRenderedAnswers(AiaCase):
         [shown] = [m for m in session.chat_data()["messages"] if m["role"] == "assistant"]
         self.assertIn("<strong>balance</strong>", shown["html"])
         self.assertIn("interrupted", shown["html"])
+
+    def test_answers_saved_before_rendering_existed_are_rendered_when_shown(self):
+        session = self.new_session()
+        self.env["aia.message"].create(
+            {
+                "session_id": session.id,
+                "role": "assistant",
+                "content": Message.assistant("**Saved** earlier").to_dict(),
+                "html": False,  # as a row from before the field was added
+            }
+        )
+        [answer] = session.chat_data()["messages"]
+        self.assertEqual(answer["html"], "<p><strong>Saved</strong> earlier</p>\n")
