@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import fields
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from odoo.addons.ai_core.tools import Filter, apply_filters, toolkit
 
@@ -58,6 +59,11 @@ def get_pending_receipts(ctx, args):
     return pending_transfers(ctx.env, args, "incoming", FILTERS, "receipts")
 
 
+def _condition(model, domain, query):
+    """``domain`` as an SQL condition on ``query``'s rows of ``model``."""
+    return domain.optimize_full(model)._to_sql(model, query.table, query)
+
+
 def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
     """Transfers of operation type ``code`` of the session's company that are not done or
     cancelled, the earliest first, with Odoo's late flag and their lines (receipts and deliveries
@@ -78,18 +84,34 @@ def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
         filters["late_only"] = True
 
     Picking = env["stock.picking"]
-    [(count,)] = Picking._read_group(domain, [], ["__count"])
-    [(late_count,)] = Picking._read_group(domain & late, [], ["__count"])
-    pickings = Picking.search(domain, order="scheduled_date, id", limit=limit)
+    # Odoo's Late filter compiled on the readable transfers' own query (record rules included):
+    # both counts in one statement, and the late flag of the rows shown with them.
+    query = Picking._search(domain)
+    [(count, late_count)] = env.execute_query(
+        query.select(SQL("COUNT(*)"), SQL("COUNT(*) FILTER (WHERE %s)", _condition(Picking, late, query)))
+    )
+    query = Picking._search(domain, order="scheduled_date, id", limit=limit)
+    top = env.execute_query(query.select(SQL.identifier(query.table, "id"), _condition(Picking, late, query)))
+    late_ids = {picking_id for picking_id, is_late in top if is_late}
+    pickings = Picking.browse([picking_id for picking_id, _late in top])
+    pickings.fetch(
+        ["name", "partner_id", "origin", "scheduled_date", "date_deadline", "state", "picking_type_id"]
+    )
     lines = defaultdict(list)
     for picking, product, uom, quantity in env["stock.move"]._read_group(
         Domain("picking_id", "in", pickings.ids) & Domain("state", "!=", "cancel"),
         ["picking_id", "product_id", "product_uom"],
         ["product_uom_qty:sum"],
-        order="picking_id, product_id",
+        # Each picking's lines in the products' order; no join on the pickings to sort by them.
+        order="product_id",
     ):
         lines[picking].append((product, uom, quantity))
-    late_ids = set(Picking.search(Domain("id", "in", pickings.ids) & late).ids)
+    moves = [line for picking_lines in lines.values() for line in picking_lines]
+    common.fetch_product_names(env["product.product"].browse({product.id for product, _uom, _qty in moves}))
+    env["uom.uom"].browse({uom.id for _product, uom, _qty in moves}).fetch(["name"])
+    common.fetch_partner_names(pickings.partner_id)
+    pickings.picking_type_id.fetch(["warehouse_id"])
+    pickings.picking_type_id.warehouse_id.fetch(["name"])
     extra = row_extra(pickings) if row_extra else {}
     rnd = common.quantity_rounder(env)
     rows = []

@@ -73,7 +73,7 @@ def get_stock_forecast(ctx, args):
     if args.get("shortages_only"):
         filters["shortages_only"] = True
     # Names for the rows shown only.
-    top = env["product.product"].browse([line[1] for line in lines[:limit]])
+    top = common.fetch_product_names(env["product.product"].browse([line[1] for line in lines[:limit]]))
     rows = [
         {
             "product": product.display_name,
