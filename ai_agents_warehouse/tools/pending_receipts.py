@@ -64,6 +64,65 @@ def _condition(model, domain, query):
     return domain.optimize_full(model)._to_sql(model, query.table, query)
 
 
+def _lines(env, picking_ids):
+    """{picking id: [(product, unit, quantity)]}: the pickings' moves not cancelled summed per
+    product and unit, each picking's in the products' order, with Odoo's display names of the
+    products (``[CODE] Name``) and units, in one statement over the ORM's queries of the moves,
+    products and units the user may read. Odoo's display name computation would read every
+    column of the products and templates: names are built from their name columns, as Odoo
+    builds them; a variant with attributes (their values in its name), an unreadable product
+    or unit, or a context that changes the names takes Odoo's own (or its access error)."""
+    Move = env["stock.move"]
+    moves = Move._search(Domain("picking_id", "in", picking_ids) & Domain("state", "!=", "cancel"))
+    keys = [
+        Move._field_to_sql(moves.table, fname, moves) for fname in ("picking_id", "product_id", "product_uom")
+    ]
+    moves.groupby = SQL(", ").join(keys)
+    moves.order = None
+    Product = env["product.product"].with_context(active_test=False)
+    products = Product._search(Domain.TRUE)
+    UoM = env["uom.uom"].with_context(active_test=False)
+    uoms = UoM._search(Domain.TRUE)
+
+    def columns(model, query, *fnames):
+        return query.select(
+            *(
+                SQL("%s AS %s", model._field_to_sql(query.table, fname, query), SQL.identifier(fname))
+                for fname in fnames
+            )
+        )
+
+    rows = env.execute_query(
+        SQL(
+            """SELECT m.picking_id, m.product_id, m.uom_id, m.quantity, p.id, p.default_code, p.name,
+                      p.combination_indices, u.id, u.name
+               FROM (%s) m
+               LEFT JOIN (%s) p ON p.id = m.product_id
+               LEFT JOIN (%s) u ON u.id = m.uom_id
+               ORDER BY m.picking_id, p.default_code, p.name, m.product_id""",
+            moves.select(
+                *keys[:2],
+                SQL("%s AS uom_id", keys[2]),
+                SQL("SUM(%s) AS quantity", Move._field_to_sql(moves.table, "product_uom_qty", moves)),
+            ),
+            columns(Product, products, "id", "default_code", "name", "combination_indices"),
+            columns(UoM, uoms, "id", "name"),
+        )
+    )
+    context = env.context
+    plain = context.get("display_default_code", True) and not any(
+        context.get(key) for key in ("formatted_display_name", "partner_id", "seller_id")
+    )
+    lines = defaultdict(list)
+    for picking_id, product_id, uom_id, quantity, readable, code, name, variant, uom_readable, uom in rows:
+        if not (plain and readable and not variant):
+            name, code = Product.browse(product_id).display_name, None
+        if not uom_readable:
+            uom = UoM.browse(uom_id).name
+        lines[picking_id].append((f"[{code}] {name}" if code else name, uom, quantity))
+    return lines
+
+
 def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
     """Transfers of operation type ``code`` of the session's company that are not done or
     cancelled, the earliest first, with Odoo's late flag and their lines (receipts and deliveries
@@ -85,30 +144,25 @@ def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
 
     Picking = env["stock.picking"]
     # Odoo's Late filter compiled on the readable transfers' own query (record rules included):
-    # both counts in one statement, and the late flag of the rows shown with them.
-    query = Picking._search(domain)
-    [(count, late_count)] = env.execute_query(
-        query.select(SQL("COUNT(*)"), SQL("COUNT(*) FILTER (WHERE %s)", _condition(Picking, late, query)))
-    )
+    # the rows shown with their late flag, and both counts over all rows (window functions are
+    # computed before the LIMIT), in one statement.
     query = Picking._search(domain, order="scheduled_date, id", limit=limit)
-    top = env.execute_query(query.select(SQL.identifier(query.table, "id"), _condition(Picking, late, query)))
-    late_ids = {picking_id for picking_id, is_late in top if is_late}
-    pickings = Picking.browse([picking_id for picking_id, _late in top])
+    is_late = _condition(Picking, late, query)
+    top = env.execute_query(
+        query.select(
+            SQL.identifier(query.table, "id"),
+            is_late,
+            SQL("COUNT(*) OVER ()"),
+            SQL("COUNT(*) FILTER (WHERE %s) OVER ()", is_late),
+        )
+    )
+    count, late_count = top[0][2:] if top else (0, 0)
+    late_ids = {row[0] for row in top if row[1]}
+    pickings = Picking.browse([row[0] for row in top])
     pickings.fetch(
         ["name", "partner_id", "origin", "scheduled_date", "date_deadline", "state", "picking_type_id"]
     )
-    lines = defaultdict(list)
-    for picking, product, uom, quantity in env["stock.move"]._read_group(
-        Domain("picking_id", "in", pickings.ids) & Domain("state", "!=", "cancel"),
-        ["picking_id", "product_id", "product_uom"],
-        ["product_uom_qty:sum"],
-        # Each picking's lines in the products' order; no join on the pickings to sort by them.
-        order="product_id",
-    ):
-        lines[picking].append((product, uom, quantity))
-    moves = [line for picking_lines in lines.values() for line in picking_lines]
-    common.fetch_product_names(env["product.product"].browse({product.id for product, _uom, _qty in moves}))
-    env["uom.uom"].browse({uom.id for _product, uom, _qty in moves}).fetch(["name"])
+    lines = _lines(env, pickings.ids)
     common.fetch_partner_names(pickings.partner_id)
     pickings.picking_type_id.fetch(["warehouse_id"])
     pickings.picking_type_id.warehouse_id.fetch(["name"])
@@ -130,10 +184,10 @@ def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
                 "state": picking.state,
                 "warehouse": common.name(picking.picking_type_id.warehouse_id),
                 "lines": [
-                    {"product": product.display_name, "quantity": rnd(quantity), "uom": uom.name}
-                    for product, uom, quantity in lines[picking][:MAX_LINES]
+                    {"product": product, "quantity": rnd(quantity), "uom": uom}
+                    for product, uom, quantity in lines[picking.id][:MAX_LINES]
                 ],
-                "more_lines": max(len(lines[picking]) - MAX_LINES, 0),
+                "more_lines": max(len(lines[picking.id]) - MAX_LINES, 0),
             }
         )
     return {
