@@ -117,19 +117,58 @@ def utc(value):
 
 
 # === NAMES OF THE ROWS SHOWN === #
-# Odoo computes the display names itself; the columns its computations read are fetched first,
-# for the rows shown only. Otherwise the first field read fetches every column of the table (of
-# product.template too, for a product's name) for all the records, most of a tool's time.
+# For the rows shown only, and only the columns shown: the first field read of a record otherwise
+# fetches every column of its table (of product.template too, for a product) for all the records,
+# and Odoo's product display name checks the access rules in Python; most of a tool's time.
+# Product names are built from their name columns as Odoo builds them, or left to Odoo.
 
 
-def fetch_product_names(products, template_fields=()):
-    """``products`` with what their display name (``[CODE] Name (variant)``) and unit name read in
-    the cache, and ``template_fields`` of their templates."""
-    products.fetch(["default_code", "product_tmpl_id", "product_template_attribute_value_ids"])
+def fetch_units(products, template_fields=()):
+    """``products`` with their unit's name, and ``template_fields`` of their templates, in the cache."""
+    products.fetch(["product_tmpl_id"])
     templates = products.product_tmpl_id
-    templates.fetch(["name", "uom_id", "company_id", *template_fields])
+    templates.fetch(["uom_id", *template_fields])
     templates.uom_id.fetch(["name"])
     return products
+
+
+def plain_product_names(env):
+    """Whether the context leaves a product's display name Odoo's plain ``[CODE] Name``."""
+    context = env.context
+    return context.get("display_default_code", True) and not any(
+        context.get(key) for key in ("formatted_display_name", "partner_id", "seller_id")
+    )
+
+
+def product_display_name(env, product_id, code, name, variant):
+    """Odoo's display name of a product from its name columns (``[CODE] Name``), or, for a variant
+    with attributes (their values in its name), in a context that changes the names or for a
+    product not read (``name`` None), Odoo's own computation (or its access error)."""
+    if name is None or variant or not plain_product_names(env):
+        return env["product.product"].with_context(active_test=False).browse(product_id).display_name
+    return f"[{code}] {name}" if code else name
+
+
+def product_names(env, product_ids):
+    """{product id: Odoo's display name} of ``product_ids``, from the name columns of those the
+    user may read (the ORM's query, record rules included): see ``product_display_name``."""
+    Product = env["product.product"].with_context(active_test=False)
+    query = Product._search(Domain("id", "in", list(product_ids)))
+    found = {
+        row[0]: row
+        for row in env.execute_query(
+            query.select(
+                *(Product._field_to_sql(query.table, f, query) for f in ("id", "default_code", "name")),
+                Product._field_to_sql(query.table, "combination_indices", query),
+            )
+        )
+    }
+    return {
+        product_id: product_display_name(
+            env, product_id, *found.get(product_id, (None, None, None, None))[1:]
+        )
+        for product_id in product_ids
+    }
 
 
 def fetch_partner_names(partners):

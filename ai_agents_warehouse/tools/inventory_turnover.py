@@ -117,13 +117,14 @@ def get_inventory_turnover(ctx, args):
         # What runs out first; products without deliveries (no cover to speak of) last.
         computed.sort(key=lambda item: (item[2] is None, item[2] or 0.0, item[0][0]))
     top = computed[:limit]
-    names = common.fetch_product_names(env["product.product"].browse([item[0][0] for item in top]))
+    shown = common.fetch_units(env["product.product"].browse([item[0][0] for item in top]))
+    names = common.product_names(env, shown.ids)
     rows = []
-    for product, ((_id, on_hand, opening, out), turnover, cover, average) in zip(names, top, strict=True):
+    for product, ((_id, on_hand, opening, out), turnover, cover, average) in zip(shown, top, strict=True):
         cost = costs[product.id]
         rows.append(
             {
-                "product": product.display_name,
+                "product": names[product.id],
                 "uom": product.uom_id.name,
                 "delivered": rnd(out),
                 "on_hand_start": rnd(opening),

@@ -109,17 +109,12 @@ def _lines(env, picking_ids):
             columns(UoM, uoms, "id", "name"),
         )
     )
-    context = env.context
-    plain = context.get("display_default_code", True) and not any(
-        context.get(key) for key in ("formatted_display_name", "partner_id", "seller_id")
-    )
     lines = defaultdict(list)
     for picking_id, product_id, uom_id, quantity, readable, code, name, variant, uom_readable, uom in rows:
-        if not (plain and readable and not variant):
-            name, code = Product.browse(product_id).display_name, None
+        product = common.product_display_name(env, product_id, code, name if readable else None, variant)
         if not uom_readable:
             uom = UoM.browse(uom_id).name
-        lines[picking_id].append((f"[{code}] {name}" if code else name, uom, quantity))
+        lines[picking_id].append((product, uom, quantity))
     return lines
 
 

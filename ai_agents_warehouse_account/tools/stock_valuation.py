@@ -91,8 +91,11 @@ def get_stock_valuation(ctx, args):
     total = math.fsum(values.values())  # exact: independent of the order of the groups
     model = {"product": "product.product", "category": "product.category", "warehouse": "stock.warehouse"}
     shown = env[model[group_by]].with_context(active_test=False).browse([key for key in keys[:limit] if key])
+    names = {}
     if group_by == "product":
-        common.fetch_product_names(shown, ["categ_id", "company_id"])
+        # Only the columns the rows show (and the cost method reads), for the rows shown.
+        names = common.product_names(env, shown.ids)
+        common.fetch_units(shown, ["categ_id", "company_id"])
         shown.categ_id.fetch(["complete_name", "property_cost_method"])
     shown = {record.id: record for record in shown}
     return {
@@ -101,7 +104,17 @@ def get_stock_valuation(ctx, args):
         "filters": filters,
         "group_by": group_by,
         "rows": [
-            _row(group_by, shown.get(key), values[key], counted[key], quantities, units, rnd, currency)
+            _row(
+                group_by,
+                shown.get(key),
+                names.get(key),
+                values[key],
+                counted[key],
+                quantities,
+                units,
+                rnd,
+                currency,
+            )
             for key in keys[:limit]
         ],
         "truncated": len(keys) > limit,
@@ -152,13 +165,13 @@ def _valued_groups(env, domain, by_warehouse):
     )
 
 
-def _row(group_by, record, value, products, quantities, units, rnd, currency):
+def _row(group_by, record, name, value, products, quantities, units, rnd, currency):
     if group_by == "warehouse":
         return {"warehouse": record.name if record else "(transit)", "value": currency.round(value)}
     if group_by == "category":
         return {"category": record.complete_name, "products": len(products), "value": currency.round(value)}
     return {
-        "product": record.display_name,
+        "product": name,
         "category": record.categ_id.complete_name,
         "cost_method": record.cost_method,
         "quantity": rnd(quantities[record.id]),
