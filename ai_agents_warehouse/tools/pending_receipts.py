@@ -10,6 +10,16 @@ from . import common
 
 # Lines shown per receipt; the rest is counted.
 MAX_LINES = 10
+PICKING_COLUMNS = (
+    "id",
+    "name",
+    "partner_id",
+    "origin",
+    "scheduled_date",
+    "date_deadline",
+    "state",
+    "picking_type_id",
+)
 
 FILTERS = (
     common.warehouse_filter("picking_type_id.warehouse_id"),
@@ -139,45 +149,42 @@ def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
 
     Picking = env["stock.picking"]
     # Odoo's Late filter compiled on the readable transfers' own query (record rules included):
-    # the rows shown with their late flag, and both counts over all rows (window functions are
-    # computed before the LIMIT), in one statement.
+    # the rows shown with their columns and late flag, and both counts over all rows (window
+    # functions are computed before the LIMIT), in one statement.
     query = Picking._search(domain, order="scheduled_date, id", limit=limit)
     is_late = _condition(Picking, late, query)
     top = env.execute_query(
         query.select(
-            SQL.identifier(query.table, "id"),
+            *(Picking._field_to_sql(query.table, fname, query) for fname in PICKING_COLUMNS),
             is_late,
             SQL("COUNT(*) OVER ()"),
             SQL("COUNT(*) FILTER (WHERE %s) OVER ()", is_late),
         )
     )
-    count, late_count = top[0][2:] if top else (0, 0)
-    late_ids = {row[0] for row in top if row[1]}
+    count, late_count = top[0][-2:] if top else (0, 0)
     pickings = Picking.browse([row[0] for row in top])
-    pickings.fetch(
-        ["name", "partner_id", "origin", "scheduled_date", "date_deadline", "state", "picking_type_id"]
-    )
     lines = _lines(env, pickings.ids)
-    common.fetch_partner_names(pickings.partner_id)
-    pickings.picking_type_id.fetch(["warehouse_id"])
-    pickings.picking_type_id.warehouse_id.fetch(["name"])
+    partners = common.fetch_partner_names(env["res.partner"].browse({row[2] for row in top if row[2]}))
+    types = env["stock.picking.type"].browse({row[7] for row in top})
+    types.fetch(["warehouse_id"])
+    types.warehouse_id.fetch(["name"])
     extra = row_extra(pickings) if row_extra else {}
     rnd = common.quantity_rounder(env)
     rows = []
-    for picking in pickings:
-        is_late = picking.id in late_ids
+    for picking, row in zip(pickings, top, strict=True):
+        _id, reference, partner_id, origin, scheduled, deadline, state, type_id, is_late, *_counts = row
         rows.append(
             {
-                "reference": picking.name,
-                "partner": common.name(picking.partner_id),
-                "origin": picking.origin or None,
-                "scheduled_date": common.utc(picking.scheduled_date),
-                "deadline": common.utc(picking.date_deadline),
+                "reference": reference,
+                "partner": common.name(partners.browse(partner_id)) if partner_id else None,
+                "origin": origin or None,
+                "scheduled_date": common.utc(scheduled),
+                "deadline": common.utc(deadline),
                 **extra.get(picking, {}),
-                "late": is_late,
-                "days_late": max((now - picking.scheduled_date).days, 0) if is_late else 0,
-                "state": picking.state,
-                "warehouse": common.name(picking.picking_type_id.warehouse_id),
+                "late": bool(is_late),
+                "days_late": max((now - scheduled).days, 0) if is_late else 0,
+                "state": state,
+                "warehouse": common.name(types.browse(type_id).warehouse_id),
                 "lines": [
                     {"product": product, "quantity": rnd(quantity), "uom": uom}
                     for product, uom, quantity in lines[picking.id][:MAX_LINES]
