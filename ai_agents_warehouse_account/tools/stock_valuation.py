@@ -58,17 +58,16 @@ def get_stock_valuation(ctx, args):
     domain, filters, _records = apply_filters(env, args, QUANT_FILTERS, valued_quants(env))
     by_warehouse = group_by == "warehouse"
     groups, units, categories, lot_valuated = [], {}, {}, set()
+    quantities = defaultdict(float)
     for product_id, warehouse_id, quantity, cost, by_lot, categ_id in _valued_groups(
         env, domain, by_warehouse
     ):
         groups.append((product_id, warehouse_id, quantity))
+        quantities[product_id] += quantity
         units[product_id] = cost
-        categories[product_id] = categ_id if group_by == "category" else None
+        categories[product_id] = categ_id
         if by_lot:
             lot_valuated.add(product_id)
-    quantities = defaultdict(float)
-    for product_id, _warehouse_id, quantity in groups:
-        quantities[product_id] += quantity
     # Products valued per lot: Odoo's own total value (the sum of their lots'), per unit.
     Product = env["product.product"].with_context(active_test=False)
     for product in Product.browse(lot_valuated):
@@ -78,8 +77,13 @@ def get_stock_valuation(ctx, args):
     rnd = common.quantity_rounder(env)
     values = defaultdict(float)
     counted = defaultdict(set)
+    key_of = {
+        "product": lambda product_id, _warehouse_id: product_id,
+        "category": lambda product_id, _warehouse_id: categories[product_id],
+        "warehouse": lambda _product_id, warehouse_id: warehouse_id,
+    }[group_by]
     for product_id, warehouse_id, quantity in groups:
-        key = {"product": product_id, "category": categories[product_id], "warehouse": warehouse_id}[group_by]
+        key = key_of(product_id, warehouse_id)
         values[key] += quantity * units[product_id]
         if rnd(quantity):
             counted[key].add(product_id)
