@@ -206,6 +206,46 @@ class TestPendingDeliveries(WarehouseCase):
         self.assertTrue(result["truncated"])
         self.assertEqual(result["totals"]["late"], 1)
 
+    def test_product_names_are_odoos_for_variants_and_products_without_code(self):
+        color = self.env["product.attribute"].create(
+            {
+                "name": "Color",
+                "value_ids": [Command.create({"name": "Red"}), Command.create({"name": "Blue"})],
+            }
+        )
+        template = self.env["product.template"].create(
+            {
+                "name": "Lamp",
+                "is_storable": True,
+                "attribute_line_ids": [
+                    Command.create(
+                        {"attribute_id": color.id, "value_ids": [Command.set(color.value_ids.ids)]}
+                    )
+                ],
+            }
+        )
+        red_lamp = template.product_variant_ids[0]
+        red_lamp.default_code = "LMP-R"
+        plain = self.env["product.product"].create({"name": "Plain Crate", "is_storable": True})
+        delivery = self._transfer(
+            self.north.out_type_id,
+            self.north.lot_stock_id,
+            self.customer_location,
+            [(red_lamp, 1), (template.product_variant_ids[1], 2), (plain, 3)],
+            scheduled_date=self.now - timedelta(days=30),
+        )
+        [row] = [row for row in self.call(TOOL)["rows"] if row["reference"] == delivery.name]
+        self.assertEqual(
+            [line["product"] for line in row["lines"]],
+            [
+                product.display_name
+                for product in self.env["product.product"].search(
+                    [("id", "in", delivery.move_ids.product_id.ids)]
+                )
+            ],
+        )
+        self.assertIn("[LMP-R] Lamp (Red)", [line["product"] for line in row["lines"]])
+
     def test_company_b_warehouse_and_products_cannot_be_named_from_company_a(self):
         kestrel = self.env["product.product"].create(
             {"name": "Kestrel", "default_code": "KES", "is_storable": True, "company_id": self.company_b.id}

@@ -9,7 +9,7 @@ is the session's company and scopes every read.
 from collections import defaultdict
 
 from odoo.fields import Domain
-from odoo.tools import float_round
+from odoo.tools import SQL, float_round
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
 from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, toolkit
@@ -116,6 +116,67 @@ def utc(value):
     return value.strftime("%Y-%m-%d %H:%M:%S") if value else None
 
 
+# === NAMES OF THE ROWS SHOWN === #
+# For the rows shown only, and only the columns shown: the first field read of a record otherwise
+# fetches every column of its table (of product.template too, for a product) for all the records,
+# and Odoo's product display name checks the access rules in Python; most of a tool's time.
+# Product names are built from their name columns as Odoo builds them, or left to Odoo.
+
+
+def fetch_units(products, template_fields=()):
+    """``products`` with their unit's name, and ``template_fields`` of their templates, in the cache."""
+    products.fetch(["product_tmpl_id"])
+    templates = products.product_tmpl_id
+    templates.fetch(["uom_id", *template_fields])
+    templates.uom_id.fetch(["name"])
+    return products
+
+
+def plain_product_names(env):
+    """Whether the context leaves a product's display name Odoo's plain ``[CODE] Name``."""
+    context = env.context
+    return context.get("display_default_code", True) and not any(
+        context.get(key) for key in ("formatted_display_name", "partner_id", "seller_id")
+    )
+
+
+def product_display_name(env, product_id, code, name, variant):
+    """Odoo's display name of a product from its name columns (``[CODE] Name``), or, for a variant
+    with attributes (their values in its name), in a context that changes the names or for a
+    product not read (``name`` None), Odoo's own computation (or its access error)."""
+    if name is None or variant or not plain_product_names(env):
+        return env["product.product"].with_context(active_test=False).browse(product_id).display_name
+    return f"[{code}] {name}" if code else name
+
+
+def product_names(env, product_ids):
+    """{product id: Odoo's display name} of ``product_ids``, from the name columns of those the
+    user may read (the ORM's query, record rules included): see ``product_display_name``."""
+    Product = env["product.product"].with_context(active_test=False)
+    query = Product._search(Domain("id", "in", list(product_ids)))
+    found = {
+        row[0]: row
+        for row in env.execute_query(
+            query.select(
+                *(Product._field_to_sql(query.table, f, query) for f in ("id", "default_code", "name")),
+                Product._field_to_sql(query.table, "combination_indices", query),
+            )
+        )
+    }
+    return {
+        product_id: product_display_name(
+            env, product_id, *found.get(product_id, (None, None, None, None))[1:]
+        )
+        for product_id in product_ids
+    }
+
+
+def fetch_partner_names(partners):
+    """``partners`` with what their display name (``Company, Contact``) reads in the cache."""
+    partners.fetch(["name", "parent_id", "type", "is_company", "company_name", "commercial_company_name"])
+    return partners
+
+
 # === QUANTITIES AS ODOO COMPUTES THEM ON A PRODUCT === #
 # The product's qty_available / incoming_qty / outgoing_qty / virtual_available (stock's
 # ``product.product._compute_quantities_dict``) for the warehouses given, as grouped reads over all
@@ -134,19 +195,39 @@ def warehouse_locations(env, warehouses):
     )
 
 
-def _sums(env, model, domain, measure, products):
-    """{product id: sum of ``measure``} of ``model``'s records in ``domain``, ``products`` a query."""
-    return dict(
-        (product.id, total)
-        for product, total in env[model]
-        .with_context(active_test=False)
-        ._read_group(Domain("product_id", "in", products) & domain, ["product_id"], [f"{measure}:sum"])
-    )
+def filtered_sums(env, model, domain, groupby, sums):
+    """[(*group values, *sums)] of ``model``'s records in ``domain`` the user may read (the ORM's
+    query, record rules included), grouped by the ``groupby`` specs (ids for many2ones), one
+    ``SUM(measure) FILTER (WHERE condition)`` per ``(measure, condition domain)`` of ``sums``
+    (None when no record of the group meets it): one scan of the table where ``_read_group``
+    needs one per condition."""
+    Model = env[model].with_context(active_test=False)
+    query = Model._search(domain)
+    keys = [Model._read_group_groupby(query.table, spec, query) for spec in groupby]
+    terms = [
+        SQL(
+            "SUM(%s) FILTER (WHERE %s)",
+            Model._field_to_sql(query.table, measure, query),
+            Domain(condition).optimize_full(Model)._to_sql(Model, query.table, query),
+        )
+        for measure, condition in sums
+    ]
+    query.groupby = SQL(", ").join(keys)
+    query.order = None
+    return env.execute_query(query.select(*keys, *terms))
 
 
 def on_hand(env, locations, products):
     """{product id: quantity on hand in ``locations``} (quants, in the product's unit)."""
-    return _sums(env, "stock.quant", Domain("location_id", "in", locations), "quantity", products)
+    return dict(
+        filtered_sums(
+            env,
+            "stock.quant",
+            Domain("product_id", "in", products) & Domain("location_id", "in", locations),
+            ["product_id"],
+            [("quantity", Domain.TRUE)],
+        )
+    )
 
 
 def planned(env, locations, products, until):
@@ -158,33 +239,50 @@ def planned(env, locations, products, until):
         Domain("location_final_id", "=", False) & Domain("location_dest_id", "in", locations)
     )
     source_in = Domain("location_id", "in", locations)
-    return (
-        _sums(env, "stock.move", todo & into & ~source_in, "product_qty", products),
-        _sums(env, "stock.move", todo & source_in & ~into, "product_qty", products),
-    )
+    incoming, outgoing = {}, {}
+    for product_id, qty_in, qty_out in filtered_sums(
+        env,
+        "stock.move",
+        # The conditions in the FILTERs only: an OR of them in the WHERE makes the scan slower.
+        Domain("product_id", "in", products) & todo,
+        ["product_id"],
+        [("product_qty", into & ~source_in), ("product_qty", source_in & ~into)],
+    ):
+        if qty_in is not None:
+            incoming[product_id] = qty_in
+        if qty_out is not None:
+            outgoing[product_id] = qty_out
+    return incoming, outgoing
 
 
-def done_since(env, locations, products, since):
-    """({product id: quantity in}, {product id: quantity out}) of the done moves into or out of
-    ``locations`` after ``since``, converted from the move's unit to the product's as Odoo does to
-    compute a quantity on hand in the past."""
-    done = Domain("state", "=", "done") & Domain("date", ">", since)
+def done_since(env, locations, products, since, delivered=None):
+    """({product id: quantity in}, {product id: quantity out}, {product id: delivered}) of the done
+    moves into or out of ``locations`` after ``since``, converted from the move's unit to the
+    product's as Odoo does to compute a quantity on hand in the past; delivered: the moves of
+    the ``delivered`` domain from ``since`` on (rounded half-up when converted), in the same scan."""
     into, source_in = Domain("location_dest_id", "in", locations), Domain("location_id", "in", locations)
-    result = []
-    for domain in (done & into & ~source_in, done & source_in & ~into):
-        moved = defaultdict(float)
-        for product, uom, product_uom, quantity in (
-            env["stock.move"]
-            .with_context(active_test=False)
-            ._read_group(
-                Domain("product_id", "in", products) & domain,
-                ["product_id", "product_uom", "product_id.uom_id"],
-                ["quantity:sum"],
-            )
-        ):
+    after = Domain("date", ">", since)
+    sums = [("quantity", after & into & ~source_in), ("quantity", after & source_in & ~into)]
+    if delivered is not None:
+        sums.append(("quantity", Domain("date", ">=", since) & delivered))
+    result = tuple(defaultdict(float) for _sum in sums)
+    uoms = env["uom.uom"]
+    for product_id, uom_id, product_uom_id, *quantities in filtered_sums(
+        env,
+        "stock.move",
+        # The conditions in the FILTERs only: an OR of them in the WHERE makes the scan slower.
+        Domain("product_id", "in", products) & Domain("state", "=", "done") & Domain("date", ">=", since),
+        ["product_id", "product_uom", "product_id.uom_id"],
+        sums,
+    ):
+        for index, (moved, quantity) in enumerate(zip(result, quantities, strict=True)):
+            if quantity is None:
+                continue
             # Quantities in the product's own unit are already at its precision.
-            moved[product.id] += (
-                quantity if uom == product_uom else uom._compute_quantity(quantity, product_uom)
-            )
-        result.append(moved)
-    return tuple(result)
+            if uom_id != product_uom_id:
+                rounding = "HALF-UP" if index == 2 else "UP"  # as Odoo's delivered / on hand
+                quantity = uoms.browse(uom_id)._compute_quantity(
+                    quantity, uoms.browse(product_uom_id), rounding_method=rounding
+                )
+            moved[product_id] += quantity
+    return result

@@ -1,5 +1,4 @@
 import math
-from collections import defaultdict
 from datetime import timedelta
 
 from odoo.fields import Domain
@@ -70,24 +69,18 @@ def get_inventory_turnover(ctx, args):
     locations = common.warehouse_locations(env, warehouses)
     candidates = env["product.product"]._search(products)
     now_qty = common.on_hand(env, locations, candidates)
-    moved_in, moved_out = common.done_since(env, locations, candidates, since)
     # Delivered: done moves from the warehouses' internal locations to customers or production,
-    # quantities converted from the move's unit to the product's.
-    delivered = defaultdict(float)
-    for product, uom, product_uom, quantity in env["stock.move"]._read_group(
-        Domain("state", "=", "done")
-        & Domain("company_id", "=", company.id)
-        & Domain("product_id", "in", candidates)
-        & Domain("date", ">=", since)
+    # quantities converted from the move's unit to the product's; in the same scan of the moves.
+    moved_in, moved_out, delivered = common.done_since(
+        env,
+        locations,
+        candidates,
+        since,
+        delivered=Domain("company_id", "=", company.id)
         & Domain("location_id.usage", "=", "internal")
         & Domain("location_id.warehouse_id", "in", warehouses.ids)
         & Domain("location_dest_id.usage", "in", common.OUTGOING_USAGES),
-        ["product_id", "product_uom", "product_id.uom_id"],
-        ["quantity:sum"],
-    ):
-        if uom != product_uom:
-            quantity = uom._compute_quantity(quantity, product_uom, rounding_method="HALF-UP")
-        delivered[product.id] += quantity
+    )
 
     rnd = common.quantity_rounder(env)
     lines = []
@@ -124,13 +117,14 @@ def get_inventory_turnover(ctx, args):
         # What runs out first; products without deliveries (no cover to speak of) last.
         computed.sort(key=lambda item: (item[2] is None, item[2] or 0.0, item[0][0]))
     top = computed[:limit]
-    names = env["product.product"].browse([item[0][0] for item in top])
+    shown = common.fetch_units(env["product.product"].browse([item[0][0] for item in top]))
+    names = common.product_names(env, shown.ids)
     rows = []
-    for product, ((_id, on_hand, opening, out), turnover, cover, average) in zip(names, top, strict=True):
+    for product, ((_id, on_hand, opening, out), turnover, cover, average) in zip(shown, top, strict=True):
         cost = costs[product.id]
         rows.append(
             {
-                "product": product.display_name,
+                "product": names[product.id],
                 "uom": product.uom_id.name,
                 "delivered": rnd(out),
                 "on_hand_start": rnd(opening),

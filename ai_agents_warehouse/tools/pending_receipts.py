@@ -2,6 +2,7 @@ from collections import defaultdict
 
 from odoo import fields
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from odoo.addons.ai_core.tools import Filter, apply_filters, toolkit
 
@@ -9,6 +10,16 @@ from . import common
 
 # Lines shown per receipt; the rest is counted.
 MAX_LINES = 10
+PICKING_COLUMNS = (
+    "id",
+    "name",
+    "partner_id",
+    "origin",
+    "scheduled_date",
+    "date_deadline",
+    "state",
+    "picking_type_id",
+)
 
 FILTERS = (
     common.warehouse_filter("picking_type_id.warehouse_id"),
@@ -58,6 +69,65 @@ def get_pending_receipts(ctx, args):
     return pending_transfers(ctx.env, args, "incoming", FILTERS, "receipts")
 
 
+def _condition(model, domain, query):
+    """``domain`` as an SQL condition on ``query``'s rows of ``model``."""
+    return domain.optimize_full(model)._to_sql(model, query.table, query)
+
+
+def _lines(env, picking_ids):
+    """{picking id: [(product, unit, quantity)]}: the pickings' moves not cancelled summed per
+    product and unit, each picking's in the products' order, with Odoo's display names of the
+    products (``[CODE] Name``) and units, in one statement over the ORM's queries of the moves,
+    products and units the user may read. Odoo's display name computation would read every
+    column of the products and templates: names are built from their name columns, as Odoo
+    builds them; a variant with attributes (their values in its name), an unreadable product
+    or unit, or a context that changes the names takes Odoo's own (or its access error)."""
+    Move = env["stock.move"]
+    moves = Move._search(Domain("picking_id", "in", picking_ids) & Domain("state", "!=", "cancel"))
+    keys = [
+        Move._field_to_sql(moves.table, fname, moves) for fname in ("picking_id", "product_id", "product_uom")
+    ]
+    moves.groupby = SQL(", ").join(keys)
+    moves.order = None
+    Product = env["product.product"].with_context(active_test=False)
+    products = Product._search(Domain.TRUE)
+    UoM = env["uom.uom"].with_context(active_test=False)
+    uoms = UoM._search(Domain.TRUE)
+
+    def columns(model, query, *fnames):
+        return query.select(
+            *(
+                SQL("%s AS %s", model._field_to_sql(query.table, fname, query), SQL.identifier(fname))
+                for fname in fnames
+            )
+        )
+
+    rows = env.execute_query(
+        SQL(
+            """SELECT m.picking_id, m.product_id, m.uom_id, m.quantity, p.id, p.default_code, p.name,
+                      p.combination_indices, u.id, u.name
+               FROM (%s) m
+               LEFT JOIN (%s) p ON p.id = m.product_id
+               LEFT JOIN (%s) u ON u.id = m.uom_id
+               ORDER BY m.picking_id, p.default_code, p.name, m.product_id""",
+            moves.select(
+                *keys[:2],
+                SQL("%s AS uom_id", keys[2]),
+                SQL("SUM(%s) AS quantity", Move._field_to_sql(moves.table, "product_uom_qty", moves)),
+            ),
+            columns(Product, products, "id", "default_code", "name", "combination_indices"),
+            columns(UoM, uoms, "id", "name"),
+        )
+    )
+    lines = defaultdict(list)
+    for picking_id, product_id, uom_id, quantity, readable, code, name, variant, uom_readable, uom in rows:
+        product = common.product_display_name(env, product_id, code, name if readable else None, variant)
+        if not uom_readable:
+            uom = UoM.browse(uom_id).name
+        lines[picking_id].append((product, uom, quantity))
+    return lines
+
+
 def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
     """Transfers of operation type ``code`` of the session's company that are not done or
     cancelled, the earliest first, with Odoo's late flag and their lines (receipts and deliveries
@@ -78,40 +148,48 @@ def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
         filters["late_only"] = True
 
     Picking = env["stock.picking"]
-    [(count,)] = Picking._read_group(domain, [], ["__count"])
-    [(late_count,)] = Picking._read_group(domain & late, [], ["__count"])
-    pickings = Picking.search(domain, order="scheduled_date, id", limit=limit)
-    lines = defaultdict(list)
-    for picking, product, uom, quantity in env["stock.move"]._read_group(
-        Domain("picking_id", "in", pickings.ids) & Domain("state", "!=", "cancel"),
-        ["picking_id", "product_id", "product_uom"],
-        ["product_uom_qty:sum"],
-        order="picking_id, product_id",
-    ):
-        lines[picking].append((product, uom, quantity))
-    late_ids = set(Picking.search(Domain("id", "in", pickings.ids) & late).ids)
+    # Odoo's Late filter compiled on the readable transfers' own query (record rules included):
+    # the rows shown with their columns and late flag, and both counts over all rows (window
+    # functions are computed before the LIMIT), in one statement.
+    query = Picking._search(domain, order="scheduled_date, id", limit=limit)
+    is_late = _condition(Picking, late, query)
+    top = env.execute_query(
+        query.select(
+            *(Picking._field_to_sql(query.table, fname, query) for fname in PICKING_COLUMNS),
+            is_late,
+            SQL("COUNT(*) OVER ()"),
+            SQL("COUNT(*) FILTER (WHERE %s) OVER ()", is_late),
+        )
+    )
+    count, late_count = top[0][-2:] if top else (0, 0)
+    pickings = Picking.browse([row[0] for row in top])
+    lines = _lines(env, pickings.ids)
+    partners = common.fetch_partner_names(env["res.partner"].browse({row[2] for row in top if row[2]}))
+    types = env["stock.picking.type"].browse({row[7] for row in top})
+    types.fetch(["warehouse_id"])
+    types.warehouse_id.fetch(["name"])
     extra = row_extra(pickings) if row_extra else {}
     rnd = common.quantity_rounder(env)
     rows = []
-    for picking in pickings:
-        is_late = picking.id in late_ids
+    for picking, row in zip(pickings, top, strict=True):
+        _id, reference, partner_id, origin, scheduled, deadline, state, type_id, is_late, *_counts = row
         rows.append(
             {
-                "reference": picking.name,
-                "partner": common.name(picking.partner_id),
-                "origin": picking.origin or None,
-                "scheduled_date": common.utc(picking.scheduled_date),
-                "deadline": common.utc(picking.date_deadline),
+                "reference": reference,
+                "partner": common.name(partners.browse(partner_id)) if partner_id else None,
+                "origin": origin or None,
+                "scheduled_date": common.utc(scheduled),
+                "deadline": common.utc(deadline),
                 **extra.get(picking, {}),
-                "late": is_late,
-                "days_late": max((now - picking.scheduled_date).days, 0) if is_late else 0,
-                "state": picking.state,
-                "warehouse": common.name(picking.picking_type_id.warehouse_id),
+                "late": bool(is_late),
+                "days_late": max((now - scheduled).days, 0) if is_late else 0,
+                "state": state,
+                "warehouse": common.name(types.browse(type_id).warehouse_id),
                 "lines": [
-                    {"product": product.display_name, "quantity": rnd(quantity), "uom": uom.name}
-                    for product, uom, quantity in lines[picking][:MAX_LINES]
+                    {"product": product, "quantity": rnd(quantity), "uom": uom}
+                    for product, uom, quantity in lines[picking.id][:MAX_LINES]
                 ],
-                "more_lines": max(len(lines[picking]) - MAX_LINES, 0),
+                "more_lines": max(len(lines[picking.id]) - MAX_LINES, 0),
             }
         )
     return {

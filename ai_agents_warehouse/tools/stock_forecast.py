@@ -73,10 +73,11 @@ def get_stock_forecast(ctx, args):
     if args.get("shortages_only"):
         filters["shortages_only"] = True
     # Names for the rows shown only.
-    top = env["product.product"].browse([line[1] for line in lines[:limit]])
+    top = common.fetch_units(env["product.product"].browse([line[1] for line in lines[:limit]]))
+    names = common.product_names(env, top.ids)
     rows = [
         {
-            "product": product.display_name,
+            "product": names[product.id],
             "uom": product.uom_id.name,
             "on_hand": qty,
             "incoming": qty_in,

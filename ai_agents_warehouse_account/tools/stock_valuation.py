@@ -2,6 +2,7 @@ import math
 from collections import defaultdict
 
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 from odoo.addons.ai_agents_warehouse.tools import common
 from odoo.addons.ai_core.tools import apply_filters
@@ -55,35 +56,34 @@ def get_stock_valuation(ctx, args):
     limit = common.limit(args)
     group_by = args.get("group_by") or "product"
     domain, filters, _records = apply_filters(env, args, QUANT_FILTERS, valued_quants(env))
-    # Per product, and per warehouse only when the rows are; ids as keys (cheaper than records).
     by_warehouse = group_by == "warehouse"
-    groupby = ["product_id", "location_id.warehouse_id"] if by_warehouse else ["product_id"]
-    groups = [
-        (product.id, rest[0].id if by_warehouse else None, rest[-1])
-        for product, *rest in env["stock.quant"]._read_group(domain, groupby, ["quantity:sum"])
-    ]
-    product_ids = list({group[0] for group in groups})
-    # Unit value per product, in one grouped read of what Odoo keeps for the company (its cost:
-    # the standard price, the average cost in AVCO, the remaining receipts' value per unit in FIFO).
-    Product = env["product.product"].with_context(active_test=False)
-    units, categories = {}, {}
-    fields = ["id", "standard_price", *(["categ_id"] if group_by == "category" else [])]
-    for product, cost, *categ in Product._read_group(Domain("id", "in", product_ids), fields):
-        units[product.id] = cost
-        categories[product.id] = categ[0].id if categ else None
+    groups, units, categories, lot_valuated = [], {}, {}, set()
     quantities = defaultdict(float)
-    for product_id, _warehouse_id, quantity in groups:
+    for product_id, warehouse_id, quantity, cost, by_lot, categ_id in _valued_groups(
+        env, domain, by_warehouse
+    ):
+        groups.append((product_id, warehouse_id, quantity))
         quantities[product_id] += quantity
+        units[product_id] = cost
+        categories[product_id] = categ_id
+        if by_lot:
+            lot_valuated.add(product_id)
     # Products valued per lot: Odoo's own total value (the sum of their lots'), per unit.
-    for product in Product.search(Domain("id", "in", product_ids) & Domain("lot_valuated", "=", True)):
+    Product = env["product.product"].with_context(active_test=False)
+    for product in Product.browse(lot_valuated):
         quantity = quantities[product.id]
         units[product.id] = product.total_value / quantity if quantity else 0.0
 
     rnd = common.quantity_rounder(env)
     values = defaultdict(float)
     counted = defaultdict(set)
+    key_of = {
+        "product": lambda product_id, _warehouse_id: product_id,
+        "category": lambda product_id, _warehouse_id: categories[product_id],
+        "warehouse": lambda _product_id, warehouse_id: warehouse_id,
+    }[group_by]
     for product_id, warehouse_id, quantity in groups:
-        key = {"product": product_id, "category": categories[product_id], "warehouse": warehouse_id}[group_by]
+        key = key_of(product_id, warehouse_id)
         values[key] += quantity * units[product_id]
         if rnd(quantity):
             counted[key].add(product_id)
@@ -95,6 +95,12 @@ def get_stock_valuation(ctx, args):
     total = math.fsum(values.values())  # exact: independent of the order of the groups
     model = {"product": "product.product", "category": "product.category", "warehouse": "stock.warehouse"}
     shown = env[model[group_by]].with_context(active_test=False).browse([key for key in keys[:limit] if key])
+    names = {}
+    if group_by == "product":
+        # Only the columns the rows show (and the cost method reads), for the rows shown.
+        names = common.product_names(env, shown.ids)
+        common.fetch_units(shown, ["categ_id", "company_id"])
+        shown.categ_id.fetch(["complete_name", "property_cost_method"])
     shown = {record.id: record for record in shown}
     return {
         "company": company.name,
@@ -102,7 +108,17 @@ def get_stock_valuation(ctx, args):
         "filters": filters,
         "group_by": group_by,
         "rows": [
-            _row(group_by, shown.get(key), values[key], counted[key], quantities, units, rnd, currency)
+            _row(
+                group_by,
+                shown.get(key),
+                names.get(key),
+                values[key],
+                counted[key],
+                quantities,
+                units,
+                rnd,
+                currency,
+            )
             for key in keys[:limit]
         ],
         "truncated": len(keys) > limit,
@@ -113,13 +129,53 @@ def get_stock_valuation(ctx, args):
     }
 
 
-def _row(group_by, record, value, products, quantities, units, rnd, currency):
+def _valued_groups(env, domain, by_warehouse):
+    """[(product id, warehouse id or None, quantity, unit cost, valued per lot, category id)]: the
+    quants of ``domain`` summed per product (and warehouse), with what Odoo keeps for the
+    company as the product's cost (the standard price; the average cost in AVCO, the remaining
+    receipts' value per unit in FIFO), in one statement over the ORM's queries of the quants and
+    products the user may read (record rules included)."""
+    Quant = env["stock.quant"]
+    quants = Quant._search(domain)
+    product = Quant._field_to_sql(quants.table, "product_id", quants)
+    warehouse = (
+        Quant._read_group_groupby(quants.table, "location_id.warehouse_id", quants) if by_warehouse else None
+    )
+    quants.groupby = SQL(", ").join([product, warehouse] if by_warehouse else [product])
+    quants.order = None
+    Product = env["product.product"].with_context(active_test=False)
+    products = Product._search(Domain.TRUE)
+    products.order = None
+
+    def column(fname):
+        return Product._field_to_sql(products.table, fname, products)
+
+    return env.execute_query(
+        SQL(
+            "SELECT q.product_id, q.warehouse_id, q.quantity, p.cost, p.lot_valuated, p.categ_id "
+            "FROM (%s) q JOIN (%s) p ON p.id = q.product_id",
+            quants.select(
+                SQL("%s AS product_id", product),
+                SQL("%s AS warehouse_id", warehouse or SQL("NULL::int")),
+                SQL("SUM(%s) AS quantity", Quant._field_to_sql(quants.table, "quantity", quants)),
+            ),
+            products.select(
+                SQL("%s AS id", column("id")),
+                SQL("%s AS cost", column("standard_price")),
+                SQL("%s AS lot_valuated", column("lot_valuated")),
+                SQL("%s AS categ_id", column("categ_id")),
+            ),
+        )
+    )
+
+
+def _row(group_by, record, name, value, products, quantities, units, rnd, currency):
     if group_by == "warehouse":
         return {"warehouse": record.name if record else "(transit)", "value": currency.round(value)}
     if group_by == "category":
         return {"category": record.complete_name, "products": len(products), "value": currency.round(value)}
     return {
-        "product": record.display_name,
+        "product": name,
         "category": record.categ_id.complete_name,
         "cost_method": record.cost_method,
         "quantity": rnd(quantities[record.id]),
