@@ -13,6 +13,7 @@
         "security/ir.model.access.csv",
         "data/aia_tool_data.xml",
     ],
+    "demo": ["demo/warehouse_purchase_demo.xml"],
     # The agent gets the tools and the paragraph of its prompt that says when to use them.
     "post_init_hook": "post_init_hook",
     # Glue between installed apps: it comes with Purchase on top of Inventory.
