@@ -15,6 +15,11 @@ TOOLS = {
 }
 # With Inventory valuation (stock_account), ai_agents_warehouse_account gives the agent its tool.
 VALUATION = {"warehouse.get_stock_valuation": "GetStockValuation"}
+# With Purchase (purchase_stock), ai_agents_warehouse_purchase gives it its write tools.
+PURCHASING = {
+    "warehouse.create_rfqs_for_reorder_alerts": "CreateRFQsForReorderAlerts",
+    "warehouse.snooze_orderpoint": "SnoozeOrderpoint",
+}
 
 
 @tagged("post_install", "-at_install")
@@ -22,14 +27,22 @@ class TestWarehouseAgent(WarehouseCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        bridge = cls.env["ir.module.module"].search(
-            [("name", "=", "ai_agents_warehouse_account"), ("state", "=", "installed")]
+        installed = set(
+            cls.env["ir.module.module"]
+            .search([("name", "like", "ai_agents_warehouse_%"), ("state", "=", "installed")])
+            .mapped("name")
         )
-        cls.tools = {**TOOLS, **VALUATION} if bridge else TOOLS
+        cls.tools = dict(TOOLS)
+        if "ai_agents_warehouse_account" in installed:
+            cls.tools.update(VALUATION)
+        cls.writes = set()
+        if "ai_agents_warehouse_purchase" in installed:
+            cls.tools.update(PURCHASING)
+            cls.writes = set(PURCHASING)
 
     def test_the_agent_ships_in_shadow_mode_with_its_read_tools(self):
         self.assertEqual(self.agent.code, "warehouse")
-        self.assertShipsInShadowMode(self.agent, self.tools)
+        self.assertShipsInShadowMode(self.agent, self.tools, self.writes)
 
     def test_end_to_end_slow_moving_value_reaches_the_model(self):
         model, session = self.run_turn(

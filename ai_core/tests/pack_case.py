@@ -77,14 +77,17 @@ class AgentPackMixin:
             self.call(name, arguments, user=user or self.user)
         return str(caught.exception)
 
-    def assertShipsInShadowMode(self, agent, tools):
+    def assertShipsInShadowMode(self, agent, tools, writes=()):
         """``agent`` ships in shadow mode, on the company's model, with exactly ``tools`` ({name:
-        label}), read tools whose handlers are installed."""
+        label}) whose handlers are installed: read tools, but for the write tools named in
+        ``writes``."""
         agent = agent.sudo()  # agents are AI configuration, whoever the test's user is
         self.assertTrue(agent.shadow_mode)
         self.assertFalse(agent.model_id)
         self.assertEqual({tool.name: tool.label for tool in agent.tool_ids}, tools)
-        self.assertEqual(set(agent.tool_ids.mapped("mode")), {"read"})
+        self.assertEqual(
+            set(agent.tool_ids.filtered(lambda tool: tool.mode == "write").mapped("name")), set(writes)
+        )
         self.assertTrue(all(agent.tool_ids.mapped("is_available")))
         self.assertEqual({spec.name: spec.display_name for spec in agent._aia_tool_registry()}, tools)
 
