@@ -563,12 +563,7 @@ class TurnRunner:
                 tracing.record_error(span, type(exc).__name__)
             raise
         finally:
-            close = getattr(stream, "close", None)
-            if close:
-                close()
-            if response is not None and span.is_recording():
-                span.set_attributes(_response_attributes(response))
-            span.end()
+            _end_request(stream, span, response)
         if response is None:
             yield Error("provider_incomplete", "The model's answer ended before it was complete.")
             yield self._done(turn, "error")
@@ -849,12 +844,7 @@ class TurnRunner:
             tracing.record_error(span, exc.code)
             _logger.warning("summary request failed: %s (%s)", exc.code, exc.status)
         finally:
-            close = getattr(stream, "close", None)
-            if close:
-                close()
-            if response is not None and span.is_recording():
-                span.set_attributes(_response_attributes(response))
-            span.end()
+            _end_request(stream, span, response)
         text = response.message.text.strip() if response is not None else ""
         if response is not None:
             cost = self.pricing.cost(response.model or request.model, response.usage)
@@ -995,6 +985,16 @@ def _cited(spec: ToolSpec, output: Any) -> tuple[dict[str, Any], ...]:
     if not isinstance(cited, (list, tuple)):
         return ()
     return tuple(dict(item) for item in cited if isinstance(item, dict))
+
+
+def _end_request(stream: Any, span: Span, response: ModelResponse | None) -> None:
+    """Close a provider request's ``stream`` and end its ``span`` with what ``response`` said."""
+    close = getattr(stream, "close", None)
+    if close:
+        close()
+    if response is not None and span.is_recording():
+        span.set_attributes(_response_attributes(response))
+    span.end()
 
 
 def _redacted_text(message: Message) -> Message:
