@@ -167,14 +167,17 @@ class AiaWorkflowTask(models.Model):
         run on when it ends, from the job that resumed it (aia.session._aia_turn_ended)."""
         task = self.sudo()
         run = task.run_id
-        # On the job's span: which step of which run this is.
-        trace.get_current_span().set_attributes(
-            {
-                "aia.workflow.run_id": run.id,
-                "aia.workflow.step": task.kind or "",
-                "aia.workflow.task_id": task.id,
-            }
-        )
+        # On the job's span: which step of which run this is (read only for a span that records:
+        # the step's kind costs a query).
+        span = trace.get_current_span()
+        if span.is_recording():
+            span.set_attributes(
+                {
+                    "aia.workflow.run_id": run.id,
+                    "aia.workflow.step": task.kind or "",
+                    "aia.workflow.task_id": task.id,
+                }
+            )
         if run.state != "running":
             return  # the run stopped meanwhile
         if task.state == "queued":
