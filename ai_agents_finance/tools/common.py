@@ -23,6 +23,9 @@ JOURNAL = {
     "type": ["integer", "string"],
     "description": "Journal id, or its short code (e.g. BNK1) or name, of the conversation's company.",
 }
+# The period most tools take, first and last day included.
+PERIOD_FROM = {**DATE, "description": "First day of the period (YYYY-MM-DD)."}
+PERIOD_TO = {**DATE, "description": "Last day, included (YYYY-MM-DD)."}
 
 # Every figure of these tools comes from journal items. Odoo lets every employee read the chart of
 # accounts; only accounting rights (Invoicing or Accounting groups) give access to journal items,

@@ -126,8 +126,8 @@ def _pl_comparison(args, date_from, date_to):
     "section lists its accounts, largest first.",
     input_schema=toolkit.object_schema(
         {
-            "date_from": {**common.DATE, "description": "First day of the period (YYYY-MM-DD)."},
-            "date_to": {**common.DATE, "description": "Last day, included (YYYY-MM-DD)."},
+            "date_from": common.PERIOD_FROM,
+            "date_to": common.PERIOD_TO,
             "comparison": {"enum": list(COMPARISONS), "default": "previous_period"},
             "compare_date_from": {
                 **common.DATE,
@@ -306,7 +306,7 @@ def get_balance_sheet(ctx, args):
     "account types. Totals over every matching account, then the first `limit` accounts by code.",
     input_schema=toolkit.object_schema(
         {
-            "date_from": {**common.DATE, "description": "First day of the period (YYYY-MM-DD)."},
+            "date_from": common.PERIOD_FROM,
             "date_to": {**common.DATE, "description": "Last day, included (YYYY-MM-DD); default today."},
             "account_code": _ACCOUNT_CODE,
             "account_types": _ACCOUNT_TYPES,

@@ -59,8 +59,8 @@ def _base_sums(env, domain):
     "Totals for sales and purchases and the net tax (sales tax - purchase tax).",
     input_schema=toolkit.object_schema(
         {
-            "date_from": {**common.DATE, "description": "First day of the period (YYYY-MM-DD)."},
-            "date_to": {**common.DATE, "description": "Last day, included (YYYY-MM-DD)."},
+            "date_from": common.PERIOD_FROM,
+            "date_to": common.PERIOD_TO,
             "type": {"enum": ["sale", "purchase", "any"], "default": "any"},
         },
         required=["date_from", "date_to"],

@@ -12,7 +12,7 @@ from odoo.fields import Domain
 from odoo.tools import SQL, float_round
 
 from odoo.addons.ai_core.ai_engine import ToolInputError
-from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, toolkit
+from odoo.addons.ai_core.tools import Filter, RecordRef, Requires, apply_filters, toolkit
 
 DEFAULT_LIMIT = 20
 MAX_LIMIT = 100
@@ -184,6 +184,25 @@ def fetch_partner_names(partners):
 # times slower over thousands of products. The tests compare the two.
 
 TODO_STATES = ("waiting", "confirmed", "assigned", "partially_available")
+
+
+def stock_scope(env, args, filter_specs, filters):
+    """The storable products of the session's company that ``args`` name (``filter_specs``), as
+    the ORM's query of the readable ones, and the warehouses ``args`` name (default: all of the
+    company's) with their internal locations; what was named is added to ``filters``. The
+    warehouses are always named: without them Odoo would take every warehouse of the user's
+    allowed companies, not the session's company only.
+
+    Returns (products query, warehouses, locations)."""
+    products = Domain("is_storable", "=", True) & company_domain(env)
+    products, echo, _records = apply_filters(env, args, filter_specs, products)
+    filters.update(echo)
+    warehouse = None
+    if args.get("warehouse") is not None:
+        warehouse = WAREHOUSE_REF(env, args["warehouse"])
+        filters["warehouse"] = warehouse.display_name
+    warehouses = warehouse or env["stock.warehouse"].search(Domain("company_id", "=", env.company.id))
+    return env["product.product"]._search(products), warehouses, warehouse_locations(env, warehouses)
 
 
 def warehouse_locations(env, warehouses):

@@ -3,8 +3,6 @@ from datetime import timedelta
 
 from odoo.fields import Domain
 
-from odoo.addons.ai_core.tools import apply_filters
-
 from . import common
 
 DEFAULT_DAYS = 90
@@ -54,20 +52,10 @@ def get_inventory_turnover(ctx, args):
     order = args.get("order") or "days_of_cover"
     since = env.cr.now() - timedelta(days=days)
     filters = {"days": days}
-    products = Domain("is_storable", "=", True) & common.company_domain(env)
-    products, echo, _records = apply_filters(env, args, FILTERS, products)
-    filters.update(echo)
-    warehouse = None
-    if args.get("warehouse") is not None:
-        warehouse = common.WAREHOUSE_REF(env, args["warehouse"])
-        filters["warehouse"] = warehouse.display_name
-    warehouses = warehouse or env["stock.warehouse"].search(Domain("company_id", "=", company.id))
+    candidates, warehouses, locations = common.stock_scope(env, args, FILTERS, filters)
 
     # On hand now and at the start as Odoo computes them (quants, and the done moves since then
-    # rolled back; see common), in the named warehouses only: Odoo would otherwise take every
-    # allowed company's.
-    locations = common.warehouse_locations(env, warehouses)
-    candidates = env["product.product"]._search(products)
+    # rolled back; see common), in the named warehouses only.
     now_qty = common.on_hand(env, locations, candidates)
     # Delivered: done moves from the warehouses' internal locations to customers or production,
     # quantities converted from the move's unit to the product's; in the same scan of the moves.

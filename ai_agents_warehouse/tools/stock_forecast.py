@@ -1,9 +1,5 @@
 from datetime import timedelta
 
-from odoo.fields import Domain
-
-from odoo.addons.ai_core.tools import apply_filters
-
 from . import common
 
 DEFAULT_DAYS = 30
@@ -42,19 +38,9 @@ def get_stock_forecast(ctx, args):
     days = args.get("days", DEFAULT_DAYS)
     until = env.cr.now() + timedelta(days=days)
     filters = {"days": days}
-    products = Domain("is_storable", "=", True) & common.company_domain(env)
-    products, echo, _records = apply_filters(env, args, FILTERS, products)
-    filters.update(echo)
-    warehouse = None
-    if args.get("warehouse") is not None:
-        warehouse = common.WAREHOUSE_REF(env, args["warehouse"])
-        filters["warehouse"] = warehouse.display_name
     # Odoo's forecast (the product's virtual_available at to_date, see common), for all products at
-    # once. The warehouses are named explicitly: without them Odoo would take every warehouse of
-    # the user's allowed companies, not the session's company only.
-    warehouses = warehouse or env["stock.warehouse"].search(Domain("company_id", "=", company.id))
-    locations = common.warehouse_locations(env, warehouses)
-    candidates = env["product.product"]._search(products)
+    # once, in the named warehouses only.
+    candidates, _warehouses, locations = common.stock_scope(env, args, FILTERS, filters)
     quantities = common.on_hand(env, locations, candidates)
     incoming, outgoing = common.planned(env, locations, candidates, until)
     rnd = common.quantity_rounder(env)
