@@ -19,6 +19,8 @@ class TestReorderAlerts(WarehouseCase):
             [
                 # 100 on hand - 15 to deliver + 50 in the late receipt = 135 < 150; order up to 200.
                 {
+                    "orderpoint_id": self.op_widget.id,
+                    "rule": self.op_widget.name,
                     "product": "[WID] Widget",
                     "warehouse": "North Depot",
                     "location": "NOR/Stock",
@@ -35,6 +37,8 @@ class TestReorderAlerts(WarehouseCase):
                 },
                 # Nothing on hand, 500 g incoming = 0.5 kg < 10 kg; order up to 40 kg; no vendor.
                 {
+                    "orderpoint_id": self.op_bolt.id,
+                    "rule": self.op_bolt.name,
                     "product": "[BLT] Bolt",
                     "warehouse": "South Depot",
                     "location": "SOU/Stock",

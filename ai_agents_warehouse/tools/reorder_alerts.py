@@ -15,7 +15,8 @@ FILTERS = (common.warehouse_filter("warehouse_id"), common.product_filter(), com
     "minimum: the product, warehouse and location, on hand, forecast (on hand + incoming - outgoing up "
     "to the rule's lead-time horizon, as in Odoo's Replenishment), the suggested quantity to order, and "
     "the vendor with its lead time when the product has one. Returns the top N rules by shortfall "
-    "(minimum - forecast), a truncation flag and counts. Snoozed rules are left out.",
+    "(minimum - forecast), each with its rule's id and name, a truncation flag and counts. Snoozed "
+    "rules are left out.",
     properties={
         "warehouse": common.WAREHOUSE,
         "product": common.PRODUCT,
@@ -51,6 +52,9 @@ def get_reorder_alerts(ctx, args):
         )
         rows.append(
             {
+                # The rule itself, which the snooze and RFQ tools take.
+                "orderpoint_id": orderpoint.id,
+                "rule": orderpoint.name,
                 "product": product.display_name,
                 "warehouse": orderpoint.warehouse_id.name,
                 "location": orderpoint.location_id.display_name,
