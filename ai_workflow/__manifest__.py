@@ -2,7 +2,7 @@
     "name": "AI Agents Workflows",
     "summary": "Multi-agent workflows: plan, execute (fan-out), review, synthesize and human approval steps, "
     "each a queue job, capped as a whole run",
-    "version": "19.0.1.0.0",
+    "version": "19.0.1.0.1",
     "category": "Productivity/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",

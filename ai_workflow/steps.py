@@ -64,6 +64,14 @@ def execute_tasks(run, step, keys=None, feedback=None):
     ]
 
 
+def execute_input(run, step, brief, keys=None, feedback=None):
+    """What the agent of an execute task of ``step`` is asked: its ``brief``, with the results
+    of the planned steps of ``keys`` and the reviewer's ``feedback``."""
+    inputs = results(run, keys) if keys else []
+    instructions = step.instructions if run.plan else ""
+    return plans.execute_task(brief, run.question, instructions, inputs, feedback)
+
+
 def review_tasks(run, step):
     """The reviewer's task: the results with what their tools returned."""
     text = plans.review_task(run.question, step.instructions, results(run, evidence=True))

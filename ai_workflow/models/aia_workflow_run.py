@@ -288,18 +288,27 @@ class AiaWorkflowRun(models.Model):
                     or self.env._("The task %(task)s was stopped.", task=failed[0].name)
                 )
                 return
-            current.filtered(lambda t: t.state == "pending")._aia_queue_ready()
+            queued = current.filtered(lambda t: t.state == "pending")._aia_queue_ready()
             if any(task.state not in ENDED_STATES for task in current):
-                self._aia_notify()
+                # A task that ended is announced by its session's last event, committed with
+                # it (the timeline listens to both): the run tells of tasks queued or waiting.
+                if queued or any(task.state == "waiting" for task in current):
+                    self._aia_notify()
                 return
-            # The workflow's steps in one read, the current one among them.
-            all_steps = self.workflow_id.step_ids
-            all_steps.fetch([field.name for field in _columns(all_steps)])
-            if step.kind == "plan" and not steps.read_plan(self, current):
-                return
-            if step.kind == "review" and steps.send_back(self, current):
-                return
+        self._aia_read_steps()
+        if step.kind == "plan" and not steps.read_plan(self, current):
+            return
+        if step.kind == "review" and steps.send_back(self, current):
+            return
         self._aia_enter(self._aia_next_step(step))
+
+    def _aia_read_steps(self):
+        """Read the workflow's steps in one query, the current one among them, and put them in
+        its ``step_ids`` as One2many.read would (that is an id query, then the rows)."""
+        workflow = self.workflow_id
+        Step = self.env["aia.workflow.step"]
+        found = Step.search_fetch([("workflow_id", "=", workflow.id)], [f.name for f in _columns(Step)])
+        workflow._fields["step_ids"]._insert_cache(workflow, [tuple(found.ids)])
 
     def _aia_next_step(self, step):
         steps = self.workflow_id.step_ids.sorted("sequence")
@@ -322,11 +331,13 @@ class AiaWorkflowRun(models.Model):
         if not self._aia_check_task_cap(len([v for v in values if v.get("agent_id")])):
             return False
         self.write({"step_id": step.id, "pass_number": self.pass_number + 1})
+        self._aia_queued_at_creation(step, values)
         tasks = self.env["aia.workflow.task"].create(
             [
                 {
                     "run_id": self.id,
                     "company_id": self.company_id.id,
+                    "user_id": self.user_id.id,
                     "step_id": step.id,
                     "pass_number": self.pass_number,
                     **v,
@@ -337,9 +348,21 @@ class AiaWorkflowRun(models.Model):
         if step.kind == "approval":
             self.state = "waiting_approval"
             tasks._aia_ask_approval()
+        tasks.filtered(lambda t: t.state == "queued")._aia_queue_jobs()
         tasks._aia_queue_ready()
         self._aia_notify()
         return True
+
+    def _aia_queued_at_creation(self, step, values):
+        """Make the agent tasks of ``values`` that need no other's result queued as they are
+        created (each would be written again right after its insert): all of them in a parallel
+        step, else the first. Tasks that need others' results are queued by _aia_queue_ready."""
+        if any(v.get("input_keys") or not v.get("agent_id") for v in values):
+            return
+        for v in values if step.parallel else values[:1]:
+            v["state"] = "queued"
+            if step.kind == "execute":
+                v["input"] = steps.execute_input(self, step, v["brief"], feedback=v.get("feedback"))
 
     def _aia_tasks_left(self):
         if not self.max_tasks:
@@ -366,16 +389,28 @@ class AiaWorkflowRun(models.Model):
         return False
 
     def _aia_session_bounds(self, session):
-        """What ``session``, a session of one of this run's tasks, may spend: (tokens, cost)
-        left of the run's caps once its other sessions' spending is counted (None: no cap), and
-        the run's deadline."""
-        others_tokens = self.total_tokens - session.total_tokens
-        others_cost = Decimal(str(self.total_cost)) - Decimal(str(session.total_cost))
-        return (
-            turn.left(self.max_tokens or None, others_tokens),
-            turn.left(Decimal(str(self.max_cost)) if self.max_cost else None, others_cost),
-            self.deadline or None,
-        )
+        """What ``session``, a session of one of this run's tasks (or none yet), may spend:
+        (tokens, cost) left of the run's caps once its other sessions' spending is counted (None:
+        no cap), and the run's deadline."""
+        tokens_left = cost_left = None
+        if self.max_tokens:
+            tokens_left = turn.left(self.max_tokens, self.total_tokens - session.total_tokens)
+        if self.max_cost:
+            spent = Decimal(str(self.total_cost)) - Decimal(str(session.total_cost))
+            cost_left = turn.left(Decimal(str(self.max_cost)), spent)
+        return tokens_left, cost_left, self.deadline or None
+
+    def _aia_job_bounds(self):
+        """The bounds of a task queued now (see _aia_session_bounds), as a job's argument."""
+        tokens_left, cost_left, deadline = self._aia_session_bounds(self.env["aia.session"])
+        return [tokens_left, None if cost_left is None else str(cost_left), deadline]
+
+    def _aia_read_job_bounds(self, bounds):
+        """The bounds a task's job was given (read now for a job queued without them)."""
+        if bounds is None:
+            return self._aia_session_bounds(self.env["aia.session"])
+        tokens_left, cost_left, deadline = bounds
+        return tokens_left, None if cost_left is None else Decimal(cost_left), deadline
 
     def _aia_finish(self):
         last = self.task_ids.filtered(lambda t: t.agent_id and t.state == "done").sorted("id")[-1:]

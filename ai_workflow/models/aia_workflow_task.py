@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError
 
 from odoo.addons.ai_core import telemetry, turn
 
-from .. import plans, steps
+from .. import steps
 
 # A task in these states has ended: the run may go on from it (or fail, for error and cancelled).
 ENDED_STATES = ("done", "error", "cancelled")
@@ -27,6 +27,9 @@ class AiaWorkflowTask(models.Model):
     # The run's, set when the task is made (a stored related field would be written again
     # right after every insert).
     company_id = fields.Many2one("res.company", required=True, readonly=True, index=True)
+    # The run's user, set when the task is made: its job runs the task's turn as this user
+    # without reading the run.
+    user_id = fields.Many2one("res.users", required=True, readonly=True)
     step_id = fields.Many2one("aia.workflow.step", required=True, ondelete="restrict", readonly=True)
     kind = fields.Selection(related="step_id.kind")
     pass_number = fields.Integer(readonly=True)
@@ -97,7 +100,7 @@ class AiaWorkflowTask(models.Model):
 
     def _aia_queue_ready(self):
         """Queue the agent tasks of these (pending) whose inputs are done; an execute step that
-        is not parallel runs one at a time."""
+        is not parallel runs one at a time. Returns the tasks queued."""
         done = {}  # per run: the planned steps with a result
         ready = self.browse()
         for task in self.filtered(lambda t: t.state == "pending" and t.agent_id):
@@ -118,6 +121,7 @@ class AiaWorkflowTask(models.Model):
             task.state = "queued"
             ready |= task
         ready._aia_queue_jobs()
+        return ready
 
     def _aia_evidence(self):
         """The task's output, then what the tools its session called returned (as stored: redacted)."""
@@ -132,20 +136,19 @@ class AiaWorkflowTask(models.Model):
 
     def _aia_execute_input(self):
         """What an execute task's agent is asked, with the results of the tasks it needs."""
-        run = self.run_id
-        inputs = steps.results(run, self.input_keys) if self.input_keys else []
-        instructions = self.step_id.instructions if run.plan else ""
-        return plans.execute_task(self.brief, run.question, instructions, inputs, self.feedback)
+        return steps.execute_input(self.run_id, self.step_id, self.brief, self.input_keys, self.feedback)
 
     def _aia_queue_jobs(self):
-        """A job for each of these tasks, run as its run's user."""
+        """A job for each of these tasks, run as its run's user, given what it may spend of the
+        run's caps (read once here for the tasks queued together, rather than by each job)."""
         self.env.flush_all()  # the jobs run on cursors of their own
         # Each job's span continues the trace that queued it (an API request, another job).
         trace_kwargs = telemetry.job_trace()
+        bounds = {run: run._aia_job_bounds() for run in self.run_id}
         for task in self:
             task.with_user(task.run_id.user_id).with_delay(
                 channel="root.aia", description=f"AI workflow task: {task.name}"
-            )._aia_job_run(**trace_kwargs)
+            )._aia_job_run(bounds=bounds[task.run_id], **trace_kwargs)
 
     def _aia_job_failed(self, **failure):
         """queue_job's hook when a task's job failed for good. The turn it runs records its own
@@ -160,13 +163,15 @@ class AiaWorkflowTask(models.Model):
             task.run_id._aia_queue_advance()
 
     @telemetry.traced_job
-    def _aia_job_run(self):
+    def _aia_job_run(self, bounds=None):
         """Queue job: run this task's agent on its input, in a session of its own, as the run's
-        user in the run's company; then, in the same job, move the run on (its next tasks are
-        queued in their own jobs). A turn that stops for an approval or delegated work moves the
-        run on when it ends, from the job that resumed it (aia.session._aia_turn_ended)."""
+        user in the run's company, within ``bounds`` (what the run's caps left when it was
+        queued, see aia.workflow.run._aia_job_bounds); then, in the same job, move the run on (its
+        next tasks are queued in their own jobs). A turn that stops for an approval or delegated
+        work moves the run on when it ends, from the job that resumed it
+        (aia.session._aia_turn_ended)."""
         task = self.sudo()
-        run = task.run_id
+        run = task.run_id  # from the task's row, read now: the turn's commits empty the cache
         # On the job's span: which step of which run this is (read only for a span that records:
         # the step's kind costs a query).
         span = trace.get_current_span()
@@ -178,13 +183,13 @@ class AiaWorkflowTask(models.Model):
                     "aia.workflow.task_id": task.id,
                 }
             )
-        if run.state != "running":
-            return  # the run stopped meanwhile
+        # A run that stopped meanwhile cancelled its queued and running tasks.
         if task.state == "queued":
-            task._aia_run_agent()
+            task._aia_run_agent(bounds)
         elif task.state == "running" and task.session_id.state == "running":
             # This job's worker died mid-turn and queue_job runs it again: the turn goes on from
-            # what it saved (a write whose result was saved is not done again).
+            # what it saved (a write whose result was saved is not done again), within what the
+            # run's caps leave now.
             question = task.session_id.message_ids_aia.filtered(lambda m: m.role == "user")
             task._aia_session_in_job()._aia_job_run_turn(question[:1].id)
         # The run goes on from what is saved, whatever the turn did (ended, or waits for a
@@ -192,12 +197,14 @@ class AiaWorkflowTask(models.Model):
         # or the worker died after the turn ended). Advancing is idempotent.
         run._aia_job_advance()
 
-    def _aia_run_agent(self):
-        run = self.run_id
-        why = run._aia_cap_reached()
-        if why:
-            run._aia_fail(why)
-            return
+    def _aia_run_agent(self, bounds=None):
+        bounds = self.run_id._aia_read_job_bounds(bounds)
+        tokens_left, cost_left, deadline = bounds
+        if tokens_left == 0 or cost_left == 0 or (deadline and fields.Datetime.now() >= deadline):
+            why = self.run_id._aia_cap_reached()
+            if why:
+                self.run_id._aia_fail(why)
+                return
         session = (
             self.env["aia.session"]
             .sudo()
@@ -205,15 +212,15 @@ class AiaWorkflowTask(models.Model):
                 {
                     "name": self.name,
                     "agent_id": self.agent_id.id,
-                    "user_id": run.user_id.id,
-                    "company_id": run.company_id.id,
+                    "user_id": self.user_id.id,
+                    "company_id": self.company_id.id,
                     "channel": "workflow",
                     "workflow_task_id": self.id,
                 }
             )
         )
         self.write({"state": "running", "session_id": session.id, "date_started": fields.Datetime.now()})
-        own = self._aia_session_in_job()
+        own = self._aia_session_in_job(bounds)
         # Once the message is saved (and committed), the task's input is the session's.
         try:
             message = turn.accept(own, self.input, run_in_request=True)
@@ -223,17 +230,17 @@ class AiaWorkflowTask(models.Model):
         for _event in own._aia_run_turn(user_message=message):
             pass
 
-    def _aia_session_in_job(self):
+    def _aia_session_in_job(self, bounds=None):
         """The task's session as its job runs it: as the run's user in the run's company, marked
-        so that its turn's end leaves moving the run on to the job, with the bounds of the run's
-        caps read now (the turn's commits would have them read again; see aia.session)."""
-        run = self.run_id
+        so that its turn's end leaves moving the run on to the job, within ``bounds`` (what the
+        run's caps leave it; read now when not given: the turn's commits would have them read
+        again, see aia.session)."""
+        if bounds is None:
+            bounds = self.run_id._aia_session_bounds(self.session_id)
         return (
-            self.session_id.with_user(run.user_id)
-            .with_company(run.company_id)
-            .with_context(
-                aia_workflow_task_job=self.id, aia_workflow_bounds=run._aia_session_bounds(self.session_id)
-            )
+            self.session_id.with_user(self.user_id)
+            .with_company(self.company_id)
+            .with_context(aia_workflow_task_job=self.id, aia_workflow_bounds=bounds)
             .sudo(False)
         )
 

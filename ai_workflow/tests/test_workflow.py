@@ -35,11 +35,11 @@ class TestWorkflowRun(WorkflowCase):
         original = type(self.env["aia.workflow.task"])._aia_job_run
 
         @functools.wraps(original)
-        def job_run(task):
+        def job_run(task, **kwargs):
             queued_together.append(
                 sorted(task.run_id.task_ids.filtered(lambda t: t.state == "queued").mapped("key"))
             )
-            return original(task)
+            return original(task, **kwargs)
 
         self.patch(type(self.env["aia.workflow.task"]), "_aia_job_run", job_run)
         run = self.start()

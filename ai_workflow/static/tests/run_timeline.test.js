@@ -126,6 +126,14 @@ function notifyRun(runId, state) {
     });
 }
 
+/** The server's side of a turn's events: a bus.bus notification to the session's user's partner. */
+function notifySession(sessionId, ...types) {
+    MockServer.env["bus.bus"]._sendone(serverState.partnerId, "aia.session/events", {
+        session_id: sessionId,
+        events: types.map((type) => ({type})),
+    });
+}
+
 /** Serve ``data()`` as run 1's timeline, with a step for each call. */
 function mockTimeline(data) {
     onRpc("aia.workflow.run", "timeline_data", ({args}) => {
@@ -261,6 +269,22 @@ test("a notification for its run reloads the timeline, one for another run does 
     expect.verifySteps(["timeline_data 1", "web_read 1"]);
     expect(".o_aia_task[data-task-id='13'] .o_aia_task_state").toHaveText("Waiting");
     expect(".o_aia_run_state").toHaveText("Waiting for approval");
+});
+
+test("the end of a task's turn reloads the timeline; other sessions and deltas do not", async () => {
+    let data = timeline({tasks: [PLAN, EXECUTE]});
+    mockTimeline(() => data);
+    await mountRunForm();
+    expect.verifySteps(["timeline_data 1"]);
+
+    data = timeline({tasks: [PLAN, {...EXECUTE, state: "done", output: "Ledger read."}]});
+    // Text streaming in the task's session, then a turn ending in a session of no task of this
+    // run: nothing to read. Then the task's turn ends: its task ended in the same commit.
+    notifySession(6, "text_delta");
+    notifySession(99, "done");
+    notifySession(6, "usage", "done");
+    await waitFor(".o_aia_task[data-task-id='12'] .o_aia_task_state:contains(Done)");
+    expect.verifySteps(["timeline_data 1"]);
 });
 
 test("Approve on an approval task calls action_approve and reloads", async () => {

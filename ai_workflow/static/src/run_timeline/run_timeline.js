@@ -7,6 +7,9 @@ import {standardWidgetProps} from "@web/views/widgets/standard_widget_props";
 
 /** Notification type the server sends to the run's user on every change of a run. */
 export const BUS_TYPE = "aia.workflow.run";
+// A task's session says when its turn ended; the run says only what changed beyond that.
+export const SESSION_BUS_TYPE = "aia.session/events";
+const TURN_END_EVENTS = new Set(["done", "error"]);
 
 const KINDS = {
     plan: {label: _t("Plan"), icon: "fa-list-ol"},
@@ -51,12 +54,15 @@ export class AiaRunTimeline extends Component {
         this.loadSequence = 0;
 
         this.onRunChanged = this.onRunChanged.bind(this);
+        this.onSessionEvents = this.onSessionEvents.bind(this);
         this.onReconnect = this.onReconnect.bind(this);
         this.busService.subscribe(BUS_TYPE, this.onRunChanged);
+        this.busService.subscribe(SESSION_BUS_TYPE, this.onSessionEvents);
         this.busService.addEventListener("BUS:RECONNECT", this.onReconnect);
         this.busService.start();
         onWillDestroy(() => {
             this.busService.unsubscribe(BUS_TYPE, this.onRunChanged);
+            this.busService.unsubscribe(SESSION_BUS_TYPE, this.onSessionEvents);
             this.busService.removeEventListener("BUS:RECONNECT", this.onReconnect);
         });
 
@@ -148,6 +154,18 @@ export class AiaRunTimeline extends Component {
 
     onRunChanged(payload) {
         if (this.props.record.resId && payload.run_id === this.props.record.resId) {
+            this.refresh();
+        }
+    }
+
+    /** The turn of one of the run's tasks ended: its task ended with it (the same commit). */
+    onSessionEvents(payload) {
+        const run = this.run;
+        if (
+            run &&
+            run.tasks.some((task) => task.session_id && task.session_id === payload.session_id) &&
+            payload.events.some((event) => TURN_END_EVENTS.has(event.type))
+        ) {
             this.refresh();
         }
     }
