@@ -1,6 +1,8 @@
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine import ToolDenied, ToolInputError
+from odoo.addons.ai_core.rendering import records_in
+from odoo.addons.ai_core.tools.catalogue import RECORD_KEYS
 
 from .common import SalesMarketingCase
 
@@ -69,6 +71,8 @@ class TestTopCustomers(SalesMarketingCase):
             {"revenue": 3550.0, "orders": 4, "customers": 3, "previous_revenue": 3200.0, "change_pct": 10.9},
         )
         self.assertFalse(result["truncated"])
+        # An answer naming a customer links to its contact.
+        self.assertIn(("res.partner", self.acme.id, "Acme Corp"), records_in(result, RECORD_KEYS[TOOL]))
 
     def test_limit_and_salesperson_filter(self):
         result = self.call(TOOL, {**APRIL, "limit": 1})

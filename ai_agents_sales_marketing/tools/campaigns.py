@@ -38,6 +38,7 @@ STATUSES = ("outgoing", "process", "pending", "sent", "open", "reply", "bounce",
 @tool(
     "marketing.get_campaign_metrics",
     display_name="GetCampaignMetrics",
+    record_keys={"mailing_id": "mailing.mailing"},
     description="Email marketing results per mailing and per campaign, with totals: recipients, sent, "
     "delivered, opened, clicked, replied, bounced, failed, and the rates (Odoo's definitions). "
     "Mailings and totals: delivered rate over the recipients not canceled; opened / clicked / "

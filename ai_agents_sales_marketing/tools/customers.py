@@ -22,6 +22,7 @@ DEFAULT_DAYS = 90
 @tool(
     "sales.get_top_customers",
     display_name="GetTopCustomers",
+    record_keys={"customer_id": "res.partner"},
     description="Top N customers of the session's company by confirmed sales revenue (untaxed, in the "
     "company currency) over a period (default: the last 90 days), each with its order count, share of "
     "the period's revenue, and the change against the previous period of the same length; with the "

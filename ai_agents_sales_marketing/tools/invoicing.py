@@ -22,6 +22,7 @@ STATUSES = ("to invoice", "upselling", "invoiced", "no")
 @tool(
     "sales.get_invoicing_status",
     display_name="GetInvoicingStatus",
+    record_keys={"order_id": "sale.order"},
     description="Invoiced versus to invoice, for the confirmed sales orders of the session's company "
     "(all of them, or those ordered in a period): untaxed amount ordered, invoiced (posted invoices "
     "minus credit notes) and still to invoice, in the company currency, in total and per Odoo "

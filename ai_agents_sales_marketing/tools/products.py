@@ -33,6 +33,7 @@ CATEGORY_FILTER = Filter("category", CATEGORY_REF, "product_id.categ_id", operat
 @tool(
     "sales.get_sales_by_product",
     display_name="GetSalesByProduct",
+    record_keys={"product_id": "product.product"},
     description="Sales per product and per product category of the session's company over a period "
     "(default: the last 90 days), from the confirmed sales orders: quantity sold (in the product's "
     "unit), orders, untaxed revenue, cost (the product's current cost x quantity), margin and margin "

@@ -25,6 +25,7 @@ BUCKETS = ("expired", "expiring", "valid_later", "no_expiration")
 @tool(
     "sales.get_quotations_pipeline",
     display_name="GetQuotationsPipeline",
+    record_keys={"quotation_id": "sale.order"},
     description="Open quotations of the session's company (status Quotation or Quotation Sent): how many "
     "and their untaxed and total amounts in the company currency, per status and by expiration "
     "(expired: expiration date before today; expiring: within the next N days, default 7; valid "

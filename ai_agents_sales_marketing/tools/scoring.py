@@ -69,6 +69,7 @@ LEAD_FIELDS = [
 @tool(
     "marketing.get_lead_scoring",
     display_name="GetLeadScoring",
+    record_keys={"lead_id": "crm.lead"},
     description="Top N open leads and opportunities of the session's company by a transparent score: "
     "Odoo's predictive probability (weight 0.5) plus activity recency (0.2), engagement (0.15: emails "
     "received, meetings) and completeness (0.15: contact, email, phone, company, revenue, closing date). "

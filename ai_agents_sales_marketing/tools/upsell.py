@@ -33,6 +33,7 @@ MAX_SUGGESTIONS = 10
 @tool(
     "sales.get_upsell_opportunities",
     display_name="GetUpsellOpportunities",
+    record_keys={"customer_id": "res.partner"},
     description="Upsell and retention leads from the confirmed sales orders of the session's company over "
     "a period (default: the last 180 days). (1) Per customer (one given, or the top customers by "
     "revenue of the period): saleable products often bought together with products the customer buys "

@@ -1,5 +1,8 @@
 from odoo.tests import tagged
 
+from odoo.addons.ai_core.rendering import records_in
+from odoo.addons.ai_core.tools.catalogue import RECORD_KEYS
+
 from .common import WarehouseCase
 
 TOOL = "warehouse.get_reorder_alerts"
@@ -20,7 +23,7 @@ class TestReorderAlerts(WarehouseCase):
                 # 100 on hand - 15 to deliver + 50 in the late receipt = 135 < 150; order up to 200.
                 {
                     "orderpoint_id": self.op_widget.id,
-                    "rule": self.op_widget.name,
+                    "orderpoint": self.op_widget.name,
                     "product": "[WID] Widget",
                     "warehouse": "North Depot",
                     "location": "NOR/Stock",
@@ -38,7 +41,7 @@ class TestReorderAlerts(WarehouseCase):
                 # Nothing on hand, 500 g incoming = 0.5 kg < 10 kg; order up to 40 kg; no vendor.
                 {
                     "orderpoint_id": self.op_bolt.id,
-                    "rule": self.op_bolt.name,
+                    "orderpoint": self.op_bolt.name,
                     "product": "[BLT] Bolt",
                     "warehouse": "South Depot",
                     "location": "SOU/Stock",
@@ -58,6 +61,14 @@ class TestReorderAlerts(WarehouseCase):
         # Gadget (8 in North Depot, minimum 5) is fine; company B's rule is not company A's.
         self.assertEqual(result["totals"], {"rules_checked": 3, "below_minimum": 2})
         self.assertFalse(result["truncated"])
+        # An answer naming a rule links to it.
+        self.assertEqual(
+            records_in(result, RECORD_KEYS[TOOL]),
+            [
+                ("stock.warehouse.orderpoint", self.op_widget.id, self.op_widget.name),
+                ("stock.warehouse.orderpoint", self.op_bolt.id, self.op_bolt.name),
+            ],
+        )
 
     def test_filters_and_top_n(self):
         def products(args):

@@ -11,6 +11,7 @@ FILTERS = (common.warehouse_filter("warehouse_id"), common.product_filter(), com
 @common.inventory_tool(
     "warehouse.get_reorder_alerts",
     display_name="GetReorderAlerts",
+    record_keys={"orderpoint_id": "stock.warehouse.orderpoint"},
     description="Reordering rules (min/max) of the session's company whose forecast is below the "
     "minimum: the product, warehouse and location, on hand, forecast (on hand + incoming - outgoing up "
     "to the rule's lead-time horizon, as in Odoo's Replenishment), the suggested quantity to order, and "
@@ -54,7 +55,7 @@ def get_reorder_alerts(ctx, args):
             {
                 # The rule itself, which the snooze and RFQ tools take.
                 "orderpoint_id": orderpoint.id,
-                "rule": orderpoint.name,
+                "orderpoint": orderpoint.name,
                 "product": product.display_name,
                 "warehouse": orderpoint.warehouse_id.name,
                 "location": orderpoint.location_id.display_name,

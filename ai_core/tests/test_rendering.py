@@ -6,7 +6,8 @@ from odoo.tests import tagged
 from ..ai_engine import Message, StreamInterrupted
 from ..ai_engine.runner import INTERRUPTED
 from ..ai_engine.testing import chunked, interrupted, reply
-from ..rendering import render_markdown
+from ..rendering import records_in, render_markdown
+from ..tools.catalogue import CATALOGUE, RECORD_KEYS
 from .common import AiaCase
 
 HOSTILE = (
@@ -87,3 +88,68 @@ class TestRenderedAnswers(AiaCase):
         )
         [answer] = session.chat_data()["messages"]
         self.assertEqual(answer["html"], "<p><strong>Saved</strong> earlier</p>\n")
+
+    def test_names_of_records_the_tools_returned_link_to_them(self):
+        Partner = self.env["res.partner"]
+        azure, deco = Partner.create([{"name": "Zq Azure Interior"}, {"name": "Zq Deco Addict"}])
+        Partner.create([{"name": "Zq Twin"}, {"name": "Zq Twin"}])
+        hostile_text = 'Zq <img src=x onerror="alert(1)">'
+        hostile = Partner.create({"name": hostile_text})
+        _model, session = self.run_turn(
+            "Who are our Zq contacts?",
+            (
+                "orm_search_read",
+                {"model": "res.partner", "domain": [["name", "like", "Zq"]], "fields": ["name"]},
+            ),
+            "Zq Azure Interior owes most, then Zq Deco Addict (`Zq Deco Addict` in code). Zq Twin is "
+            f"two contacts. [Zq Azure Interior](https://www.odoo.com) keeps its link. {hostile_text}.",
+        )
+        messages = session.with_user(self.user).chat_data()["messages"]
+        answer = [m for m in messages if m["role"] == "assistant"][-1]
+        tree = lxml.html.fragment_fromstring(answer["html"], create_parent="div")
+        links = [(a.get("href"), a.text_content()) for a in tree.iter("a")]
+        self.assertEqual(
+            links,
+            [
+                (f"/odoo/res.partner/{azure.id}", "Zq Azure Interior"),
+                (f"/odoo/res.partner/{deco.id}", "Zq Deco Addict"),
+                ("https://www.odoo.com", "Zq Azure Interior"),
+                (f"/odoo/res.partner/{hostile.id}", hostile_text),
+            ],
+        )
+        # The name two records share links neither; the hostile name is text inside its link.
+        self.assertNotIn("img", {element.tag for element in tree.iter()})
+        self.assertIn("Zq Twin is two contacts", tree.text_content())
+
+    def test_the_records_a_tool_output_names(self):
+        output = {
+            "model": "res.partner",
+            "records": [
+                {"id": 7, "display_name": "Azure"},
+                {"id": 8, "name": "Deco", "nested": {"id": 9, "name": "X"}},
+            ],
+            "rows": [
+                {"customer_id": 5, "customer": "Gemini"},
+                {"customer_id": True, "customer": "Not an id"},
+            ],
+            "created": {"model": "sale.order", "id": 3, "display_name": "S00003"},
+        }
+        self.assertEqual(
+            records_in(output, {"customer_id": "res.partner"}),
+            [
+                ("res.partner", 7, "Azure"),
+                ("res.partner", 8, "Deco"),
+                ("res.partner", 5, "Gemini"),
+                ("sale.order", 3, "S00003"),
+            ],
+        )
+
+    def test_declared_record_keys_name_models_of_this_database(self):
+        offered = set(self.env["aia.tool"].search([]).mapped("name"))
+        declared = {name: keys for name, keys in RECORD_KEYS.items() if name in offered}
+        self.assertIn("orm.search_read", offered)
+        for name, keys in declared.items():
+            self.assertIsNotNone(CATALOGUE.get(name), name)
+            for id_key, model in keys.items():
+                self.assertTrue(id_key.endswith("_id"), (name, id_key))
+                self.assertIn(model, self.env, (name, model))

@@ -22,6 +22,8 @@ from ..ai_engine import (
     Usage,
     WouldExecute,
 )
+from ..rendering import linkable_names, records_in, render_markdown
+from ..tools.catalogue import RECORD_KEYS
 from .ledger import UsageLedger
 from .notifier import notify
 
@@ -53,13 +55,17 @@ class TurnRecorder:
         self.flushed = False
         # What the agent said last in this turn: an approval request quotes it.
         self.agent_text = ""
+        # The records the turn's tools returned, (model, id, name): its answers link their names.
+        self.records = []
 
     # === MessageSink port === #
 
     def append(self, message):
-        self.ledger.env["aia.message"].create(
-            {"session_id": self.session.id, "role": message.role, "content": message.to_dict()}
-        )
+        values = {"session_id": self.session.id, "role": message.role, "content": message.to_dict()}
+        if message.role == "assistant" and self.records:
+            env = self.ledger.env
+            values["html"] = render_markdown(env, message.text, linkable_names(env, self.records))
+        self.ledger.env["aia.message"].create(values)
         if message.role == "assistant" and message.text:
             self.ledger.last_text = message.text
             self.agent_text = message.text
@@ -175,6 +181,8 @@ class TurnRecorder:
             }
         )
         self.usage.record_tool_call(event)
+        if event.status == "ok":
+            self.records += records_in(event.output, RECORD_KEYS.get(event.name))
         if event.call_id in self.previews:
             approval = session.approval_ids.filtered(lambda a: a.call_id == event.call_id)
             approval.filtered(lambda a: a.state == "pending").state = "cancelled"
