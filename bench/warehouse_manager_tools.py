@@ -185,7 +185,7 @@ def sql_pending_deliveries(env, limit):
     cr.execute(
         f"""
         SELECT m.picking_id, {_product_name(lang)}, COALESCE(u.name->>%(lang)s, u.name->>'en_US'),
-               SUM(m.product_uom_qty)
+               SUM(m.product_uom_qty), MAX(m.delay_alert_date)
         FROM stock_move m
         JOIN product_product pp ON pp.id = m.product_id
         JOIN product_template pt ON pt.id = pp.product_tmpl_id
@@ -196,15 +196,12 @@ def sql_pending_deliveries(env, limit):
         """,
         {**args, "ids": ids},
     )
-    lines = {}
-    for picking, product, uom, quantity in cr.fetchall():
+    lines, alerts = {}, {}
+    # A cancelled move has no delay alert: the picking's is the latest of its lines'.
+    for picking, product, uom, quantity, alert in cr.fetchall():
         lines.setdefault(picking, []).append({"product": product, "quantity": rnd(quantity), "uom": uom})
-    cr.execute(
-        "SELECT picking_id, MAX(delay_alert_date) FROM stock_move "
-        "WHERE picking_id = ANY(%s) AND delay_alert_date IS NOT NULL GROUP BY picking_id",
-        [ids],
-    )
-    alerts = dict(cr.fetchall())
+        if alert and (picking not in alerts or alert > alerts[picking]):
+            alerts[picking] = alert
     rows = []
     for pid, name, partner, origin, scheduled, deadline, is_late, state, warehouse in top:
         picking_lines = lines.get(pid, [])

@@ -1,5 +1,3 @@
-from odoo.fields import Domain
-
 from odoo.addons.ai_core.tools import Filter, toolkit
 
 from . import common
@@ -39,17 +37,4 @@ FILTERS = (
     },
 )
 def get_pending_deliveries(ctx, args):
-    return pending_transfers(ctx.env, args, "outgoing", FILTERS, "deliveries", _delay_alerts)
-
-
-def _delay_alerts(pickings):
-    """The picking's delay alert date (stock's ``delay_alert_date``: the latest date a late
-    previous operation promises its goods), in one grouped read of the shown pickings' moves."""
-    alerts = dict(
-        pickings.env["stock.move"]._read_group(
-            Domain("picking_id", "in", pickings.ids) & Domain("delay_alert_date", "!=", False),
-            ["picking_id"],
-            ["delay_alert_date:max"],
-        )
-    )
-    return {picking: {"expected_delay_date": common.utc(alerts.get(picking))} for picking in pickings}
+    return pending_transfers(ctx.env, args, "outgoing", FILTERS, "deliveries", delay_alerts=True)

@@ -78,15 +78,19 @@ def _lines(env, picking_ids):
     """{picking id: [(product, unit, quantity)]}: the pickings' moves not cancelled summed per
     product and unit, each picking's in the products' order, with Odoo's display names of the
     products (``[CODE] Name``) and units, in one statement over the ORM's queries of the moves,
-    products and units the user may read. Odoo's display name computation would read every
+    products and units the user may read; and {picking id: its delay alert date} (stock's
+    ``delay_alert_date`` of the picking: the latest of its moves', which a cancelled move never
+    has), from the same statement. Odoo's display name computation would read every
     column of the products and templates: names are built from their name columns, as Odoo
     builds them; a variant with attributes (their values in its name), an unreadable product
     or unit, or a context that changes the names takes Odoo's own (or its access error)."""
     Move = env["stock.move"]
     moves = Move._search(Domain("picking_id", "in", picking_ids) & Domain("state", "!=", "cancel"))
-    keys = [
-        Move._field_to_sql(moves.table, fname, moves) for fname in ("picking_id", "product_id", "product_uom")
-    ]
+
+    def move_field(fname):
+        return Move._field_to_sql(moves.table, fname, moves)
+
+    keys = [move_field(fname) for fname in ("picking_id", "product_id", "product_uom")]
     moves.groupby = SQL(", ").join(keys)
     moves.order = None
     Product = env["product.product"].with_context(active_test=False)
@@ -104,8 +108,8 @@ def _lines(env, picking_ids):
 
     rows = env.execute_query(
         SQL(
-            """SELECT m.picking_id, m.product_id, m.uom_id, m.quantity, p.id, p.default_code, p.name,
-                      p.combination_indices, u.id, u.name
+            """SELECT m.picking_id, m.product_id, m.uom_id, m.quantity, m.delay_alert_date, p.id,
+                      p.default_code, p.name, p.combination_indices, u.id, u.name
                FROM (%s) m
                LEFT JOIN (%s) p ON p.id = m.product_id
                LEFT JOIN (%s) u ON u.id = m.uom_id
@@ -113,26 +117,32 @@ def _lines(env, picking_ids):
             moves.select(
                 *keys[:2],
                 SQL("%s AS uom_id", keys[2]),
-                SQL("SUM(%s) AS quantity", Move._field_to_sql(moves.table, "product_uom_qty", moves)),
+                SQL("SUM(%s) AS quantity", move_field("product_uom_qty")),
+                SQL("MAX(%s) AS delay_alert_date", move_field("delay_alert_date")),
             ),
             columns(Product, products, "id", "default_code", "name", "combination_indices"),
             columns(UoM, uoms, "id", "name"),
         )
     )
     lines = defaultdict(list)
-    for picking_id, product_id, uom_id, quantity, readable, code, name, variant, uom_readable, uom in rows:
+    alerts = {}
+    for row in rows:
+        picking_id, product_id, uom_id, quantity, alert, *names = row
+        readable, code, name, variant, uom_readable, uom = names
         product = common.product_display_name(env, product_id, code, name if readable else None, variant)
         if not uom_readable:
             uom = UoM.browse(uom_id).name
         lines[picking_id].append((product, uom, quantity))
-    return lines
+        if alert and (picking_id not in alerts or alert > alerts[picking_id]):
+            alerts[picking_id] = alert
+    return lines, alerts
 
 
-def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
+def pending_transfers(env, args, code, filters_spec, noun, delay_alerts=False):
     """Transfers of operation type ``code`` of the session's company that are not done or
     cancelled, the earliest first, with Odoo's late flag and their lines (receipts and deliveries
-    answer the same way), counted as ``noun``. ``row_extra(pickings)`` gives more columns per
-    picking."""
+    answer the same way), counted as ``noun``; with ``delay_alerts``, each with the date a late
+    previous operation now expects its goods (``expected_delay_date``, Odoo's delay alert)."""
     company = env.company
     limit = common.limit(args)
     now = env.cr.now()
@@ -163,12 +173,11 @@ def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
     )
     count, late_count = top[0][-2:] if top else (0, 0)
     pickings = Picking.browse([row[0] for row in top])
-    lines = _lines(env, pickings.ids)
+    lines, alerts = _lines(env, pickings.ids)
     partners = common.fetch_partner_names(env["res.partner"].browse({row[2] for row in top if row[2]}))
     types = env["stock.picking.type"].browse({row[7] for row in top})
     types.fetch(["warehouse_id"])
     types.warehouse_id.fetch(["name"])
-    extra = row_extra(pickings) if row_extra else {}
     rnd = common.quantity_rounder(env)
     rows = []
     for picking, row in zip(pickings, top, strict=True):
@@ -180,7 +189,7 @@ def pending_transfers(env, args, code, filters_spec, noun, row_extra=None):
                 "origin": origin or None,
                 "scheduled_date": common.utc(scheduled),
                 "deadline": common.utc(deadline),
-                **extra.get(picking, {}),
+                **({"expected_delay_date": common.utc(alerts.get(picking.id))} if delay_alerts else {}),
                 "late": bool(is_late),
                 "days_late": max((now - scheduled).days, 0) if is_late else 0,
                 "state": state,
