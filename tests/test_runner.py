@@ -410,6 +410,56 @@ def test_rejection_tells_the_model_and_writes_nothing(registry, clock, notebook)
     assert model.requests[-1].messages[-1].tool_results[0].is_error is True
 
 
+def _approved_only(registry, notebook):
+    @registry.tool(
+        "demo.settle",
+        description="Settle a debt; only ever after a person approved it.",
+        input_schema=NOTE_SCHEMA,
+        mode="write",
+        needs_approval=True,
+        preview=lambda ctx, args: f"Settle {args['body']!r}",
+    )
+    def settle(ctx, args):
+        notebook.notes.append(args["body"])
+        return {"settled": args["body"]}
+
+
+def test_a_tool_that_needs_approval_is_refused_to_a_trusted_agent(registry, clock, notebook):
+    _approved_only(registry, notebook)
+    model = ScriptedModel([tool_calls(("demo_settle", {"body": "INV/1"})), reply("I could not.")])
+    _, events = run(make_runner(model, registry, clock, shadow_mode=False))
+    [result] = of_type(events, ToolResult)
+    assert result.status == "denied" and "only once a person approves it" in result.content
+    assert notebook.notes == []
+    # Other write tools still run without approval for the same agent.
+    model = ScriptedModel([tool_calls(("demo_add_note", {"body": "n"})), reply("ok")])
+    run(make_runner(model, registry, clock, shadow_mode=False))
+    assert notebook.notes == ["n"]
+
+
+def test_a_tool_that_needs_approval_runs_once_approved_and_previews_in_shadow(registry, clock, notebook):
+    _approved_only(registry, notebook)
+    model = ScriptedModel([tool_calls(("demo_settle", {"body": "INV/1"})), reply("Would settle.")])
+    _, events = run(make_runner(model, registry, clock))
+    assert of_type(events, WouldExecute)[0].preview == "Settle 'INV/1'"
+    sink = ListSink()
+    model = ScriptedModel([tool_calls(("demo_settle", {"body": "INV/1"}))])
+    runner = make_runner(model, registry, clock, shadow_mode=False, approval_mode="write", sink=sink)
+    user = Message.user("settle")
+    pending = runner.run([], user).collect()[-2]
+    assert isinstance(pending, ApprovalRequired) and notebook.notes == []
+    model.then(reply("Settled."))
+    runner.resume([user, *sink.messages], ApprovalDecision(pending.call_id, True)).collect()
+    assert notebook.notes == ["INV/1"]
+
+
+def test_only_a_write_tool_can_need_approval(registry):
+    with pytest.raises(ValueError, match="only a write tool"):
+        registry.tool("demo.odd", description="x", input_schema={"type": "object"}, needs_approval=True)(
+            lambda ctx, args: None
+        )
+
+
 def test_resume_refuses_a_decision_for_a_call_that_is_not_waiting(registry, clock):
     runner = make_runner(ScriptedModel([]), registry, clock, approval_mode="write", shadow_mode=False)
     with pytest.raises(ValueError, match="no tool call 'nope'"):

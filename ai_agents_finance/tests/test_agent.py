@@ -24,7 +24,11 @@ TOOLS = {
     "finance.get_overdue_invoices": "GetOverdueInvoices",
     "finance.get_tax_totals": "GetTaxTotals",
     "finance.get_unmatched_payments": "GetUnmatchedPayments",
+    "finance.send_payment_reminder": "SendPaymentReminder",
+    "finance.draft_vendor_bill": "DraftVendorBill",
+    "finance.reconcile_match": "ReconcileMatch",
 }
+WRITE_TOOLS = ("finance.send_payment_reminder", "finance.draft_vendor_bill", "finance.reconcile_match")
 # The smallest valid arguments of each tool.
 JANUARY = {"date_from": "2019-01-01", "date_to": "2019-01-31"}
 ARGUMENTS = {
@@ -32,13 +36,19 @@ ARGUMENTS = {
     "finance.get_profit_and_loss": JANUARY,
     "finance.get_trial_balance": JANUARY,
     "finance.get_tax_totals": JANUARY,
+    "finance.send_payment_reminder": {"customer": "partner_a"},
+    "finance.draft_vendor_bill": {
+        "vendor": "partner_a",
+        "lines": [{"description": "Paper", "unit_price": 5}],
+    },
+    "finance.reconcile_match": {"payment_line": 1, "invoice": 1},
 }
 
 
 @tagged("post_install", "-at_install")
 class TestFinanceAgent(FinanceCase):
-    def test_the_agent_ships_in_shadow_mode_with_its_read_tools(self):
-        self.assertShipsInShadowMode(self.agent, TOOLS)
+    def test_the_agent_ships_in_shadow_mode_with_its_read_and_write_tools(self):
+        self.assertShipsInShadowMode(self.agent, TOOLS, writes=WRITE_TOOLS)
 
     def test_the_model_calls_a_tool_and_the_answer_carries_the_figure(self):
         model, session = self.run_turn(
@@ -106,7 +116,7 @@ class TestFinanceAgent(FinanceCase):
         """The agent is noupdate data: databases installed before the new tools get them from the
         migration, with the rest of the agent's configuration untouched."""
         agent = self.agent.sudo()
-        new = agent.tool_ids.filtered(lambda tool: tool.name in list(TOOLS)[6:])
+        new = agent.tool_ids.filtered(lambda tool: tool.name in list(TOOLS)[6:13])
         self.assertEqual(len(new), 7)
         agent.write(
             {"tool_ids": [Command.unlink(tool.id) for tool in new], "system_prompt": "Our own prompt."}
@@ -118,3 +128,35 @@ class TestFinanceAgent(FinanceCase):
         migration.migrate(self.env.cr, "19.0.1.0.0")
         self.assertEqual(set(agent.tool_ids.mapped("name")), set(TOOLS))
         self.assertEqual(agent.system_prompt, "Our own prompt.")
+
+    def test_the_upgrade_gives_an_existing_agent_the_write_tools_and_when_to_use_them(self):
+        """Databases installed before the write tools get them, the prompt paragraph on them and
+        the rule, appended to what the company wrote; a second run adds nothing twice."""
+        agent = self.agent.sudo()
+        writes = agent.tool_ids.filtered(lambda tool: tool.name in WRITE_TOOLS)
+        agent.write(
+            {
+                "tool_ids": [Command.unlink(tool.id) for tool in writes],
+                "system_prompt": "Our own prompt.",
+                "rules": "Our own rule.",
+            }
+        )
+        path = Path(__file__).parents[1] / "migrations" / "19.0.1.2.0" / "post-migrate.py"
+        spec = importlib.util.spec_from_file_location("finance_post_migrate_writes", path)
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        for _run in range(2):
+            migration.migrate(self.env.cr, "19.0.1.1.0")
+        self.assertEqual(set(agent.tool_ids.mapped("name")), set(TOOLS))
+        prompt, paragraph = agent.system_prompt.split("\n\n", 1)
+        self.assertEqual(prompt, "Our own prompt.")
+        self.assertTrue(paragraph.startswith("Changing the books:\n- Three tools change data"))
+        self.assertEqual(paragraph.count("SendPaymentReminder"), 1)
+        self.assertEqual(
+            agent.rules.splitlines(),
+            [
+                "Our own rule.",
+                "Send reminders, draft bills or reconcile only when the user asks; never post a bill. If a "
+                "write tool is refused, tell the user they need Invoicing rights.",
+            ],
+        )

@@ -1,3 +1,3 @@
 """The Finance agent's tools, registered in ai_core's catalogue when this package is imported."""
 
-from . import bank, ledger, receivables, reconcile, statements, tax
+from . import bank, bills, ledger, receivables, reconcile, reconcile_match, reminders, statements, tax

@@ -39,6 +39,11 @@ def company(ctx):
     return ctx.env.company
 
 
+def account_label(account):
+    """``code name`` of an account, whatever the context (its display name may leave the code out)."""
+    return f"{account.code} {account.name}" if account else None
+
+
 def currency_info(currency):
     return {"currency": currency.name}
 

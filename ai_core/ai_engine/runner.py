@@ -700,6 +700,12 @@ class TurnRunner:
                 return replace(shadowed, would_execute=WouldExecute(call.id, spec.name, arguments, preview))
             if self.config.approval_mode == "write":
                 return ApprovalRequired(call.id, spec.name, arguments, self._preview(spec, call.input))
+            if spec.needs_approval:
+                return result(
+                    "denied",
+                    "This action runs only once a person approves it, and this agent does not ask for "
+                    "approval: it was not executed. Tell the user it needs an agent in approval mode.",
+                )
         return self._invoke(spec, call, arguments, result)
 
     def _invoke(

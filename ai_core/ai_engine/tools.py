@@ -102,6 +102,9 @@ class ToolSpec:
         cites: The tool returns knowledge passages: its output is an object whose ``citations``
             list names them as the model is told to cite them (``[n]``). They become the
             result's citations, and the turn's (``Done.citations``).
+        needs_approval: A write tool that runs only once a person approved the call: outside
+            shadow mode, an agent without approval mode is refused it (a trusted agent never
+            runs it on its own).
     """
 
     name: str
@@ -119,12 +122,15 @@ class ToolSpec:
     display_name: str = ""
     preview: PreviewFunction | None = None
     cites: bool = False
+    needs_approval: bool = False
     _input_validator: Draft202012Validator = field(init=False, repr=False, compare=False)
     _output_validator: Draft202012Validator | None = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if self.mode not in ("read", "write"):
             raise ValueError(f"tool {self.name!r}: mode must be 'read' or 'write', not {self.mode!r}")
+        if self.needs_approval and self.mode != "write":
+            raise ValueError(f"tool {self.name!r}: only a write tool can need approval")
         wire_name(self.name)
         # One validator per tool, built once: jsonschema.validate() would rebuild it on every call.
         Draft202012Validator.check_schema(self.input_schema)

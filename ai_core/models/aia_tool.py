@@ -58,7 +58,10 @@ class AiaTool(models.Model):
         for tool in self:
             spec = CATALOGUE.get(tool.name) if tool.kind == "python" else None
             requires = getattr(spec and spec.handler, "requires", None)
-            tool.requirements = requires.describe(self.env) if requires else False
+            parts = [requires.describe(self.env)] if requires else []
+            if spec and spec.needs_approval:
+                parts.append(self.env._("a person's approval of each call (agents in approval mode only)"))
+            tool.requirements = "; ".join(parts) or False
 
     @api.constrains("kind", "input_schema", "http_url")
     def _check_http_definition(self):
