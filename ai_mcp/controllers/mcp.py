@@ -7,7 +7,7 @@ from odoo import http
 from odoo.http import request
 from odoo.release import major_version
 
-from odoo.addons.ai_core.controllers.helpers import ApiError, api_route, json_response
+from odoo.addons.ai_core.controllers.helpers import ApiError, _allowed_origin, api_route, json_response
 from odoo.addons.ai_core.controllers.turn_slots import take_turn_slot
 
 from .. import protocol
@@ -48,6 +48,10 @@ class AiaMcpServer(http.Controller):
     def mcp(self, call, **kwargs):
         """One JSON-RPC message of an MCP client (Streamable HTTP, JSON answers)."""
         httprequest = request.httprequest
+        if httprequest.headers.get("Origin") and not _allowed_origin():
+            # The specification's defence against DNS rebinding: a page of another origin may
+            # not drive the server from a browser (CORS lists the origins that may).
+            raise ApiError(403, "origin_not_allowed", "This origin may not call the MCP server.")
         length = httprequest.content_length
         if length is None or length > MAX_BODY_BYTES:
             raise ApiError(

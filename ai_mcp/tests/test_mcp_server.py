@@ -258,6 +258,27 @@ class TestMcpServer(ApiCase):
         self.assertEqual(response.status_code, 403)
         self.assertEqual(response.json()["error"]["code"], protocol.FORBIDDEN)
 
+    def test_the_key_may_come_as_x_api_key_and_an_older_client_keeps_its_version(self):
+        async def work(client):
+            return client.protocol_version, [tool.name for tool in (await client.list_tools()).tools]
+
+        version, names = self.mcp(work, headers={"Authorization": "", "X-API-Key": self.key})
+        self.assertIn("assistant.ask", names)
+        response = self.post(
+            {
+                "jsonrpc": "2.0",
+                "id": 1,
+                "method": "initialize",
+                "params": {
+                    "protocolVersion": "2025-03-26",
+                    "capabilities": {},
+                    "clientInfo": {"name": "old", "version": "1"},
+                },
+            }
+        )
+        self.assertEqual(response.json()["result"]["protocolVersion"], "2025-03-26")
+        self.assertNotIn("Mcp-Session-Id", response.headers)
+
     def test_a_wrong_key_is_an_mcp_error_and_a_401(self):
         with self.assertRaises(Exception) as caught:
             self.mcp(lambda client: client.list_tools(), key="not-a-key")
@@ -309,6 +330,14 @@ class TestMcpServer(ApiCase):
         self.assertEqual(unlisted.json()["error"]["code"], jsonrpc.INVALID_PARAMS)
         bad_params = self.post(dict(call, params={"arguments": {}}))
         self.assertEqual(bad_params.json()["error"]["code"], jsonrpc.INVALID_PARAMS)
+        old = self.post(
+            {"jsonrpc": "2.0", "id": 4, "method": "ping"}, headers={"MCP-Protocol-Version": "1999-01-01"}
+        )
+        self.assertEqual(old.json()["error"]["code"], jsonrpc.INVALID_REQUEST)
+        foreign = self.post(
+            {"jsonrpc": "2.0", "id": 5, "method": "ping"}, headers={"Origin": "https://evil.example"}
+        )
+        self.assertEqual((foreign.status_code, foreign.json()["error"]["code"]), (403, protocol.FORBIDDEN))
         notification = self.post({"jsonrpc": "2.0", "method": "notifications/initialized"})
         self.assertEqual(notification.status_code, 202)
         self.assertFalse(self.executions("orm.count"))
