@@ -306,6 +306,18 @@ class TestMcpServer(ApiCase):
         self.assertIn("temporarily unavailable", response.json()["error"]["message"])
         self.assertFalse(self.executions("orm.count"))
 
+    def test_the_rate_limit_of_the_key_user_is_an_mcp_error_with_retry_after(self):
+        self.env["ir.config_parameter"].set_param("aia.api_rate_limit_per_minute", "1")
+        self.assertEqual(self.post({"jsonrpc": "2.0", "id": 1, "method": "ping"}).status_code, 200)
+        refused = self.post({"jsonrpc": "2.0", "id": 2, "method": "ping"})
+        self.assertEqual(refused.status_code, 429)
+        self.assertEqual(refused.json()["error"]["code"], protocol.RATE_LIMITED)
+        self.assertGreaterEqual(int(refused.headers["Retry-After"]), 1)
+        # Another user's key is counted apart.
+        self.assertEqual(
+            self.post({"jsonrpc": "2.0", "id": 3, "method": "ping"}, key=self.key2).status_code, 200
+        )
+
     def test_hostile_messages_get_errors_and_run_nothing(self):
         call = {
             "jsonrpc": "2.0",
