@@ -145,10 +145,10 @@ class TestMcpServer(ApiCase):
     # === CALLS === #
 
     def test_a_read_tool_answers_what_odoo_counts_and_leaves_an_audit_and_a_ledger_row(self):
-        domain = [["customer_rank", ">=", 0]]
+        domain = [["is_company", "=", False]]
         result = self.call_tool("assistant.orm.count", {"model": "res.partner", "domain": domain})
         self.assertFalse(result.is_error, result.content)
-        expected = self.env["res.partner"].with_user(self.user).search_count([("customer_rank", ">=", 0)])
+        expected = self.env["res.partner"].with_user(self.user).search_count([("is_company", "=", False)])
         self.assertEqual(result.structured_content["count"], expected)
         self.assertEqual(json.loads(result.content[0].text)["count"], expected)
         execution = self.executions("orm.count")
