@@ -158,7 +158,13 @@ class OdooHandler(protocol.Handler):
         return self._run_tool(agent, spec, arguments)
 
     def _open_session(self, agent, name, mcp_call=None):
-        env = self.env
+        # One session per call: its chatter is not followed, its creation and state changes are
+        # not logged there (the session, its execution and ledger rows say what happened).
+        env = self.env(
+            context=dict(
+                self.env.context, mail_create_nolog=True, mail_create_nosubscribe=True, mail_notrack=True
+            )
+        )
         session = env["aia.session"].create({"agent_id": agent.id, "name": f"MCP: {name}"})
         session.sudo().write({"channel": "mcp", "mcp_call": mcp_call})
         self.call.session_id = session.id

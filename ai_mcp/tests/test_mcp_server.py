@@ -86,7 +86,13 @@ class TestMcpServer(ApiCase):
         return self.url_open(PATH, data=data, headers={**sent, **(headers or {})}, method="POST")
 
     def executions(self, tool_name):
-        return self.env["aia.tool.execution"].sudo().search([("tool_name", "=", tool_name)])
+        """The executions of ``tool_name`` by this test's users."""
+        users = (self.user | self.user2 | self.user_b).ids
+        return (
+            self.env["aia.tool.execution"]
+            .sudo()
+            .search([("tool_name", "=", tool_name), ("user_id", "in", users)])
+        )
 
     # === HANDSHAKE AND LISTING === #
 
