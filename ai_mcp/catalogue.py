@@ -25,7 +25,7 @@ from odoo.exceptions import UserError
 from odoo.addons.ai_core import turn
 from odoo.addons.ai_core.ai_engine import ApprovalRequired, Done, Error, ToolResult, WouldExecute
 
-from . import protocol
+from . import mcp_wire as protocol
 from .direct_call import CALL_ID
 
 _logger = logging.getLogger(__name__)

@@ -1,5 +1,5 @@
 """The MCP server's route, ``/aia/mcp``: the REST API's door (API key, group, rate limit, kill
-switch, CORS, span, log line) with MCP's wire inside (:mod:`ai_mcp.protocol`)."""
+switch, CORS, span, log line) with MCP's wire inside (:mod:`ai_mcp.mcp_wire`)."""
 
 import logging
 
@@ -10,7 +10,7 @@ from odoo.release import major_version
 from odoo.addons.ai_core.controllers.helpers import ApiError, _allowed_origin, api_route, json_response
 from odoo.addons.ai_core.controllers.turn_slots import take_turn_slot
 
-from .. import protocol
+from .. import mcp_wire as protocol
 from ..catalogue import OdooHandler
 
 _logger = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from odoo.addons.ai_core.tests.api_case import ApiCase
 from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.queue_job.tests.common import trap_jobs
 
-from .. import protocol
+from .. import mcp_wire as protocol
 
 PATH = "/aia/mcp"
 
