@@ -178,11 +178,19 @@ class Call:
 
 
 def api_endpoint(
-    endpoint, *, authenticated=True, rate_limited=True, kill_switch=True, group=None, route=None
+    endpoint,
+    *,
+    authenticated=True,
+    rate_limited=True,
+    kill_switch=True,
+    group=None,
+    route=None,
+    error_body=None,
 ):
     """Wrap a route of the API: CORS, API key, group, rate limit, kill switch, errors as JSON,
     metrics, a span (``route``: its name, the path template) and one log line. The route
-    receives the :class:`Call` after ``self``."""
+    receives the :class:`Call` after ``self``. ``error_body(call, exc)``: the JSON body of an
+    error answer (an :class:`ApiError`) when the protocol has its own (default: the API's)."""
 
     def decorator(func):
         @functools.wraps(func)
@@ -217,13 +225,13 @@ def api_endpoint(
                         )
                     response = func(self, call, *args, **kwargs)
             except ApiError as exc:
-                response = _error_response(call, exc)
+                response = _error_response(call, exc, error_body)
             except AccessError as exc:
-                response = _error_response(call, ApiError(403, "forbidden", str(exc)))
+                response = _error_response(call, ApiError(403, "forbidden", str(exc)), error_body)
             except MissingError as exc:
-                response = _error_response(call, ApiError(404, "not_found", str(exc)))
+                response = _error_response(call, ApiError(404, "not_found", str(exc)), error_body)
             except (UserError, ValidationError) as exc:
-                response = _error_response(call, ApiError(400, "bad_request", str(exc)))
+                response = _error_response(call, ApiError(400, "bad_request", str(exc)), error_body)
             except ReadOnlySqlTransaction:
                 call.span.end()  # the request's second run has a span of its own
                 raise  # Odoo serves the request again with a read/write cursor
@@ -237,7 +245,7 @@ def api_endpoint(
                 error = ApiError(
                     500, "internal_error", f"Internal error; quote request id {call.request_id}."
                 )
-                response = _error_response(call, error)
+                response = _error_response(call, error, error_body)
             _cors_headers(response, origin)
             metrics.observe_request(endpoint, response.status_code)
             if not call.deferred:
@@ -382,14 +390,17 @@ def json_response(call, data, status=200, retry_after=None, headers=None):
     return request.make_json_response(data, headers=list(headers.items()), status=status)
 
 
-def _error_response(call, exc):
+def _error_response(call, exc, error_body=None):
     # Nothing half-done in this request is kept; what was committed on purpose stays.
     if request.env and request.env.cr:
         request.env.cr.rollback()
-    error = {"code": exc.code, "message": exc.message}
-    if exc.retry_after:
-        error["retry_after"] = max(1, math.ceil(exc.retry_after))
-    body = {"error": error, "request_id": call.request_id}
+    if error_body is not None:
+        body = error_body(call, exc)
+    else:
+        error = {"code": exc.code, "message": exc.message}
+        if exc.retry_after:
+            error["retry_after"] = max(1, math.ceil(exc.retry_after))
+        body = {"error": error, "request_id": call.request_id}
     return json_response(call, body, exc.status, exc.retry_after, exc.headers)
 
 
