@@ -49,11 +49,13 @@ class AiaAgent(models.Model):
     def action_aia_discuss_chat(self):
         """Open (or start) my direct chat with the agent in Discuss."""
         self.ensure_one()
-        channel = self._aia_discuss_chat()
+        thread = f"discuss.channel_{self._aia_discuss_chat().id}"
+        # In the context too: the button's own active_id (the agent's) would win over params.
         return {
             "type": "ir.actions.client",
             "tag": "mail.action_discuss",
-            "params": {"active_id": f"discuss.channel_{channel.id}"},
+            "context": {"active_id": thread},
+            "params": {"active_id": thread},
         }
 
     # === BUSINESS METHODS === #

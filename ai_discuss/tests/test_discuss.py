@@ -102,7 +102,7 @@ class TestDiscuss(DiscussCase):
             ),
             reply("Zq Customer has no open invoices."),
         )
-        self.post(
+        question = self.post(
             customer,
             '<p><a href="#">@Assistant</a> anything to know about this customer?</p>',
             partner_ids=self.bot.ids,
@@ -119,6 +119,9 @@ class TestDiscuss(DiscussCase):
         self.assertIn("no open invoices", str(answer.body))
         [session] = self.sessions(customer)
         self.assertEqual((session.res_model, session.res_id), ("res.partner", customer.id))
+        # The agent's contact, mentioned, is not notified (it has no inbox and no email).
+        self.assertIn(self.bot, question.partner_ids)
+        self.assertNotIn(self.bot, question.notification_ids.res_partner_id)
         # The tool ran as the user.
         self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
 

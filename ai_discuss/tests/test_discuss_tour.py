@@ -26,3 +26,6 @@ class TestDiscussTour(DiscussCase, HttpCase):
         model.assert_complete()
         session = self.env["aia.session"].search([("user_id", "=", admin.id), ("channel", "=", "discuss")])
         self.assertEqual((session.agent_id, session.state), (self.agent, "done"))
+        chat = self.env["discuss.channel"].browse(session.discuss_id)
+        self.assertEqual(chat.channel_type, "chat")
+        self.assertIn("42 contacts", str(self.agent_messages(chat).body))

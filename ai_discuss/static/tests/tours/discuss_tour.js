@@ -11,18 +11,13 @@ registry.category("web_tour.tours").add("ai_discuss_tour", {
             run: "click",
         },
         {
-            content: "The chat with the agent is open",
-            trigger:
-                ".o-mail-Discuss-threadName[title=Assistant], .o-mail-Discuss-header:contains(Assistant)",
-        },
-        {
             content: "Write to the agent",
-            trigger: ".o-mail-Composer-input",
+            trigger: ".o-mail-DiscussContent .o-mail-Composer-input[placeholder='Message Assistant…']",
             run: "edit How many contacts do we have?",
         },
         {
             content: "Send it",
-            trigger: ".o-mail-Composer-send:enabled",
+            trigger: ".o-mail-DiscussContent .o-mail-Composer button[title='Send']:enabled",
             run: "click",
         },
         {
@@ -31,8 +26,7 @@ registry.category("web_tour.tours").add("ai_discuss_tour", {
         },
         {
             content: "The agent answers in the chat, rendered",
-            trigger:
-                ".o-mail-Message:has(.o-mail-Message-author:contains(Assistant)) .o-mail-Message-body strong:contains(42 contacts)",
+            trigger: ".o-mail-Message-body strong:contains(42 contacts)",
         },
     ],
 });
