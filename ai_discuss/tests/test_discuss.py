@@ -2,6 +2,8 @@ from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine import ServerError
 from odoo.addons.ai_core.ai_engine.testing import failure, reply, tool_calls
+from odoo.addons.ai_core.tests.common import perform_jobs
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 from .common import DiscussCase
 
@@ -136,6 +138,26 @@ class TestDiscuss(DiscussCase):
         self.assertIn("Try again in a few minutes.", str(answer.body))
         # The detail stays in the session.
         self.assertNotIn("adapter.py", str(answer.body))
+
+    def test_an_approval_is_said_then_the_answer_follows(self):
+        self.agent.write({"shadow_mode": False, "approval_mode": "write", "approver_id": self.operator.id})
+        model = self.script(
+            tool_calls(("orm_create", {"model": "res.partner", "values": {"name": "Zq Approved"}}))
+        )
+        channel = self.agent.with_user(self.user)._aia_discuss_chat()
+        self.post(channel, "<p>Create the contact Zq Approved</p>")
+        [session] = self.sessions(channel)
+        self.assertEqual(session.state, "waiting_approval")
+        [waiting] = self.agent_messages(channel)
+        self.assertIn("needs an approval", str(waiting.body))
+        model.then(reply("Created Zq Approved."))
+        with trap_jobs() as trap:
+            session.approval_ids.with_user(self.operator).action_approve()
+            perform_jobs(self, trap)
+        self.assertEqual(session.state, "done")
+        self.assertIn("Created Zq Approved.", str(self.agent_messages(channel)[-1].body))
+        # The write ran as the user who asked.
+        self.assertEqual(self.env["res.partner"].search([("name", "=", "Zq Approved")]).create_uid, self.user)
 
     def test_kill_switch_answers_unavailable(self):
         self.env["ir.config_parameter"].sudo().set_param("aia.agents_enabled", "False")
