@@ -1,0 +1,1 @@
+from . import aia_agent, aia_session, discuss_channel, mail_thread, res_partner

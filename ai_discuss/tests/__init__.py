@@ -1,0 +1,1 @@
+from . import test_adversarial, test_discuss, test_discuss_tour
