@@ -156,6 +156,17 @@ class TestMarkLeadLost(SalesWriteCase):
         with self.assertRaisesRegex(ToolInputError, "P2 is already lost"):
             self.call(TOOL, ARGS)
 
+    def test_a_call_run_again_after_its_worker_died_runs_once(self):
+        self.trusted()
+        session = self.run_twice("P2 is lost: too expensive.", CALL)
+        self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
+        self.assertEqual((self.p2.won_status, self.p2.lost_reason_id), ("lost", self.price))
+        self.flush_tracking()
+        notes = self.p2.message_ids.filtered(
+            lambda message: "Went with a cheaper vendor" in str(message.body)
+        )
+        self.assertEqual(len(notes), 1)
+
     # === RIGHTS AND COMPANIES === #
 
     def test_a_user_without_sales_rights_is_refused(self):

@@ -150,6 +150,12 @@ class TestScheduleFollowup(SalesWriteCase):
         self.assertEqual(self.call(TOOL, {"all_mine": True})["created"], [])
         self.assertEqual(len(self.activities()), 2)
 
+    def test_a_call_run_again_after_its_worker_died_schedules_once(self):
+        self.trusted()
+        session = self.run_twice("Plan a follow-up on my deals.", CALL)
+        self.assertEqual(len(self.activities()), 2)
+        self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
+
     def test_a_bounded_batch_says_there_are_more(self):
         output = self.call(TOOL, {"all_mine": True, "limit": 1})
         self.assertEqual(
