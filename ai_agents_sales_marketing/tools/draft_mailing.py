@@ -24,18 +24,13 @@ MAX_BODY = 20000
 # Email Marketing's user rights: whoever else asks is refused before anything is read.
 MAILING_USER = Requires(groups=("mass_mailing.group_mass_mailing_user",))
 
-# Segment -> (recipients model, its label, the filters it takes, the field of the email).
+# Segment -> (recipients model, the filters it takes, the field of the email).
 SEGMENTS = {
-    "mailing_list": ("mailing.list", "mailing list contacts", ("mailing_list",), None),
-    "contacts": ("res.partner", "contacts", ("country", "tag", "companies_only"), "email"),
-    "leads": (
-        "crm.lead",
-        "leads and opportunities",
-        ("team", "stage", "salesperson", "lead_type"),
-        "email_from",
-    ),
+    "mailing_list": ("mailing.list", ("mailing_list",), None),
+    "contacts": ("res.partner", ("country", "tag", "companies_only"), "email"),
+    "leads": ("crm.lead", ("team", "stage", "salesperson", "lead_type"), "email_from"),
 }
-ALL_FILTERS = sorted({name for _m, _l, names, _e in SEGMENTS.values() for name in names})
+ALL_FILTERS = sorted({name for _model, names, _email in SEGMENTS.values() for name in names})
 
 MAILING_LIST_REF = RecordRef("mailing.list", "mailing list", list_known=True)
 COUNTRY_REF = RecordRef("res.country", "country", exact=("code", "name"))
@@ -67,7 +62,7 @@ def plan(env, args):
             templated text.
     """
     segment = args["segment"]
-    model, _label, allowed, email_field = SEGMENTS[segment]
+    model, allowed, email_field = SEGMENTS[segment]
     stray = [name for name in ALL_FILTERS if args.get(name) is not None and name not in allowed]
     if stray:
         raise ToolInputError(
