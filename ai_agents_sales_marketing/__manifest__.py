@@ -1,7 +1,8 @@
 {
     "name": "AI Agents: Sales and Marketing",
-    "summary": "Sales and Marketing agents with fourteen read tools over CRM, sales orders and mailings",
-    "version": "19.0.1.1.0",
+    "summary": "Sales and Marketing agents: fourteen read tools over CRM, sales orders and mailings; "
+    "quotations, follow-up activities, lost leads and draft mailings as write tools",
+    "version": "19.0.1.2.0",
     "category": "Sales/AI",
     "license": "LGPL-3",
     "author": "AI Agents Suite contributors",

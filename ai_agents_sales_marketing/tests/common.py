@@ -3,7 +3,10 @@ import datetime as dt
 from odoo import Command
 from odoo.tools import SQL
 
+from odoo.addons.ai_core.ai_engine.testing import ScriptedModel, reply, tool_calls
+from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.ai_core.tests.pack_case import AgentPackCase
+from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 class SalesMarketingCase(AgentPackCase):
@@ -311,3 +314,77 @@ class SalesMarketingCase(AgentPackCase):
         cls.q4 = quotation(cls.delta, [(cls.mouse, 4, 50)], False, state="sent")
         cls.quotation.validity_date = today
         cls.q_b = quotation(cls.acme, [(cls.laptop, 1, 8000)], today + days(2), company=cls.company_b)
+
+
+class SalesWriteCase(SalesMarketingCase):
+    """The sales and marketing case, and the three ways a company lets its agents write: shadow
+    mode (as they ship), every write waiting for the operator's approval, or trusted."""
+
+    def trusted(self, agent=None):
+        """The agent as a company that trusts it sets it: writes run, no approval."""
+        (agent or self.agent).sudo().write({"shadow_mode": False, "approval_mode": "none"})
+
+    def needs_approval(self, agent=None):
+        """The agent with every write waiting for the operator's approval."""
+        (agent or self.agent).sudo().write(
+            {"shadow_mode": False, "approval_mode": "write", "approver_id": self.operator.id}
+        )
+
+    def decide(self, session, model, approve, answer="Done."):
+        """The operator approves (or rejects) the session's pending call; the turn resumes and the
+        model answers ``answer``."""
+        model.then(reply(answer))
+        approval = session.approval_ids.with_user(self.operator)
+        with trap_jobs() as trap:
+            if approve:
+                approval.action_approve()
+            else:
+                approval.action_reject("not now")
+            perform_jobs(self, trap)
+        session.invalidate_recordset()
+        return approval
+
+    def run_twice(self, question, call, user=None, agent=None):
+        """A trusted turn whose worker dies right after ``call`` ran (at the next model request),
+        then run again by queue_job: the call's id in the session is its idempotency key. Returns
+        the session."""
+        model = ScriptedModel([tool_calls(call), reply("Done once.")])
+        dying = _DyingModel(model, die_at=1)
+        self.patch(type(self.env["aia.provider"]), "_aia_build_model_adapter", lambda provider: dying)
+        session = self.new_session(user=user or self.tool_user, agent=agent)
+        with trap_jobs() as trap:
+            session.post_message(question)
+            jobs = list(trap.enqueued_jobs)
+            died = False
+            try:
+                perform_jobs(self, trap)
+            except WorkerKilled:
+                died = True
+            self.assertTrue(died, "the worker did not die")
+            self.env.invalidate_all()
+            trap.enqueued_jobs = jobs
+            perform_jobs(self, trap)
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.last_text), ("done", "Done once."))
+        model.assert_complete()
+        return session
+
+
+class WorkerKilled(BaseException):
+    """The worker died: not an Exception, which a turn would record as an error."""
+
+
+class _DyingModel:
+    """A scripted model whose worker dies at its ``die_at``-th request (0-based)."""
+
+    provider = "scripted"
+
+    def __init__(self, model, die_at):
+        self.model, self.die_at = model, die_at
+        self.requests = 0
+
+    def stream(self, request):
+        self.requests += 1
+        if self.requests - 1 == self.die_at:
+            raise WorkerKilled
+        return self.model.stream(request)

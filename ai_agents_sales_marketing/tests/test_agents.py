@@ -1,9 +1,11 @@
 import json
 
+from odoo import Command
 from odoo.tests import tagged
 
 from odoo.addons.ai_core.ai_engine.testing import unwrap_tool_result
 
+from .. import write_tools
 from .common import SalesMarketingCase
 
 SALES_TOOLS = {
@@ -17,13 +19,19 @@ SALES_TOOLS = {
     "sales.get_revenue_by_campaign": "GetRevenueByCampaign",
     "sales.get_lost_reasons": "GetLostReasons",
     "sales.get_overdue_activities": "GetOverdueActivities",
+    "sales.create_quotation": "CreateQuotation",
+    "sales.schedule_followup": "ScheduleFollowup",
+    "sales.mark_lead_lost": "MarkLeadLost",
 }
+SALES_WRITES = ("sales.create_quotation", "sales.schedule_followup", "sales.mark_lead_lost")
 MARKETING_TOOLS = {
     "marketing.get_pipeline_overview": "GetPipelineOverview",
     "marketing.get_lead_scoring": "GetLeadScoring",
     "marketing.get_campaign_metrics": "GetCampaignMetrics",
     "marketing.get_conversion_rates": "GetConversionRates",
+    "marketing.draft_mailing": "DraftMailing",
 }
+MARKETING_WRITES = ("marketing.draft_mailing",)
 
 
 @tagged("post_install", "-at_install")
@@ -39,14 +47,56 @@ class TestSalesMarketingAgents(SalesMarketingCase):
             "crm.lead"
         ]
 
-    def test_two_agents_in_shadow_mode_with_their_read_tools(self):
-        for agent, tools, code in (
-            (self.agent_sales, SALES_TOOLS, "sales"),
-            (self.agent_marketing, MARKETING_TOOLS, "marketing"),
+    def test_two_agents_in_shadow_mode_with_their_read_and_write_tools(self):
+        for agent, tools, writes, code in (
+            (self.agent_sales, SALES_TOOLS, SALES_WRITES, "sales"),
+            (self.agent_marketing, MARKETING_TOOLS, MARKETING_WRITES, "marketing"),
         ):
             with self.subTest(agent=code):
                 self.assertEqual(agent.code, code)
-                self.assertShipsInShadowMode(agent, tools)
+                self.assertShipsInShadowMode(agent, tools, writes)
+
+    def test_the_agents_are_told_when_to_use_their_write_tools(self):
+        for agent, prompt, rule in (
+            (self.agent_sales, write_tools.SALES_PROMPT, write_tools.SALES_RULE),
+            (self.agent_marketing, write_tools.MARKETING_PROMPT, write_tools.MARKETING_RULE),
+        ):
+            agent = agent.sudo()
+            self.assertIn(prompt, agent.system_prompt)
+            self.assertIn(rule, agent.rules)
+            self.assertIn("present the preview as your proposal", agent.system_prompt)
+        self.assertIn("never confirm or send a quotation", self.agent_sales.sudo().rules)
+        self.assertIn("you only draft them", self.agent_marketing.sudo().rules)
+
+    def test_an_existing_database_gets_the_write_tools_once(self):
+        """The migration to 19.0.1.2.0: agents as the previous version shipped them get the write
+        tools and the paragraphs; run again, nothing is said twice."""
+        for agent, prompt, rule in (
+            (self.agent_sales, write_tools.SALES_PROMPT, write_tools.SALES_RULE),
+            (self.agent_marketing, write_tools.MARKETING_PROMPT, write_tools.MARKETING_RULE),
+        ):
+            agent = agent.sudo()
+            agent.write(
+                {
+                    "system_prompt": agent.system_prompt.replace(prompt, "").rstrip(),
+                    "rules": agent.rules.replace(rule, "").rstrip(),
+                    "tool_ids": [Command.set(agent.tool_ids.filtered(lambda tool: tool.mode == "read").ids)],
+                }
+            )
+        write_tools.give_write_tools(self.env)
+        prompts = [
+            (agent.system_prompt, agent.rules) for agent in (self.agent_sales | self.agent_marketing).sudo()
+        ]
+        write_tools.give_write_tools(self.env)
+        self.assertEqual(
+            [
+                (agent.system_prompt, agent.rules)
+                for agent in (self.agent_sales | self.agent_marketing).sudo()
+            ],
+            prompts,
+        )
+        self.test_the_agents_are_told_when_to_use_their_write_tools()
+        self.test_two_agents_in_shadow_mode_with_their_read_and_write_tools()
 
     def test_sales_agent_end_to_end_the_answer_carries_the_weighted_pipeline(self):
         model, session = self.run_turn(
