@@ -43,6 +43,21 @@ class TestRecordRef(AiaCase):
             f"Zq Cotton 100% organic (id {self.organic.id}). Give the id or the exact name.",
         )
 
+    def test_a_partial_name_is_matched_literally(self):
+        # As LIKE patterns, "_" would also match "Zq AxB", and a bare "%" every contact.
+        self.assertEqual(self.resolve("q A_"), self.under)
+        scoped = RecordRef(
+            "res.partner",
+            "contact",
+            exact=("name",),
+            fuzzy="complete_name",
+            domain=lambda env: Domain("id", "=", self.axb.id),
+            list_known=False,
+        )
+        for pattern in ("%", "_", "Zq A_B"):
+            with self.subTest(pattern=pattern), self.assertRaisesRegex(ToolInputError, "unknown contact"):
+                self.resolve(pattern, scoped)
+
     def test_unknown_names_and_ids(self):
         scoped = RecordRef(
             "res.partner",

@@ -210,7 +210,8 @@ class RecordRef:
             raise ToolInputError(f"empty {self.label}")
         matches = [exact(fname, text, case_sensitive=fname in self.case_sensitive) for fname in self.exact]
         if self.fuzzy:
-            matches.append(Domain(self.fuzzy, "ilike", text))
+            # The model's text taken literally: a bare "%" or "_" would match any record.
+            matches.append(Domain(self.fuzzy, "=ilike", f"%{like_escape(text)}%"))
         for match in matches:
             records = Model.search(base & match, limit=CANDIDATES + 1)
             if len(records) == 1:
