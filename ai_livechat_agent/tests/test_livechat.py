@@ -138,6 +138,14 @@ class TestLivechatAgent(DiscussCase, HttpCase):
         self.assertEqual(channel.livechat_operator_id, self.human.partner_id)
         self.assertNotIn(self.bot, channel.channel_member_ids.partner_id)
 
+    def test_a_turn_that_cannot_start_hands_over(self):
+        self.env["ir.config_parameter"].sudo().set_param("aia.agents_enabled", "False")
+        channel = self.open_session()
+        self.visitor_says(channel, "Is anyone there?", jobs=0)
+        self.assertFalse(self.session_of(channel))
+        self.assertEqual(channel.livechat_operator_id, self.human.partner_id)
+        self.assertNotIn(self.bot, channel.channel_member_ids.partner_id)
+
     def test_a_hostile_visitor_cannot_run_a_write_tool(self):
         # Even an agent that writes for real elsewhere.
         self.agent.write({"shadow_mode": False, "approval_mode": "none"})
