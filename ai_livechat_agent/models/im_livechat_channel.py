@@ -14,6 +14,8 @@ class ImLivechatChannel(models.Model):
         string="AI agent",
         domain=[("discuss_available", "=", True)],
         ondelete="set null",
+        # Who the agent runs as for visitors decides what it may read for anyone: AI managers only.
+        groups="ai_core.group_aia_manager",
         help="The agent takes each new visitor's conversation as its first operator and hands it "
         "over to a human operator when the visitor asks for one or when it cannot answer.",
     )
@@ -22,6 +24,7 @@ class ImLivechatChannel(models.Model):
         string="Agent runs as",
         domain=[("share", "=", False)],
         ondelete="restrict",
+        groups="ai_core.group_aia_manager",
         help="The internal user (an AI user) whose rights the agent's turns for visitors have: give "
         "it a user with read-only rights on what visitors may learn. Write tools are never "
         "offered in live chat.",
@@ -29,7 +32,9 @@ class ImLivechatChannel(models.Model):
 
     @api.constrains("aia_agent_id", "aia_livechat_user_id")
     def _check_aia_agent(self):
-        for channel in self.filtered("aia_agent_id"):
+        # Superuser: the constraint also runs when a live chat manager (no right on these
+        # fields) creates a channel.
+        for channel in self.sudo().filtered("aia_agent_id"):
             if not channel.aia_agent_id.discuss_available:
                 raise ValidationError(
                     self.env._("%(agent)s is not available in Discuss.", agent=channel.aia_agent_id.name)
@@ -38,6 +43,13 @@ class ImLivechatChannel(models.Model):
             if not user or user.share:
                 raise ValidationError(
                     self.env._("Choose the internal user the agent's turns for visitors run as.")
+                )
+            if user._is_admin() or user.has_group("base.group_system"):
+                raise ValidationError(
+                    self.env._(
+                        "The agent's turns for visitors may not run as an administrator: choose a "
+                        "user with read-only rights."
+                    )
                 )
 
     def _aia_operator_agent(self):

@@ -177,6 +177,16 @@ class TestLivechatAgent(DiscussCase, HttpCase):
             self.livechat.aia_agent_id = other
         with self.assertRaises(ValidationError):
             self.env["im_livechat.channel"].create({"name": "No user", "aia_agent_id": self.agent.id})
-        # A live chat operator (not a manager) cannot put an agent on a channel.
+        with self.assertRaises(ValidationError):
+            self.livechat.aia_livechat_user_id = self.env.ref("base.user_admin")
+        # Who the agent runs as is the AI managers' choice: not a live chat manager's.
+        livechat_manager = self.make_user("aia_livechat_manager", "im_livechat.im_livechat_group_manager")
+        with self.assertRaises(AccessError):
+            self.livechat.with_user(livechat_manager).write({"aia_livechat_user_id": livechat_manager.id})
+        self.assertEqual(self.livechat.aia_livechat_user_id, self.runner)
+        # The rest of Live Chat's channels stays theirs.
+        self.livechat.with_user(livechat_manager).name = "Website chat"
+        self.env["im_livechat.channel"].with_user(livechat_manager).create({"name": "Shop"})
+        # A live chat operator cannot either.
         with self.assertRaises(AccessError):
             self.livechat.with_user(self.human).write({"aia_agent_id": False})
