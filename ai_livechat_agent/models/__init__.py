@@ -1,0 +1,1 @@
+from . import aia_session, discuss_channel, im_livechat_channel
