@@ -1,10 +1,7 @@
 from odoo import Command
 
 from odoo.addons.account.tests.common import AccountTestInvoicingCommon
-from odoo.addons.ai_core.ai_engine.testing import reply
-from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.ai_core.tests.pack_case import AgentPackMixin
-from odoo.addons.queue_job.tests.common import trap_jobs
 
 
 class FinanceCase(AgentPackMixin, AccountTestInvoicingCommon):
@@ -280,27 +277,3 @@ class FinanceWriteCase(FinanceCase):
         cls.operator = cls.new_user("fin_operator", "ai_core.group_aia_operator", a)
         cls.tool_user = cls.billing_user
         return built
-
-    def trusted(self):
-        """The agent as a company that trusts it sets it: writes run, no approval."""
-        self.agent.sudo().write({"shadow_mode": False, "approval_mode": "none"})
-
-    def needs_approval(self):
-        """The agent with every write waiting for the operator's approval."""
-        self.agent.sudo().write(
-            {"shadow_mode": False, "approval_mode": "write", "approver_id": self.operator.id}
-        )
-
-    def decide(self, session, model, approve, answer="Done."):
-        """The operator approves (or rejects) the session's pending call; the turn resumes and the
-        model answers ``answer``."""
-        model.then(reply(answer))
-        approval = session.approval_ids.with_user(self.operator)
-        with trap_jobs() as trap:
-            if approve:
-                approval.action_approve()
-            else:
-                approval.action_reject("not now")
-            perform_jobs(self, trap)
-        session.invalidate_recordset()
-        return approval

@@ -320,30 +320,6 @@ class SalesWriteCase(SalesMarketingCase):
     """The sales and marketing case, and the three ways a company lets its agents write: shadow
     mode (as they ship), every write waiting for the operator's approval, or trusted."""
 
-    def trusted(self, agent=None):
-        """The agent as a company that trusts it sets it: writes run, no approval."""
-        (agent or self.agent).sudo().write({"shadow_mode": False, "approval_mode": "none"})
-
-    def needs_approval(self, agent=None):
-        """The agent with every write waiting for the operator's approval."""
-        (agent or self.agent).sudo().write(
-            {"shadow_mode": False, "approval_mode": "write", "approver_id": self.operator.id}
-        )
-
-    def decide(self, session, model, approve, answer="Done."):
-        """The operator approves (or rejects) the session's pending call; the turn resumes and the
-        model answers ``answer``."""
-        model.then(reply(answer))
-        approval = session.approval_ids.with_user(self.operator)
-        with trap_jobs() as trap:
-            if approve:
-                approval.action_approve()
-            else:
-                approval.action_reject("not now")
-            perform_jobs(self, trap)
-        session.invalidate_recordset()
-        return approval
-
     def run_twice(self, question, call, user=None, agent=None):
         """A trusted turn whose worker dies right after ``call`` ran (at the next model request),
         then run again by queue_job: the call's id in the session is its idempotency key. Returns

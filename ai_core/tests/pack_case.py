@@ -15,7 +15,7 @@ from odoo import Command
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 from ..ai_engine import ToolDenied, ToolInputError
-from ..ai_engine.testing import unwrap_tool_result
+from ..ai_engine.testing import reply, unwrap_tool_result
 from ..tools import CATALOGUE, OdooToolContext
 from .common import AiaCase, make_user, perform_jobs
 from .injection import CORPUS, SECRETS, InjectionChecks, secret_forms
@@ -175,6 +175,33 @@ class AgentPackMixin:
         self.chat(session, question)
         self.assertEqual(session.company_id, self.company_a)
         return session
+
+    # === WRITE TOOLS: THE AGENT'S MODES === #
+    # Needs ``agent`` and ``operator`` (the approver) set by the case.
+
+    def trusted(self, agent=None):
+        """The agent as a company that trusts it sets it: writes run, no approval."""
+        (agent or self.agent).sudo().write({"shadow_mode": False, "approval_mode": "none"})
+
+    def needs_approval(self, agent=None):
+        """The agent with every write waiting for the operator's approval."""
+        (agent or self.agent).sudo().write(
+            {"shadow_mode": False, "approval_mode": "write", "approver_id": self.operator.id}
+        )
+
+    def decide(self, session, model, approve, answer="Done."):
+        """The operator approves (or rejects) the session's pending call; the turn resumes and the
+        model answers ``answer``."""
+        model.then(reply(answer))
+        approval = session.approval_ids.with_user(self.operator)
+        with trap_jobs() as trap:
+            if approve:
+                approval.action_approve()
+            else:
+                approval.action_reject("not now")
+            perform_jobs(self, trap)
+        session.invalidate_recordset()
+        return approval
 
     def give_orm_tools(self, agent, tool_names, models, **values):
         """What an administrator might do: give ``agent`` generic ORM tools on ``models``."""

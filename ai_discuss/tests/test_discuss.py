@@ -155,9 +155,13 @@ class TestDiscuss(DiscussCase):
             session.approval_ids.with_user(self.operator).action_approve()
             perform_jobs(self, trap)
         self.assertEqual(session.state, "done")
-        self.assertIn("Created Zq Approved.", str(self.agent_messages(channel)[-1].body))
+        # The answer names the partner the tool created: a link to it.
+        created = self.env["res.partner"].search([("name", "=", "Zq Approved")])
+        self.assertIn(
+            f'Created <a href="/odoo/res.partner/{created.id}"', str(self.agent_messages(channel)[-1].body)
+        )
         # The write ran as the user who asked.
-        self.assertEqual(self.env["res.partner"].search([("name", "=", "Zq Approved")]).create_uid, self.user)
+        self.assertEqual(created.create_uid, self.user)
 
     def test_kill_switch_answers_unavailable(self):
         self.env["ir.config_parameter"].sudo().set_param("aia.agents_enabled", "False")
