@@ -6,6 +6,7 @@ from odoo.tools import SQL
 from odoo.addons.ai_core.ai_engine.testing import ScriptedModel, reply, tool_calls
 from odoo.addons.ai_core.tests.common import perform_jobs
 from odoo.addons.ai_core.tests.pack_case import AgentPackCase
+from odoo.addons.ai_core.tests.test_recovery import WorkerKilled, _DyingModel
 from odoo.addons.queue_job.tests.common import trap_jobs
 
 
@@ -344,23 +345,3 @@ class SalesWriteCase(SalesMarketingCase):
         self.assertEqual((session.state, session.last_text), ("done", "Done once."))
         model.assert_complete()
         return session
-
-
-class WorkerKilled(BaseException):
-    """The worker died: not an Exception, which a turn would record as an error."""
-
-
-class _DyingModel:
-    """A scripted model whose worker dies at its ``die_at``-th request (0-based)."""
-
-    provider = "scripted"
-
-    def __init__(self, model, die_at):
-        self.model, self.die_at = model, die_at
-        self.requests = 0
-
-    def stream(self, request):
-        self.requests += 1
-        if self.requests - 1 == self.die_at:
-            raise WorkerKilled
-        return self.model.stream(request)
