@@ -91,6 +91,7 @@ class AiaMcpServer(models.Model):
                 "description": remote.description or remote.name,
                 "input_schema": remote.input_schema,
                 "active": True,
+                "mcp_read_only": remote.read_only,
             }
             if not remote.read_only:
                 # Without readOnlyHint a remote tool may change something: it obeys shadow mode.
@@ -153,7 +154,8 @@ class AiaMcpServer(models.Model):
             description=tool.description or tool.label or tool.name,
             input_schema=tool.input_schema or {"type": "object"},
             handler=make_mcp_handler(tool_name=tool.mcp_tool_name, max_bytes=server.max_bytes, **connection),
-            mode=tool.mode,
+            # A manager may make a read-only tool a write tool, never the other way round.
+            mode=tool.mode if tool.mcp_read_only else "write",
             timeout=float(server.timeout),
             redact_keys=tuple(connection["headers"]),
             display_name=tool.label or "",

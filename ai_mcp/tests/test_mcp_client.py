@@ -168,10 +168,10 @@ class TestMcpClient(AiaCase):
         self.server.action_discover_tools()
         return {tool.mcp_tool_name: tool for tool in self.server.tool_ids}
 
-    def call(self, remote_name, arguments, answer="Done."):
-        """One turn in which the model calls the server's tool ``remote_name`` once; returns the
-        execution and the scripted model."""
-        tool = self.discover()[remote_name]
+    def call(self, remote_name, arguments, answer="Done.", tool=None):
+        """One turn in which the model calls the server's tool ``remote_name`` (discovered unless
+        ``tool`` is given) once; returns the execution and the scripted model."""
+        tool = tool or self.discover()[remote_name]
         self.agent.tool_ids = [(4, tool.id)]
         model = self.script(tool_calls((tool.name.replace(".", "_"), arguments)), reply(answer))
         session = self.new_session()
@@ -271,7 +271,22 @@ class TestMcpClient(AiaCase):
                 self.server.with_user(user).action_discover_tools()
             with self.assertRaises(AccessError):
                 tool.with_user(user).read(["mcp_server_id"])
-        # An AI manager may edit tools, not point one at another server.
+        # An AI manager may edit tools, not tie one to another server or remote tool.
+        as_manager = tool.with_user(self.manager)
+        for values in ({"mcp_server_id": False}, {"mcp_tool_name": "write_note"}, {"mcp_read_only": True}):
+            with self.assertRaises(AccessError):
+                as_manager.write(values)
         with self.assertRaises(AccessError):
-            tool.with_user(self.manager).write({"mcp_server_id": False})
-        self.assertEqual(self.server.url, self.url)
+            self.env["aia.tool"].with_user(self.manager).create(
+                {"name": "mcp_shop.fake", "kind": "mcp", "mcp_tool_name": "write_note", "mode": "read"}
+            )
+        self.assertEqual((self.server.url, tool.mcp_tool_name), (self.url, "read_stock"))
+
+    def test_a_write_tool_stays_a_write_tool_whatever_its_row_says(self):
+        tool = self.discover()["write_note"]
+        # A manager's (or an import's) read mode does not take it out of shadow mode.
+        tool.with_user(self.manager).write({"mode": "read"})
+        self.assertEqual(tool.mode, "read")
+        execution, _model = self.call("write_note", {"text": "Reorder A1"}, tool=tool)
+        self.assertEqual(execution.status, "shadowed")
+        self.assertEqual(self.calls, [])
