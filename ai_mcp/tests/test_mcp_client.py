@@ -15,6 +15,7 @@ from mcp.server.mcpserver import MCPServer
 from mcp.types import ToolAnnotations
 
 from odoo.exceptions import AccessError, UserError
+from odoo.modules import neutralize
 from odoo.tests import tagged
 from odoo.tools import config
 
@@ -290,3 +291,14 @@ class TestMcpClient(AiaCase):
         execution, _model = self.call("write_note", {"text": "Reorder A1"}, tool=tool)
         self.assertEqual(execution.status, "shadowed")
         self.assertEqual(self.calls, [])
+
+    def test_copied_databases_lose_the_headers_and_the_servers(self):
+        tool = self.discover()["read_stock"]
+        self.env.flush_all()
+        # As odoo-bin neutralize does it.
+        for query in neutralize.get_neutralization_queries(["ai_mcp"]):
+            self.env.cr.execute(query)
+        self.env.invalidate_all()
+        self.env.cr.execute("SELECT headers, active FROM aia_mcp_server WHERE id = %s", [self.server.id])
+        self.assertEqual(self.env.cr.fetchone(), (None, False))
+        self.assertIsNone(tool._aia_spec())
