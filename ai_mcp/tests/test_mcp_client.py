@@ -52,7 +52,7 @@ def _build_app(calls, headers_seen):
     @server.tool(annotations=ToolAnnotations(read_only_hint=True))
     async def slow() -> str:
         """Answers late."""
-        await anyio.sleep(5)
+        await anyio.sleep(3)
         return "late"
 
     @server.tool(annotations=ToolAnnotations(read_only_hint=True))
@@ -128,7 +128,7 @@ class TestMcpClient(AiaCase):
                 port=port,
                 log_level="error",
                 lifespan="on",
-                timeout_graceful_shutdown=1,
+                timeout_graceful_shutdown=5,
             )
         )
         thread = threading.Thread(target=server.run, daemon=True)
@@ -137,7 +137,7 @@ class TestMcpClient(AiaCase):
             if server.started:
                 break
             time.sleep(0.05)
-        cls.addClassCleanup(thread.join, 5)
+        cls.addClassCleanup(thread.join, 10)
 
         def stop():
             server.should_exit = True
