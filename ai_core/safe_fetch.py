@@ -114,6 +114,7 @@ def fetch(
     method="GET",
     params=None,
     json=None,
+    data=None,
     headers=None,
     timeout=30,
     max_bytes=10 * 1024 * 1024,
@@ -127,6 +128,7 @@ def fetch(
         method: The HTTP method.
         params: Query arguments, encoded as ``requests`` does.
         json: A JSON body.
+        data: A body already encoded (bytes), sent as it is.
         headers: Request headers; not sent again after a redirect to another host.
         timeout: Seconds for the whole exchange, name lookups, connections, redirects and
             download included.
@@ -140,7 +142,9 @@ def fetch(
         FetchError: refused, too slow, too large, too many redirects, or the request failed.
     """
     try:
-        request = requests.Request(method, url, params=params, json=json, headers=headers).prepare()
+        request = requests.Request(
+            method, url, params=params, json=json, data=data, headers=headers
+        ).prepare()
     except (requests.RequestException, ValueError):
         raise FetchError("the URL is not valid", kind="refused") from None
     deadline = time.monotonic() + timeout

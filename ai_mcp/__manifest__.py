@@ -8,6 +8,10 @@
     "author": "AI Agents Suite contributors",
     "depends": ["ai_core"],
     "external_dependencies": {"python": ["mcp"]},
-    "data": ["security/ir.model.access.csv"],
+    "data": [
+        "security/ir.model.access.csv",
+        "security/ai_mcp_security.xml",
+        "views/aia_mcp_server_views.xml",
+    ],
     "installable": True,
 }

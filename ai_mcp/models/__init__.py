@@ -1,1 +1,1 @@
-from . import aia_session
+from . import aia_mcp_server, aia_session, aia_tool

@@ -1,1 +1,1 @@
-from . import test_mcp_server
+from . import test_mcp_client, test_mcp_server
