@@ -3,9 +3,10 @@
 Needs Playwright in an environment of its own (it requires a newer greenlet than Odoo pins):
 
     python -m venv /tmp/pw && /tmp/pw/bin/pip install playwright
-    /tmp/pw/bin/python docs/screenshots/capture.py http://127.0.0.1:8069 SESSION CHAT CUSTOMER
+    /tmp/pw/bin/python docs/screenshots/capture.py http://127.0.0.1:8069 IDS...
 
-SESSION, CHAT and CUSTOMER are the ids ``seed_demo.py`` printed. Logs in as the demo's admin.
+IDS: the five ids ``seed_demo.py`` printed (the last is 0 without ai_livechat_agent). Logs in as
+the demo's admin.
 """
 
 import pathlib
@@ -17,7 +18,7 @@ OUT = pathlib.Path(__file__).parent
 CHROMIUM = "/usr/bin/chromium"
 
 
-def main(base, session_id, chat_id, customer_id):
+def main(base, session_id, chat_id, customer_id, channel_id, live_chat_id):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -35,6 +36,10 @@ def main(base, session_id, chat_id, customer_id):
             page.wait_for_timeout(1500)  # fonts and the last renders
             page.screenshot(path=OUT / f"{name}.png")
 
+        def show_last():
+            page.wait_for_timeout(4000)  # the "invited" notice goes
+            page.evaluate("document.querySelectorAll('.o-mail-Thread').forEach(t => t.scrollTop = 1e9)")
+
         def open_session():
             page.click("text=Who owes us the most?")
             page.wait_for_selector(".o_aia_chat table")
@@ -48,6 +53,10 @@ def main(base, session_id, chat_id, customer_id):
         )
         shot("/odoo/action-ai_core.aia_memory_fact_action", "my_memory", ".o_list_view .o_data_row")
         shot(f"/odoo/discuss?active_id=discuss.channel_{chat_id}", "discuss_direct_chat", ".o-mail-Message")
+        conversations = {"discuss_channel_mention": channel_id, "livechat_handover": live_chat_id}
+        for name, channel in conversations.items():
+            if int(channel):
+                shot(f"/odoo/discuss?active_id=discuss.channel_{channel}", name, ".o-mail-Message", show_last)
         # Wide enough for the chatter to sit beside the form.
         page.set_viewport_size({"width": 1920, "height": 1000})
         shot(f"/odoo/res.partner/{customer_id}", "chatter_mention", ".o_form_view .o-mail-Message")
@@ -55,4 +64,4 @@ def main(base, session_id, chat_id, customer_id):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:5])
+    main(*sys.argv[1:7])

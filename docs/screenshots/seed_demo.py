@@ -8,10 +8,14 @@ agent's contact) rather than produced by a model. On a database made by
     python -m odoo shell -d aia_shots --no-http [connection options] < docs/screenshots/seed_demo.py
 
 then ``capture.py`` with the ids this prints. Messages are posted by the superuser on their
-authors' behalf, so that no turn starts.
+authors' behalf (a visitor's written as stored messages), so that no turn starts. With
+``ai_livechat_agent`` installed (``AIA_MODULES=ai_livechat_agent``), a live chat handed over to a
+person and a channel @mention are written too.
 """
 
 from markupsafe import Markup
+
+from odoo import Command
 
 from odoo.addons.ai_core.ai_engine import Message
 from odoo.addons.ai_core.rendering import linkable_names, render_markdown
@@ -48,6 +52,9 @@ MENTION = Markup(
     '<p><a href="#" data-oe-model="res.partner" data-oe-id="%s" class="o_mail_redirect">@%s</a> '
     "what is still open for this customer?</p>"
 )
+MENTION_IN_CHANNEL = Markup(
+    '<p><a href="#" data-oe-model="res.partner" data-oe-id="%s" class="o_mail_redirect">@%s</a> %s</p>'
+)
 NOTE = """**{a}** has 3 open invoices, 12,480.00 € in all:
 
 | Invoice | Due | Open |
@@ -57,6 +64,22 @@ NOTE = """**{a}** has 3 open invoices, 12,480.00 € in all:
 | INV/2026/00190 | 2026-11-30 | 2,200.00 € |
 
 No reminder was sent since 2026-10-05."""
+
+
+CHANNEL_QUESTION = "how many quotations are waiting for an answer this week?"
+CHANNEL_ANSWER = (
+    "**7 quotations** were sent this week and wait for an answer (38,450 € untaxed); 3 of them expire "
+    "before Friday."
+)
+VISITOR = (
+    "Hello! Do you deliver office chairs to Belgium?",
+    "Great. I need 40 chairs for a new office, can I talk to someone about a discount?",
+)
+AGENT = (
+    "Yes: we deliver to **Belgium** in 3 to 5 working days, free from 500 € of order.",
+    "A colleague joins you now to talk about a bulk price.",
+)
+OPERATOR = "Hello, I'm Mitchell from sales: for 40 chairs I can offer 12 %. Which model do you have in mind?"
 
 
 def seed(env):
@@ -98,8 +121,62 @@ def seed(env):
     mention = MENTION % (bot.id, bot.name)
     post(azure, admin.partner_id, mention, subtype_xmlid="mail.mt_note", partner_ids=bot.ids)
     post(azure, bot, render_markdown(env, NOTE.format(**names)), subtype_xmlid="mail.mt_note")
+    general = env.ref("mail.channel_all_employees")
+    post(
+        general,
+        admin.partner_id,
+        MENTION_IN_CHANNEL % (bot.id, bot.name, CHANNEL_QUESTION),
+        partner_ids=bot.ids,
+    )
+    post(general, bot, render_markdown(env, CHANNEL_ANSWER))
+    live_chat = seed_live_chat(env, agent, admin) if "im_livechat.channel" in env else env["discuss.channel"]
     env.cr.commit()
-    print("session", session.id, "chat", chat.id, "customer", azure.id)  # noqa: T201 (for capture.py)
+    ids = (session.id, chat.id, azure.id, general.id, live_chat.id)
+    print("capture.py arguments:", *ids)  # noqa: T201
+
+
+def seed_live_chat(env, agent, admin):
+    """A visitor's live chat that the agent answered, then handed over to the admin."""
+    runner = env.ref("base.user_demo")
+    runner.write({"group_ids": [Command.link(env.ref("ai_core.group_aia_user").id)]})
+    livechat = env["im_livechat.channel"].search([], limit=1)
+    livechat.write(
+        {"aia_agent_id": agent.id, "aia_livechat_user_id": runner.id, "user_ids": [Command.link(admin.id)]}
+    )
+    bot = agent.partner_id
+    guest = env["mail.guest"].create({"name": "Visitor #13"})
+    channel = env["discuss.channel"].create(
+        {
+            "name": f"Visitor #13 {agent.name}",
+            "channel_type": "livechat",
+            "livechat_channel_id": livechat.id,
+            "livechat_operator_id": bot.id,
+            "channel_member_ids": [
+                Command.create({"partner_id": bot.id, "livechat_member_type": "bot"}),
+                Command.create({"guest_id": guest.id, "livechat_member_type": "visitor"}),
+            ],
+        }
+    )
+    comment = env.ref("mail.mt_comment")
+    for asked, answer in zip(VISITOR, AGENT, strict=True):
+        env["mail.message"].create(
+            {
+                "model": channel._name,
+                "res_id": channel.id,
+                "author_id": False,
+                "author_guest_id": guest.id,
+                "body": Markup("<p>%s</p>") % asked,
+                "message_type": "comment",
+                "subtype_id": comment.id,
+            }
+        )
+        channel.message_post(author_id=bot.id, body=render_markdown(env, answer), message_type="comment")
+    # Live Chat's forward, as the agent's handover tool runs it.
+    channel.with_user(runner)._forward_human_operator(users=admin)
+    channel.message_post(
+        author_id=admin.partner_id.id, body=Markup("<p>%s</p>") % OPERATOR, message_type="comment"
+    )
+    return channel
 
 
 seed(env)  # noqa: F821 (Odoo's shell defines env)
