@@ -1,5 +1,5 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 
 # The operator model Live Chat records for an agent (beside Odoo's ``res.users`` and
 # ``chatbot.script``).
@@ -29,6 +29,31 @@ class ImLivechatChannel(models.Model):
         "it a user with read-only rights on what visitors may learn. Write tools are never "
         "offered in live chat.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            self._aia_check_runner(vals)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._aia_check_runner(vals)
+        return super().write(vals)
+
+    def _aia_check_runner(self, vals):
+        """An AI manager may make the agent answer visitors only with rights they have themselves:
+        the user it runs as may have no group the manager lacks (else a manager would read, as an
+        anonymous visitor, what only that user may)."""
+        if self.env.su or not vals.get("aia_livechat_user_id"):
+            return
+        runner = self.env["res.users"].sudo().browse(vals["aia_livechat_user_id"])
+        if runner.all_group_ids - self.env.user.all_group_ids:
+            raise AccessError(
+                self.env._(
+                    "The agent may not answer visitors as %(user)s: that user has rights you do not have.",
+                    user=runner.name,
+                )
+            )
 
     @api.constrains("aia_agent_id", "aia_livechat_user_id")
     def _check_aia_agent(self):

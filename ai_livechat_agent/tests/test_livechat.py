@@ -190,3 +190,24 @@ class TestLivechatAgent(DiscussCase, HttpCase):
         # A live chat operator cannot either.
         with self.assertRaises(AccessError):
             self.livechat.with_user(self.human).write({"aia_agent_id": False})
+
+    def test_an_ai_manager_cannot_lend_the_agent_rights_they_lack(self):
+        """An AI manager who may not edit contacts may not make the agent answer visitors as a user
+        who may (the runner here), nor as any user with a right they lack: they would then read,
+        as an anonymous visitor, what only that user may."""
+        manager = self.make_user(
+            "aia_livechat_ai_manager", "ai_core.group_aia_manager,im_livechat.im_livechat_group_manager"
+        )
+        self.assertFalse(manager.has_group("base.group_partner_manager"))
+        self.assertTrue(self.runner.has_group("base.group_partner_manager"))
+        channel = self.livechat.with_user(manager)
+        with self.assertRaises(AccessError):
+            channel.write({"aia_livechat_user_id": self.runner.id})
+        with self.assertRaises(AccessError):
+            channel.create(
+                {"name": "Shop", "aia_agent_id": self.agent.id, "aia_livechat_user_id": self.runner.id}
+            )
+        # A user with no right the manager lacks is theirs to choose.
+        reader = self.make_user("aia_livechat_reader", "ai_core.group_aia_user")
+        channel.write({"aia_livechat_user_id": reader.id})
+        self.assertEqual(self.livechat.aia_livechat_user_id, reader)
