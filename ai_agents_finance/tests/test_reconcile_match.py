@@ -113,6 +113,18 @@ class TestReconcileMatch(FinanceWriteCase):
         self.assertFalse(session.approval_ids)
         self.assertUntouched()
 
+    def test_an_ai_manager_cannot_lift_the_approval_by_marking_the_tool_read(self):
+        """An AI manager (not an administrator) may edit tool rows, but the approval a tool needs
+        is its Python declaration's: marking the row "read" runs nothing without a person."""
+        manager = self.new_user("fin_ai_manager", "ai_core.group_aia_manager", self.env.company)
+        tool = self.env.ref("ai_agents_finance.tool_finance_reconcile_match").with_user(manager)
+        tool.write({"mode": "read"})
+        self.trusted()
+        model, session = self.run_turn("Match pay_a with the invoice.", (WIRE, self.call_args), "I may not.")
+        execution, told = self.assertToolFailed(model, session, "denied")
+        self.assertIn("only once a person approves it", told.content)
+        self.assertUntouched()
+
     def test_the_catalogue_row_says_each_call_needs_approval(self):
         tool = self.env.ref("ai_agents_finance.tool_finance_reconcile_match").sudo()
         self.assertEqual(tool.mode, "write")
