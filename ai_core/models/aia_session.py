@@ -253,7 +253,9 @@ class AiaSession(models.Model):
 
     def _aia_turn_ended(self):
         """Extension point: a turn of this session stopped, its state written (``done``,
-        ``error``, or waiting for a decision or a deferred call), in the turn's transaction."""
+        ``error``, or waiting for a decision or a deferred call), in the turn's transaction.
+        ``aia_turn_end_announced`` in the context: the turn's last events (``done``, ``error``)
+        are sent to the session's user right after that transaction's commit."""
 
     @api.model
     def _aia_check_user_values(self, vals, allowed):

@@ -126,7 +126,7 @@ class TurnRecorder:
 
     def fail(self, message):
         self.ledger.write({"state": "error", "error_message": message, "error_code": "session_error"})
-        self.ledger._aia_turn_ended()
+        self._turn_ended()
         self._send([Error("session_error", message).to_dict(), Done("error").to_dict()])
 
     # === HELPERS === #
@@ -152,7 +152,12 @@ class TurnRecorder:
         )
         if event.citations:
             self._save_citations(event.citations)
-        self.ledger._aia_turn_ended()
+        self._turn_ended()
+
+    def _turn_ended(self):
+        # The turn's last events follow this transaction's commit: what the hook changes is
+        # there when a browser reloads on them.
+        self.ledger.with_context(aia_turn_end_announced=True)._aia_turn_ended()
 
     def _save_citations(self, citations):
         """The turn's knowledge passages, kept on its last answer for the chat and the API."""

@@ -1,9 +1,12 @@
+import logging
+import uuid
 from datetime import timedelta
 from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, Query
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
+from odoo.tools import SQL, Query, mute_logger
 
 from odoo.addons.ai_core import telemetry, turn
 from odoo.addons.ai_core.ai_engine import ToolAnswer
@@ -17,6 +20,8 @@ USER_CREATE_FIELDS = {"workflow_id", "question", "company_id"}
 USER_WRITE_FIELDS = {"question"}
 BUS_TYPE = "aia.workflow.run"
 
+_logger = logging.getLogger(__name__)
+
 
 def _columns(model):
     """The fields of ``model`` that a read fetches with its row."""
@@ -24,10 +29,26 @@ def _columns(model):
 
 
 class _LockingQuery(Query):
-    """A query of rows that it locks for update (see AiaWorkflowRun._aia_lock)."""
+    """A query of rows that it updates first, each to itself: the rows are locked, and a
+    concurrent transaction that then locks one of them, from a snapshot older than this one's
+    commit, fails to serialize instead of reading them as they were (a row only locked would
+    let it through; see AiaWorkflowRun._aia_lock). With ``savepoint``, a savepoint of that name
+    is set first, in the same statement (one round trip)."""
+
+    def __init__(self, *args, savepoint=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.savepoint = savepoint
 
     def select(self, *args):
-        return SQL("%s FOR UPDATE", super().select(*args))
+        locking = SQL(
+            "WITH locked AS (UPDATE %s SET write_date = write_date WHERE %s RETURNING id) %s",
+            SQL.identifier(self.table),
+            self.where_clause,
+            super().select(*args),
+        )
+        if self.savepoint:
+            return SQL("SAVEPOINT %s; %s", SQL.identifier(self.savepoint), locking)
+        return locking
 
 
 class AiaWorkflowRun(models.Model):
@@ -244,17 +265,42 @@ class AiaWorkflowRun(models.Model):
     @telemetry.traced_job
     def _aia_job_advance(self):
         """Queue job: go on from what the run's tasks did. Idempotent: each run decides from what
-        is saved, under a lock of the run's row; two at once (two tasks ended together) conflict,
-        and queue_job runs the later again on a fresh snapshot."""
+        is saved, under a lock of the run's row; two at once conflict, and queue_job runs the
+        later again on a fresh snapshot."""
         run = self.sudo()
         run._aia_lock()
         run._aia_advance()
 
-    def _aia_lock(self):
-        """Lock these runs' rows until the transaction ends; read them, and their tasks, in two
-        queries (after a turn's commits, nothing of them is left in the cache)."""
+    def _aia_advance_now(self):
+        """Go on from a task that ended in this transaction (a turn's last one: its next tasks
+        are queued with that commit). Two tasks ending at once each lock and write the run's
+        row; the later, whose snapshot does not see the other's end, fails to serialize there,
+        and a job goes on on a fresh snapshot. So does any error of the advance: it is rolled
+        back to a savepoint and never costs the turn's commit."""
+        self.ensure_one()
+        self.env.flush_all()  # what the savepoint may roll back is the advance's only
+        # Set with the lock, and not released: it ends with the transaction (no round trips).
+        savepoint = f"aia_advance_{uuid.uuid4().hex}"
+        try:
+            with mute_logger("odoo.sql_db"):  # a conflict is expected, and handled below
+                self._aia_lock(savepoint)
+            self._aia_advance()
+            self.env.flush_all()
+        except Exception as exc:  # the turn's commit goes on; a job retries
+            self.env.cr.execute(SQL("ROLLBACK TO SAVEPOINT %s", SQL.identifier(savepoint)))
+            self.env.clear()  # what the rolled-back advance left in the cache
+            if isinstance(exc, PG_CONCURRENCY_EXCEPTIONS_TO_RETRY):
+                _logger.info("workflow run %s: a task ended at the same time, a job goes on", self.id)
+            else:
+                _logger.exception("workflow run %s: advance failed, left to a job", self.id)
+            self._aia_queue_advance()
+
+    def _aia_lock(self, savepoint=None):
+        """Lock these runs' rows until the transaction ends (see _LockingQuery, and for
+        ``savepoint``); read them, and their tasks, in two queries (after a turn's commits,
+        nothing of them is left in the cache)."""
         self.invalidate_recordset()
-        query = _LockingQuery(self.env, self._table, self._table_sql)
+        query = _LockingQuery(self.env, self._table, self._table_sql, savepoint=savepoint)
         query.add_where(SQL("%s IN %s", SQL.identifier(self._table, "id"), tuple(self.ids)))
         self._fetch_query(query, _columns(self))
         Task = self.env["aia.workflow.task"]
@@ -449,7 +495,11 @@ class AiaWorkflowRun(models.Model):
 
     def _aia_notify(self):
         """Tell the browsers of the run's user and of those it waits for that the run changed
-        (its form reloads the timeline)."""
+        (its form reloads the timeline). Not the run's user when a task's turn ended in this
+        transaction: the timeline reloads on that turn's last event, sent after its commit."""
         waiting = self.task_ids.filtered(lambda t: t.state == "waiting").approver_id
-        for partner in self.user_partner_id | waiting.partner_id:
+        partners = waiting.partner_id
+        if not self.env.context.get("aia_turn_end_announced"):
+            partners |= self.user_partner_id
+        for partner in partners:
             self.env["bus.bus"]._sendone(partner, BUS_TYPE, {"run_id": self.id, "state": self.state})

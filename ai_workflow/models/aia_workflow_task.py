@@ -166,10 +166,9 @@ class AiaWorkflowTask(models.Model):
     def _aia_job_run(self, bounds=None):
         """Queue job: run this task's agent on its input, in a session of its own, as the run's
         user in the run's company, within ``bounds`` (what the run's caps left when it was
-        queued, see aia.workflow.run._aia_job_bounds); then, in the same job, move the run on (its
-        next tasks are queued in their own jobs). A turn that stops for an approval or delegated
-        work moves the run on when it ends, from the job that resumed it
-        (aia.session._aia_turn_ended)."""
+        queued, see aia.workflow.run._aia_job_bounds). The turn's end saves the task's outcome
+        and moves the run on, in the turn's last transaction (_aia_session_ended): its next
+        tasks are queued in their own jobs."""
         task = self.sudo()
         run = task.run_id  # from the task's row, read now: the turn's commits empty the cache
         # On the job's span: which step of which run this is (read only for a span that records:
@@ -192,10 +191,10 @@ class AiaWorkflowTask(models.Model):
             # run's caps leave now.
             question = task.session_id.message_ids_aia.filtered(lambda m: m.role == "user")
             task._aia_session_in_job()._aia_job_run_turn(question[:1].id)
-        # The run goes on from what is saved, whatever the turn did (ended, or waits for a
-        # decision): again when this job runs a second time (a concurrent advance conflicted,
-        # or the worker died after the turn ended). Advancing is idempotent.
-        run._aia_job_advance()
+        else:
+            # Ended (or stopped) in an earlier attempt of this job: the run goes on from what is
+            # saved. Advancing is idempotent.
+            run._aia_job_advance()
 
     def _aia_run_agent(self, bounds=None):
         bounds = self.run_id._aia_read_job_bounds(bounds)
@@ -226,27 +225,29 @@ class AiaWorkflowTask(models.Model):
             message = turn.accept(own, self.input, run_in_request=True)
         except UserError as exc:
             self._aia_end("error", str(exc))
+            self.run_id._aia_advance_now()
             return
         for _event in own._aia_run_turn(user_message=message):
             pass
 
     def _aia_session_in_job(self, bounds=None):
-        """The task's session as its job runs it: as the run's user in the run's company, marked
-        so that its turn's end leaves moving the run on to the job, within ``bounds`` (what the
-        run's caps leave it; read now when not given: the turn's commits would have them read
-        again, see aia.session)."""
+        """The task's session as its job runs it: as the run's user in the run's company, within
+        ``bounds`` (what the run's caps leave it; read now when not given: the turn's commits
+        would have them read again, see aia.session)."""
         if bounds is None:
             bounds = self.run_id._aia_session_bounds(self.session_id)
         return (
             self.session_id.with_user(self.user_id)
             .with_company(self.company_id)
-            .with_context(aia_workflow_task_job=self.id, aia_workflow_bounds=bounds)
+            .with_context(
+                aia_workflow_task_job=self.id, aia_workflow_run_id=self.run_id.id, aia_workflow_bounds=bounds
+            )
             .sudo(False)
         )
 
     def _aia_session_ended(self, session):
-        """The turn of this task's session stopped: save its outcome. The job that ran the task
-        moves the run on after the turn; any other (a resumed turn, a stop) queues that."""
+        """The turn of this task's session stopped: save its outcome and move the run on, in the
+        turn's transaction."""
         if session.state == "done" and not session.error_message:
             self._aia_end("done", output=session.last_text or "")
         elif session.state in ("done", "error", "cancelled"):
@@ -254,12 +255,14 @@ class AiaWorkflowTask(models.Model):
             self._aia_end("error", self.env._("%(task)s: %(why)s", task=self.name, why=why))
         else:  # waiting for an approval or delegated work: its end comes later
             self.state = "waiting"
-        if session.env.context.get("aia_workflow_task_job") == self.id:
-            return  # the job running the task moves the run on after the turn
-        if self.state == "waiting":
             self.run_id._aia_notify()
+            return
+        context = self.env.context
+        if context.get("aia_workflow_task_job") == self.id:
+            run = self.env["aia.workflow.run"].browse(context["aia_workflow_run_id"])  # no read
         else:
-            self.run_id._aia_queue_advance()
+            run = self.run_id
+        run._aia_advance_now()
 
     def _aia_end(self, state, message=None, output=None):
         self.write(

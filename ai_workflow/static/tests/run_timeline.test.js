@@ -287,6 +287,30 @@ test("the end of a task's turn reloads the timeline; other sessions and deltas d
     expect.verifySteps(["timeline_data 1"]);
 });
 
+test("a turn's end in a session the timeline has not read reloads it while a task is queued", async () => {
+    const queued = task({id: 13, name: "Read the stock", state: "queued", agent: "Stock"});
+    let data = timeline({tasks: [PLAN, {...EXECUTE, state: "done"}, queued]});
+    mockTimeline(() => data);
+    await mountRunForm();
+    expect.verifySteps(["timeline_data 1"]);
+
+    // The queued task's session (7) started after the timeline was read: its turn's end is
+    // the first the timeline hears of it.
+    data = timeline({
+        state: "done",
+        tasks: [PLAN, {...EXECUTE, state: "done"}, {...queued, state: "done", session_id: 7}],
+    });
+    notifySession(7, "text_delta");
+    notifySession(7, "done");
+    await waitFor(".o_aia_task[data-task-id='13'] .o_aia_task_state:contains(Done)");
+    expect.verifySteps(["timeline_data 1"]);
+
+    // Every task has its session now: another session's end is none of this run's.
+    notifySession(99, "done");
+    await animationFrame();
+    expect.verifySteps([]);
+});
+
 test("Approve on an approval task calls action_approve and reloads", async () => {
     const approval = task({
         id: 15,

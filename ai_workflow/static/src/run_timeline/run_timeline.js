@@ -10,6 +10,8 @@ export const BUS_TYPE = "aia.workflow.run";
 // A task's session says when its turn ended; the run says only what changed beyond that.
 export const SESSION_BUS_TYPE = "aia.session/events";
 const TURN_END_EVENTS = new Set(["done", "error"]);
+// A task in these states may have a session the timeline has not read yet.
+const STARTED_STATES = new Set(["queued", "running"]);
 
 const KINDS = {
     plan: {label: _t("Plan"), icon: "fa-list-ol"},
@@ -158,14 +160,19 @@ export class AiaRunTimeline extends Component {
         }
     }
 
-    /** The turn of one of the run's tasks ended: its task ended with it (the same commit). */
+    /**
+     * The turn of one of the run's tasks ended: its task ended with it (the same commit), and
+     * the run went on. A task shown queued or running without its session yet started since
+     * the timeline was read: the turn that ended may be its.
+     */
     onSessionEvents(payload) {
         const run = this.run;
-        if (
-            run &&
-            run.tasks.some((task) => task.session_id && task.session_id === payload.session_id) &&
-            payload.events.some((event) => TURN_END_EVENTS.has(event.type))
-        ) {
+        if (!run || !payload.events.some((event) => TURN_END_EVENTS.has(event.type))) {
+            return;
+        }
+        const ofItsTask = run.tasks.some((task) => task.session_id === payload.session_id);
+        const startedSince = run.tasks.some((task) => !task.session_id && STARTED_STATES.has(task.state));
+        if (ofItsTask || startedSince) {
             this.refresh();
         }
     }
