@@ -1,12 +1,17 @@
 import re
 
-from odoo import api, fields, models
+from odoo import api, fields, models, tools
 from odoo.exceptions import AccessError, ValidationError
 
 # Kinds of step that an agent does (the others: approval, a human's).
 AGENT_KINDS = ("plan", "execute", "review", "synthesize")
 # A code that names the tool workflow.<code> (a provider tool name: 64 characters at most) and a URL.
 WORKFLOW_CODE = re.compile(r"^[a-zA-Z0-9_-]{1,55}$")
+
+
+def columns(model):
+    """The fields of ``model`` that a read fetches with its row."""
+    return [f for f in model._fields.values() if f.store and f.column_type and f.prefetch is True]
 
 
 class AiaWorkflow(models.Model):
@@ -86,6 +91,29 @@ class AiaWorkflow(models.Model):
         }
 
     # === BUSINESS METHODS === #
+
+    def _aia_read_steps(self):
+        """Put this workflow's steps in the cache, with its ``step_ids``, from the process-wide
+        setup cache (aia.setup.mixin: kept until a workflow, step or agent is written): a run
+        enters each step without reading them again."""
+        self.ensure_one()
+        ids, values = self._aia_cached_steps(self.id, self.env.lang)
+        steps = self.env["aia.workflow.step"].browse(ids)
+        for name, column in values.items():
+            steps._fields[name]._insert_cache(steps, column)
+        self._fields["step_ids"]._insert_cache(self, [ids])
+
+    @api.model
+    @tools.ormcache("workflow_id", "lang")
+    def _aia_cached_steps(self, workflow_id, lang):
+        """(ids, {field: values in cache format}) of the workflow's steps, in their order."""
+        Step = self.env["aia.workflow.step"].sudo().with_context(lang=lang)
+        names = [field.name for field in columns(Step)] + ["agent_ids"]
+        steps = Step.search_fetch([("workflow_id", "=", workflow_id)], names)
+        return tuple(steps.ids), {
+            name: tuple(map(Step._fields[name]._get_cache(steps.env).__getitem__, steps.ids))
+            for name in names
+        }
 
     def _aia_check_can_run(self):
         """Raise AccessError unless the current user may run this workflow."""

@@ -13,6 +13,7 @@ from odoo.addons.ai_core.ai_engine import ToolAnswer
 from odoo.addons.ai_core.guard import check_user_writable
 
 from .. import steps
+from .aia_workflow import columns
 from .aia_workflow_task import ENDED_STATES
 
 # What a user may set on a run of theirs (over RPC too); the rest is the runner's.
@@ -21,11 +22,6 @@ USER_WRITE_FIELDS = {"question"}
 BUS_TYPE = "aia.workflow.run"
 
 _logger = logging.getLogger(__name__)
-
-
-def _columns(model):
-    """The fields of ``model`` that a read fetches with its row."""
-    return [f for f in model._fields.values() if f.store and f.column_type and f.prefetch is True]
 
 
 class _LockingQuery(Query):
@@ -170,6 +166,7 @@ class AiaWorkflowRun(models.Model):
             if run.user_id != self.env.user:
                 raise UserError(self.env._("Only whoever asked may start a run."))
             workflow = run.workflow_id.sudo()
+            workflow._aia_read_steps()
             if not workflow.step_ids:
                 raise UserError(self.env._("The workflow %(name)s has no steps.", name=workflow.name))
             now = fields.Datetime.now()
@@ -302,9 +299,9 @@ class AiaWorkflowRun(models.Model):
         self.invalidate_recordset()
         query = _LockingQuery(self.env, self._table, self._table_sql, savepoint=savepoint)
         query.add_where(SQL("%s IN %s", SQL.identifier(self._table, "id"), tuple(self.ids)))
-        self._fetch_query(query, _columns(self))
+        self._fetch_query(query, columns(self))
         Task = self.env["aia.workflow.task"]
-        tasks = Task.search_fetch([("run_id", "in", self.ids)], [f.name for f in _columns(Task)])
+        tasks = Task.search_fetch([("run_id", "in", self.ids)], [f.name for f in columns(Task)])
         # The runs' task_ids from the same rows, as One2many.read would put them in the cache.
         self._fields["task_ids"]._insert_cache(
             self, [tuple(task.id for task in tasks if task.run_id == run) for run in self]
@@ -341,20 +338,12 @@ class AiaWorkflowRun(models.Model):
                 if queued or any(task.state == "waiting" for task in current):
                     self._aia_notify()
                 return
-        self._aia_read_steps()
+        self.workflow_id._aia_read_steps()
         if step.kind == "plan" and not steps.read_plan(self, current):
             return
         if step.kind == "review" and steps.send_back(self, current):
             return
         self._aia_enter(self._aia_next_step(step))
-
-    def _aia_read_steps(self):
-        """Read the workflow's steps in one query, the current one among them, and put them in
-        its ``step_ids`` as One2many.read would (that is an id query, then the rows)."""
-        workflow = self.workflow_id
-        Step = self.env["aia.workflow.step"]
-        found = Step.search_fetch([("workflow_id", "=", workflow.id)], [f.name for f in _columns(Step)])
-        workflow._fields["step_ids"]._insert_cache(workflow, [tuple(found.ids)])
 
     def _aia_next_step(self, step):
         steps = self.workflow_id.step_ids.sorted("sequence")

@@ -7,6 +7,8 @@ from .aia_workflow import AGENT_KINDS
 class AiaWorkflowStep(models.Model):
     _name = "aia.workflow.step"
     _description = "AI Workflow Step"
+    # Runs read the steps through the setup cache (aia.workflow._aia_read_steps).
+    _inherit = ["aia.setup.mixin"]
     _order = "workflow_id, sequence, id"
     _check_company_auto = True
 

@@ -66,6 +66,17 @@ class TestWorkflowRun(WorkflowCase):
         self.assertEqual(run.total_tokens, sum(tasks.session_id.mapped("total_tokens")))
         self.assertGreater(run.total_tokens, 0)
 
+    def test_a_step_written_between_runs_is_read_anew(self):
+        """Runs read the steps through the process-wide setup cache; writing a step clears it."""
+        answers = (MONTH_END_PLAN, reply("3 late."), reply("12,400 EUR."), verdict(True), reply("Memo."))
+        self.script(*answers)
+        self.assertEqual(self.start().state, "done")
+        self.step("synthesize").instructions = "Write it as a haiku."
+        self.env.invalidate_all()  # as another worker would start: nothing of it in its cache
+        model = self.script(*answers)
+        self.assertEqual(self.start().state, "done")
+        self.assertIn("Write it as a haiku.", model.requests[4].messages[-1].text)
+
     def test_dependent_task_waits_for_its_input(self):
         """A planned task that takes another's result starts after it, with that result."""
         model = self.script(
