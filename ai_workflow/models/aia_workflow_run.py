@@ -24,6 +24,21 @@ BUS_TYPE = "aia.workflow.run"
 _logger = logging.getLogger(__name__)
 
 
+def _spent(run_id):
+    """SQL terms of what the sessions of the run ``run_id`` (SQL) spent: tokens, cost."""
+    return [
+        SQL(
+            """(SELECT COALESCE(SUM(session.%s), 0)
+                  FROM aia_workflow_task task
+                  JOIN aia_session session ON session.id = task.session_id
+                 WHERE task.run_id = %s)""",
+            SQL.identifier(column),
+            run_id,
+        )
+        for column in ("total_tokens", "total_cost")
+    ]
+
+
 class _LockingQuery(Query):
     """A query of rows that it updates first, each to itself: the rows are locked, and a
     concurrent transaction that then locks one of them, from a snapshot older than this one's
@@ -116,26 +131,26 @@ class AiaWorkflowRun(models.Model):
             run.name = f"{run.workflow_id.name}: {question[0][:60]}" if question else run.workflow_id.name
 
     def _compute_totals(self):
-        """What every step's session spent, in one query: the caps read these before each task
-        and each turn of a task, whose commits leave nothing of the run in the cache."""
+        """What every step's session spent, in one query (_aia_lock reads it with the run's
+        row): the caps read these before each task and each turn of a task, whose commits leave
+        nothing of the run in the cache."""
         self.env["aia.session"].flush_model(["total_tokens", "total_cost"])
         self.env["aia.workflow.task"].flush_model(["run_id", "session_id"])
-        ids = tuple(self._origin.ids) or (0,)
-        sums = {
-            run_id: (tokens, cost)
-            for run_id, tokens, cost in self.env.execute_query(
-                SQL(
-                    """SELECT task.run_id, SUM(session.total_tokens), SUM(session.total_cost)
-                         FROM aia_workflow_task task
-                         JOIN aia_session session ON session.id = task.session_id
-                        WHERE task.run_id IN %s
-                     GROUP BY task.run_id""",
-                    ids,
-                )
+        run_id = SQL.identifier(self._table, "id")
+        rows = self.env.execute_query(
+            SQL(
+                "SELECT %s, %s FROM %s WHERE %s IN %s",
+                run_id,
+                SQL(", ").join(_spent(run_id)),
+                SQL.identifier(self._table),
+                run_id,
+                tuple(self._origin.ids) or (0,),
             )
-        }
+        )
+        sums = {row[0]: row[1:] for row in rows}
         for run in self:
-            run.total_tokens, run.total_cost = sums.get(run._origin.id) or (0, 0.0)
+            tokens, cost = sums.get(run._origin.id) or (0, 0)
+            run.total_tokens, run.total_cost = tokens, float(cost)
 
     # === CRUD === #
 
@@ -294,12 +309,19 @@ class AiaWorkflowRun(models.Model):
 
     def _aia_lock(self, savepoint=None):
         """Lock these runs' rows until the transaction ends (see _LockingQuery, and for
-        ``savepoint``); read them, and their tasks, in two queries (after a turn's commits,
-        nothing of them is left in the cache)."""
+        ``savepoint``); read them with what their sessions spent, and their tasks, in two
+        queries (after a turn's commits, nothing of them is left in the cache)."""
         self.invalidate_recordset()
         query = _LockingQuery(self.env, self._table, self._table_sql, savepoint=savepoint)
-        query.add_where(SQL("%s IN %s", SQL.identifier(self._table, "id"), tuple(self.ids)))
-        self._fetch_query(query, columns(self))
+        run_id = SQL.identifier(self._table, "id")
+        query.add_where(SQL("%s IN %s", run_id, tuple(self.ids)))
+        fields_ = [*columns(self), self._fields["total_tokens"], self._fields["total_cost"]]
+        terms = [self._field_to_sql(self._table, field.name, query) for field in fields_[:-2]]
+        rows = self.env.execute_query(query.select(run_id, *terms, *_spent(run_id)))
+        ids, *values = zip(*rows, strict=True)
+        runs = self.browse(ids)
+        for field, column in zip(fields_, values, strict=True):
+            field._insert_cache(runs, [field.convert_to_cache(value, runs) for value in column])
         Task = self.env["aia.workflow.task"]
         tasks = Task.search_fetch([("run_id", "in", self.ids)], [f.name for f in columns(Task)])
         # The runs' task_ids from the same rows, as One2many.read would put them in the cache.
