@@ -345,8 +345,9 @@ def get_overdue_invoices(ctx, args):
     requires=common.JOURNAL_ITEMS,
 )
 def get_unmatched_payments(ctx, args):
-    current = common.company(ctx)
+    current = toolkit.session_company(ctx.env, "name", "currency_id")
     currency = current.currency_id
+    currency.fetch(["name", "rounding"])
     day = common.today(ctx)
     domain = Domain(
         [
@@ -372,6 +373,7 @@ def get_unmatched_payments(ctx, args):
     count = sum(entry["count"] for entry in totals.values())
     rows = common.limit(args, PAYMENTS_DEFAULT_ROWS, PAYMENTS_MAX_ROWS)
     payments = Payment.search(domain, order="date, id", limit=rows)
+    payments.partner_id.fetch(["complete_name"])
     result = []
     for payment in payments:
         documents = payment.reconciled_invoice_ids | payment.reconciled_bill_ids
