@@ -244,8 +244,10 @@ def _next_activities(env, invoices):
     requires=common.JOURNAL_ITEMS,
 )
 def get_overdue_invoices(ctx, args):
-    current = common.company(ctx)
+    # Only the columns shown, here too: a first read of a field fetches every column of its table.
+    current = toolkit.session_company(ctx.env, "name", "currency_id")
     currency = current.currency_id
+    currency.fetch(["name", "rounding"])
     kind = args.get("kind") or "receivable"
     sign = KINDS[kind][1]
     day = common.today(ctx)
@@ -269,6 +271,9 @@ def get_overdue_invoices(ctx, args):
     rows = common.limit(args, OVERDUE_DEFAULT_ROWS, OVERDUE_MAX_ROWS)
     # Only the columns shown, in the query that finds the invoices.
     invoices = Move.search_fetch(domain, OVERDUE_FIELDS, order=order, limit=rows)
+    invoices.partner_id.fetch(["complete_name"])
+    # The messages' access rule reads the user's partner.
+    ctx.env.user.fetch(["partner_id"])
     last_sent = _last_messages(ctx.env, invoices)
     next_activity = _next_activities(ctx.env, invoices)
     result = []
@@ -340,8 +345,9 @@ def get_overdue_invoices(ctx, args):
     requires=common.JOURNAL_ITEMS,
 )
 def get_unmatched_payments(ctx, args):
-    current = common.company(ctx)
+    current = toolkit.session_company(ctx.env, "name", "currency_id")
     currency = current.currency_id
+    currency.fetch(["name", "rounding"])
     day = common.today(ctx)
     domain = Domain(
         [
@@ -367,6 +373,7 @@ def get_unmatched_payments(ctx, args):
     count = sum(entry["count"] for entry in totals.values())
     rows = common.limit(args, PAYMENTS_DEFAULT_ROWS, PAYMENTS_MAX_ROWS)
     payments = Payment.search(domain, order="date, id", limit=rows)
+    payments.partner_id.fetch(["complete_name"])
     result = []
     for payment in payments:
         documents = payment.reconciled_invoice_ids | payment.reconciled_bill_ids

@@ -6,7 +6,7 @@ from odoo import Command, fields
 from odoo.tests import tagged
 from odoo.tools.safe_eval import safe_eval
 
-from odoo.addons.ai_core.ai_engine import ToolInputError
+from odoo.addons.ai_core.ai_engine import ToolDenied, ToolInputError
 
 from .common import WarehouseCase
 
@@ -245,6 +245,52 @@ class TestPendingDeliveries(WarehouseCase):
             ],
         )
         self.assertIn("[LMP-R] Lamp (Red)", [line["product"] for line in row["lines"]])
+
+    def test_partner_names_are_odoos_display_names(self):
+        """A company, its contact, its unnamed delivery address (named after its type) and a
+        person: each delivery's partner reads as Odoo's own display name of it."""
+        address = self.env["res.partner"].create({"type": "delivery", "parent_id": self.zen.id})
+        person = self.env["res.partner"].create({"name": "Ana Ruiz"})
+        deliveries = self.late_delivery | self.alerted
+        for partner in (address, person):
+            deliveries |= self._transfer(
+                self.north.out_type_id,
+                self.north.lot_stock_id,
+                self.customer_location,
+                [(self.widget, 1)],
+                partner=partner,
+                scheduled_date=self.now - timedelta(days=1),
+            )
+        by_reference = {row["reference"]: row["partner"] for row in self.call(TOOL)["rows"]}
+        odoo_names = {
+            picking.name: picking.partner_id.display_name for picking in deliveries.with_user(self.keeper)
+        }
+        self.assertEqual({name: by_reference[name] for name in odoo_names}, odoo_names)
+        self.assertEqual(
+            sorted(odoo_names.values()),
+            ["Ana Ruiz", "Zen Retail", "Zen Retail, Delivery", "Zen Retail, Zen Shop"],
+        )
+
+    def test_a_partner_of_another_company_is_named_only_to_a_user_of_both(self):
+        """Odoo's multi-company rule of partners decides: a customer moved to company B after its
+        company A delivery was made is named to a user allowed in both, and never to a user of
+        company A only."""
+        secret = self.env["res.partner"].create({"name": "Beta Secret Buyer"})
+        delivery = self._transfer(
+            self.north.out_type_id,
+            self.north.lot_stock_id,
+            self.customer_location,
+            [(self.widget, 1)],
+            partner=secret,
+        )
+        secret.company_id = self.company_b
+        rows = self.call(TOOL, user=self.keeper_ab, company=self.company_a)["rows"]
+        self.assertEqual(
+            [row["partner"] for row in rows if row["reference"] == delivery.name], ["Beta Secret Buyer"]
+        )
+        with self.assertRaises(ToolDenied) as caught:
+            self.call(TOOL, user=self.keeper, company=self.company_a)
+        self.assertNotIn("Beta Secret Buyer", str(caught.exception))
 
     def test_company_b_warehouse_and_products_cannot_be_named_from_company_a(self):
         kestrel = self.env["product.product"].create(

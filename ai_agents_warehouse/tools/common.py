@@ -6,6 +6,7 @@ Everything runs in the session user's environment (``ctx.env``, never sudo); ``c
 is the session's company and scopes every read.
 """
 
+import re
 from collections import defaultdict
 
 from odoo.fields import Domain
@@ -109,6 +110,7 @@ def quantity_rounder(env):
 
 
 name = toolkit.name
+session_company = toolkit.session_company
 
 
 def utc(value):
@@ -140,12 +142,26 @@ def plain_product_names(env):
     )
 
 
-def product_display_name(env, product_id, code, name, variant):
+def odoo_record(model, record_id, readable=True):
+    """The record ``record_id`` of ``model`` (archived ones too), to read with Odoo's own fields;
+    checked first when the ORM's query did not find it readable (``readable`` false), which raises
+    Odoo's access error: a field in the cache (read with other rights, e.g. as superuser) is
+    returned without any check."""
+    record = model.with_context(active_test=False).browse(record_id)
+    if not readable:
+        record.check_access("read")
+    return record
+
+
+def product_display_name(env, product_id, code, name, variant, plain=None):
     """Odoo's display name of a product from its name columns (``[CODE] Name``), or, for a variant
     with attributes (their values in its name), in a context that changes the names or for a
-    product not read (``name`` None), Odoo's own computation (or its access error)."""
-    if name is None or variant or not plain_product_names(env):
-        return env["product.product"].with_context(active_test=False).browse(product_id).display_name
+    product not read (``name`` None), Odoo's own computation (or its access error). ``plain``:
+    ``plain_product_names(env)``, if the caller has it."""
+    if plain is None:
+        plain = plain_product_names(env)
+    if name is None or variant or not plain:
+        return odoo_record(env["product.product"], product_id, name is not None).display_name
     return f"[{code}] {name}" if code else name
 
 
@@ -171,10 +187,50 @@ def product_names(env, product_ids):
     }
 
 
-def fetch_partner_names(partners):
-    """``partners`` with what their display name (``Company, Contact``) reads in the cache."""
-    partners.fetch(["name", "parent_id", "type", "is_company", "company_name", "commercial_company_name"])
-    return partners
+def readable_row(model, key, *fnames):
+    """The ``fnames`` columns of the record of ``model`` whose id is ``key`` (an SQL expression of
+    the outer statement) if the user may read it (the ORM's query, record rules included, archived
+    records too), as a subquery to ``LEFT JOIN LATERAL ... ON TRUE``: a lookup by id per row,
+    where a join makes PostgreSQL read every readable record (and their templates, for products)
+    first. Its ``LIMIT 1`` (one id, one row) keeps PostgreSQL from turning it into that join."""
+    model = model.with_context(active_test=False)
+    query = model._search(Domain.TRUE)
+    query.add_where(SQL("%s = %s", SQL.identifier(query.table, "id"), key))
+    query.limit = 1
+    return SQL(
+        "(%s)",
+        query.select(
+            *(
+                SQL("%s AS %s", model._field_to_sql(query.table, fname, query), SQL.identifier(fname))
+                for fname in fnames
+            )
+        ),
+    )
+
+
+def plain_partner_names(env):
+    """Whether the context leaves a partner's display name Odoo's plain ``Company, Contact``: none
+    of the keys its computation depends on (an addon may add some), nor the one of
+    ``_get_complete_name``, is set; the language only translates the type of an unnamed address."""
+    context = env.context
+    depends = env.registry.field_depends_context[env["res.partner"]._fields["display_name"]]
+    return not any(
+        context.get(key) for key in (*depends, "partner_display_name_hide_company") if key != "lang"
+    )
+
+
+def partner_display_name(env, partner_id, readable, name, complete_name, plain=None):
+    """Odoo's display name of a partner: its stored ``complete_name`` (``Company, Contact``, what the
+    display name computes from the same columns), or, for a partner without a name (an address
+    named after its type, in the user's language), in a context that changes the names or for a
+    partner the user may not read, Odoo's own computation (or its access error). ``plain``:
+    ``plain_partner_names(env)``, if the caller has it."""
+    if plain is None:
+        plain = plain_partner_names(env)
+    if not (readable and name and plain):
+        return odoo_record(env["res.partner"], partner_id, readable).display_name
+    # As the display name computation leaves it.
+    return re.sub(r"\s+\n", "\n", complete_name).strip()
 
 
 # === QUANTITIES AS ODOO COMPUTES THEM ON A PRODUCT === #

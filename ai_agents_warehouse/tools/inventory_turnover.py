@@ -45,8 +45,9 @@ FILTERS = (common.product_filter("id"), common.category_filter("categ_id"))
 )
 def get_inventory_turnover(ctx, args):
     env = ctx.env
-    company = env.company
+    company = common.session_company(env, "name", "currency_id")
     currency = company.currency_id
+    currency.fetch(["name", "rounding"])  # what the answer reads of it (it names and rounds)
     limit = common.limit(args)
     days = args.get("days") or DEFAULT_DAYS
     order = args.get("order") or "days_of_cover"

@@ -20,6 +20,7 @@ PICKING_COLUMNS = (
     "state",
     "picking_type_id",
 )
+PRODUCT_COLUMNS = ("id", "default_code", "name", "combination_indices")
 
 FILTERS = (
     common.warehouse_filter("picking_type_id.warehouse_id"),
@@ -93,26 +94,13 @@ def _lines(env, picking_ids):
     keys = [move_field(fname) for fname in ("picking_id", "product_id", "product_uom")]
     moves.groupby = SQL(", ").join(keys)
     moves.order = None
-    Product = env["product.product"].with_context(active_test=False)
-    products = Product._search(Domain.TRUE)
-    UoM = env["uom.uom"].with_context(active_test=False)
-    uoms = UoM._search(Domain.TRUE)
-
-    def columns(model, query, *fnames):
-        return query.select(
-            *(
-                SQL("%s AS %s", model._field_to_sql(query.table, fname, query), SQL.identifier(fname))
-                for fname in fnames
-            )
-        )
-
     rows = env.execute_query(
         SQL(
             """SELECT m.picking_id, m.product_id, m.uom_id, m.quantity, m.delay_alert_date, p.id,
                       p.default_code, p.name, p.combination_indices, u.id, u.name
                FROM (%s) m
-               LEFT JOIN (%s) p ON p.id = m.product_id
-               LEFT JOIN (%s) u ON u.id = m.uom_id
+               LEFT JOIN LATERAL %s p ON TRUE
+               LEFT JOIN LATERAL %s u ON TRUE
                ORDER BY m.picking_id, p.default_code, p.name, m.product_id""",
             moves.select(
                 *keys[:2],
@@ -120,18 +108,21 @@ def _lines(env, picking_ids):
                 SQL("SUM(%s) AS quantity", move_field("product_uom_qty")),
                 SQL("MAX(%s) AS delay_alert_date", move_field("delay_alert_date")),
             ),
-            columns(Product, products, "id", "default_code", "name", "combination_indices"),
-            columns(UoM, uoms, "id", "name"),
+            common.readable_row(env["product.product"], SQL("m.product_id"), *PRODUCT_COLUMNS),
+            common.readable_row(env["uom.uom"], SQL("m.uom_id"), "id", "name"),
         )
     )
     lines = defaultdict(list)
     alerts = {}
+    plain = common.plain_product_names(env)
     for row in rows:
         picking_id, product_id, uom_id, quantity, alert, *names = row
         readable, code, name, variant, uom_readable, uom = names
-        product = common.product_display_name(env, product_id, code, name if readable else None, variant)
+        product = common.product_display_name(
+            env, product_id, code, name if readable else None, variant, plain
+        )
         if not uom_readable:
-            uom = UoM.browse(uom_id).name
+            uom = common.odoo_record(env["uom.uom"], uom_id, readable=False).name
         lines[picking_id].append((product, uom, quantity))
         if alert and (picking_id not in alerts or alert > alerts[picking_id]):
             alerts[picking_id] = alert
@@ -143,7 +134,7 @@ def pending_transfers(env, args, code, filters_spec, noun, delay_alerts=False):
     cancelled, the earliest first, with Odoo's late flag and their lines (receipts and deliveries
     answer the same way), counted as ``noun``; with ``delay_alerts``, each with the date a late
     previous operation now expects its goods (``expected_delay_date``, Odoo's delay alert)."""
-    company = env.company
+    company = common.session_company(env, "name")
     limit = common.limit(args)
     now = env.cr.now()
     domain = (
@@ -159,46 +150,73 @@ def pending_transfers(env, args, code, filters_spec, noun, delay_alerts=False):
 
     Picking = env["stock.picking"]
     # Odoo's Late filter compiled on the readable transfers' own query (record rules included):
-    # the rows shown with their columns and late flag, and both counts over all rows (window
-    # functions are computed before the LIMIT), in one statement.
+    # the rows shown with their late flag, and both counts over all rows (window functions are
+    # computed before the LIMIT, over the ids only: the fewer columns they keep, the faster);
+    # then, for the rows shown only, their columns and the names of their partners and
+    # warehouses from the ORM's queries of those the user may read; one statement.
     query = Picking._search(domain, order="scheduled_date, id", limit=limit)
     is_late = _condition(Picking, late, query)
     top = env.execute_query(
-        query.select(
-            *(Picking._field_to_sql(query.table, fname, query) for fname in PICKING_COLUMNS),
-            is_late,
-            SQL("COUNT(*) OVER ()"),
-            SQL("COUNT(*) FILTER (WHERE %s) OVER ()", is_late),
+        SQL(
+            """SELECT %s, t.is_late, t.count, t.late_count, rp.id, rp.name, rp.complete_name,
+                      pt.id, pt.warehouse_id, w.id, w.name
+               FROM (%s) t
+               JOIN %s p ON p.id = t.id
+               LEFT JOIN LATERAL %s rp ON TRUE
+               LEFT JOIN LATERAL %s pt ON TRUE
+               LEFT JOIN LATERAL %s w ON TRUE
+               ORDER BY p.scheduled_date, p.id""",
+            SQL(", ").join(Picking._field_to_sql("p", fname) for fname in PICKING_COLUMNS),
+            query.select(
+                SQL("%s AS id", SQL.identifier(query.table, "id")),
+                SQL("%s AS is_late", is_late),
+                SQL("COUNT(*) OVER () AS count"),
+                SQL("COUNT(*) FILTER (WHERE %s) OVER () AS late_count", is_late),
+            ),
+            SQL.identifier(Picking._table),
+            common.readable_row(env["res.partner"], SQL("p.partner_id"), "id", "name", "complete_name"),
+            common.readable_row(env["stock.picking.type"], SQL("p.picking_type_id"), "id", "warehouse_id"),
+            common.readable_row(env["stock.warehouse"], SQL("pt.warehouse_id"), "id", "name"),
         )
     )
-    count, late_count = top[0][-2:] if top else (0, 0)
-    pickings = Picking.browse([row[0] for row in top])
-    lines, alerts = _lines(env, pickings.ids)
-    partners = common.fetch_partner_names(env["res.partner"].browse({row[2] for row in top if row[2]}))
-    types = env["stock.picking.type"].browse({row[7] for row in top})
-    types.fetch(["warehouse_id"])
-    types.warehouse_id.fetch(["name"])
+    count, late_count = top[0][9:11] if top else (0, 0)
+    lines, alerts = _lines(env, [row[0] for row in top])
     rnd = common.quantity_rounder(env)
+    plain = common.plain_partner_names(env)
     rows = []
-    for picking, row in zip(pickings, top, strict=True):
-        _id, reference, partner_id, origin, scheduled, deadline, state, type_id, is_late, *_counts = row
+    for row in top:
+        picking_id, reference, partner_id, origin, scheduled, deadline, state, type_id, is_late = row[:9]
+        partner_readable, partner, complete_name = row[11:14]
+        type_readable, warehouse_id, warehouse_readable, warehouse = row[14:]
+        if not (type_readable and (warehouse_readable or not warehouse_id)):
+            picking_type = common.odoo_record(env["stock.picking.type"], type_id, type_readable)
+            warehouse = common.odoo_record(
+                env["stock.warehouse"], picking_type.warehouse_id.id, readable=False
+            ).name
+        picking_lines = lines[picking_id]
         rows.append(
             {
                 "reference": reference,
-                "partner": common.name(partners.browse(partner_id)) if partner_id else None,
+                "partner": (
+                    common.partner_display_name(
+                        env, partner_id, partner_readable, partner, complete_name, plain
+                    )
+                    if partner_id
+                    else None
+                ),
                 "origin": origin or None,
                 "scheduled_date": common.utc(scheduled),
                 "deadline": common.utc(deadline),
-                **({"expected_delay_date": common.utc(alerts.get(picking.id))} if delay_alerts else {}),
+                **({"expected_delay_date": common.utc(alerts.get(picking_id))} if delay_alerts else {}),
                 "late": bool(is_late),
                 "days_late": max((now - scheduled).days, 0) if is_late else 0,
                 "state": state,
-                "warehouse": common.name(types.browse(type_id).warehouse_id),
+                "warehouse": warehouse,
                 "lines": [
                     {"product": product, "quantity": rnd(quantity), "uom": uom}
-                    for product, uom, quantity in lines[picking.id][:MAX_LINES]
+                    for product, uom, quantity in picking_lines[:MAX_LINES]
                 ],
-                "more_lines": max(len(lines[picking.id]) - MAX_LINES, 0),
+                "more_lines": max(len(picking_lines) - MAX_LINES, 0),
             }
         )
     return {

@@ -33,7 +33,7 @@ FILTERS = (common.product_filter("id"), common.category_filter("categ_id"))
 )
 def get_stock_forecast(ctx, args):
     env = ctx.env
-    company = env.company
+    company = common.session_company(env, "name")
     limit = common.limit(args)
     days = args.get("days", DEFAULT_DAYS)
     until = env.cr.now() + timedelta(days=days)

@@ -51,8 +51,9 @@ def valued_quants(env):
 )
 def get_stock_valuation(ctx, args):
     env = ctx.env
-    company = env.company
+    company = common.session_company(env, "name", "currency_id", "partner_id")
     currency = company.currency_id
+    currency.fetch(["name", "rounding"])  # what the answer reads of it (it names and rounds)
     limit = common.limit(args)
     group_by = args.get("group_by") or "product"
     domain, filters, _records = apply_filters(env, args, QUANT_FILTERS, valued_quants(env))
