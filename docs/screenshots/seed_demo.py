@@ -263,9 +263,9 @@ def seed(env):
     post(general, bot, render_markdown(env, CHANNEL_ANSWER))
     live_chat = seed_live_chat(env, agent, admin) if "im_livechat.channel" in env else env["discuss.channel"]
     month_end = env.ref("ai_workflow_month_end.workflow_month_end", raise_if_not_found=False)
-    run = seed_workflow_run(env, month_end, admin, names) if month_end else env["aia.workflow.run"]
+    run_id = seed_workflow_run(env, month_end, admin, names).id if month_end else 0
     env.cr.commit()
-    ids = (session.id, chat.id, azure.id, general.id, live_chat.id, run.id)
+    ids = (session.id, chat.id, azure.id, general.id, live_chat.id, run_id)
     print("capture.py arguments:", *ids)  # noqa: T201
 
 
