@@ -5,8 +5,8 @@ Needs Playwright in an environment of its own (it requires a newer greenlet than
     python -m venv /tmp/pw && /tmp/pw/bin/pip install playwright
     /tmp/pw/bin/python docs/screenshots/capture.py http://127.0.0.1:8069 IDS...
 
-IDS: the five ids ``seed_demo.py`` printed (the last is 0 without ai_livechat_agent). Logs in as
-the demo's admin.
+IDS: the ids ``seed_demo.py`` printed (the live chat's is 0 without ai_livechat_agent, the
+workflow run's 0 or left out without ai_workflow_month_end). Logs in as the demo's admin.
 """
 
 import pathlib
@@ -18,7 +18,7 @@ OUT = pathlib.Path(__file__).parent
 CHROMIUM = "/usr/bin/chromium"
 
 
-def main(base, session_id, chat_id, customer_id, channel_id, live_chat_id):
+def main(base, session_id, chat_id, customer_id, channel_id, live_chat_id, workflow_run_id=0):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
         page = browser.new_page(viewport={"width": 1280, "height": 800})
@@ -60,8 +60,29 @@ def main(base, session_id, chat_id, customer_id, channel_id, live_chat_id):
         # Wide enough for the chatter to sit beside the form.
         page.set_viewport_size({"width": 1920, "height": 1000})
         shot(f"/odoo/res.partner/{customer_id}", "chatter_mention", ".o_form_view .o-mail-Message")
+        if int(workflow_run_id):
+
+            def open_outputs():
+                # The live chat seeded above may have opened its chat window over the form.
+                for close in page.locator(".o-mail-ChatWindow [title^='Close Chat Window']").all():
+                    close.click()
+                page.evaluate("document.querySelectorAll('.o_aia_task_output').forEach(d => d.open = true)")
+                # Tall enough for the whole sheet (the form scrolls inside the page; its chatter
+                # goes below the sheet, out of the picture).
+                bottom = page.evaluate(
+                    "document.querySelector('.o_form_sheet').getBoundingClientRect().bottom"
+                )
+                page.set_viewport_size({"width": 1280, "height": int(bottom) + 2})
+
+            page.set_viewport_size({"width": 1280, "height": 800})
+            shot(
+                f"/odoo/action-ai_workflow.aia_workflow_run_action/{workflow_run_id}",
+                "workflow_run",
+                ".o_aia_run_timeline .o_aia_task",
+                open_outputs,
+            )
         browser.close()
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:7])
+    main(*sys.argv[1:8])

@@ -10,14 +10,20 @@ agent's contact) rather than produced by a model. On a database made by
 then ``capture.py`` with the ids this prints. Messages are posted by the superuser on their
 authors' behalf (a visitor's written as stored messages), so that no turn starts. With
 ``ai_livechat_agent`` installed (``AIA_MODULES=ai_livechat_agent``), a live chat handed over to a
-person and a channel @mention are written too.
+person and a channel @mention are written too. With ``ai_workflow_month_end``
+(``AIA_MODULES=ai_livechat_agent,ai_workflow_month_end``), a finished run of *Month-end review*
+is written as its runner saves it: each task's input built by ai_workflow's own steps, each
+task a session of its agent with its transcript, tool calls and usage rows.
 """
+
+import json
+from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command
+from odoo import Command, fields
 
-from odoo.addons.ai_core.ai_engine import Message
+from odoo.addons.ai_core.ai_engine import Message, ToolUseBlock
 from odoo.addons.ai_core.rendering import linkable_names, render_markdown
 
 QUESTION = "Which customers owe us the most, and what should I do first?"
@@ -81,6 +87,132 @@ AGENT = (
 )
 OPERATOR = "Hello, I'm Mitchell from sales: for 40 chairs I can offer 12 %. Which model do you have in mind?"
 
+MONTH_END_QUESTION = """Close of November 2026 for the management
+Stock: late receipts and what to reorder. Sales: the month's revenue, top customers and the open pipeline."""
+PLAN = {
+    "steps": [
+        {
+            "id": "stock",
+            "agent": "warehouse",
+            "task": "Late and pending receipts, and the reordering rules below their minimum",
+        },
+        {
+            "id": "pipeline",
+            "agent": "sales",
+            "task": "November 2026 revenue and top customers against October, and the open pipeline",
+        },
+    ]
+}
+RECEIPTS = {
+    "totals": {"receipts": 6, "late": 2},
+    "rows": [
+        {
+            "reference": "WH/IN/00004",
+            "partner": "Wood Corner",
+            "scheduled_date": "2026-11-24",
+            "days_late": 14,
+            "lines": [{"product": "Large Cabinet", "quantity": 24, "uom": "Units"}],
+        },
+        {
+            "reference": "WH/IN/00007",
+            "partner": "Ready Mat",
+            "scheduled_date": "2026-12-02",
+            "days_late": 6,
+            "lines": [{"product": "Drawer Black", "quantity": 60, "uom": "Units"}],
+        },
+    ],
+}
+REORDER = {
+    "totals": {"alerts": 3},
+    "rows": [
+        {"product": "Large Cabinet", "on_hand": 4, "forecast": -2, "min": 10, "to_order": 22, "uom": "Units"},
+        {"product": "Drawer Black", "on_hand": 12, "forecast": 5, "min": 20, "to_order": 35, "uom": "Units"},
+        {
+            "product": "Office Chair Black",
+            "on_hand": 9,
+            "forecast": 9,
+            "min": 15,
+            "to_order": 21,
+            "uom": "Units",
+        },
+    ],
+}
+TOP_CUSTOMERS = {
+    "currency": "EUR",
+    "period": {"from": "2026-11-01", "to": "2026-11-30"},
+    "customers": [
+        {"rank": 1, "customer": "{a}", "revenue": 14860.0, "share_pct": 28.2},
+        {"rank": 2, "customer": "{b}", "revenue": 9730.0, "share_pct": 18.5},
+        {"rank": 3, "customer": "{c}", "revenue": 6215.0, "share_pct": 11.8},
+    ],
+    "totals": {"revenue": 52640.0, "orders": 23, "previous_revenue": 48560.0, "change_pct": 8.4},
+}
+PIPELINE = {
+    "currency": "EUR",
+    "totals": {"count": 14, "expected_revenue": 187400.0, "weighted_revenue": 72960.0},
+}
+STOCK_RESULT = """Pending receipts: 6, of which 2 are late:
+- WH/IN/00004 from Wood Corner, scheduled 2026-11-24: 14 days late (24 Units Large Cabinet)
+- WH/IN/00007 from Ready Mat, scheduled 2026-12-02: 6 days late (60 Units Drawer Black)
+
+Reordering rules below their minimum: 3
+| Product | On hand | Forecast | Min | To order |
+|---|---:|---:|---:|---:|
+| Large Cabinet | 4 Units | -2 Units | 10 Units | 22 Units |
+| Drawer Black | 12 Units | 5 Units | 20 Units | 35 Units |
+| Office Chair Black | 9 Units | 9 Units | 15 Units | 21 Units |
+
+Large Cabinet is short even with its late receipt counted: order it first."""
+PIPELINE_RESULT = """November 2026, confirmed orders, untaxed, in EUR:
+- Revenue: 52,640.00 € from 23 orders (October: 48,560.00 €, +8.4 %).
+- Top customers: {a} 14,860.00 € (28.2 %), {b} 9,730.00 € (18.5 %), {c} 6,215.00 € (11.8 %).
+
+Open pipeline: 14 opportunities, 187,400.00 € expected, 72,960.00 € weighted (a forecast, not revenue)."""
+REVIEW = {
+    "approved": True,
+    "notes": "Every figure is in its tools' results, with its unit or currency; the weighted pipeline is "
+    "called a forecast.",
+}
+MEMO = """# Month-end review: November 2026
+
+1. Sales: 52,640.00 € confirmed (+8.4 % on October); 72,960.00 € weighted in the pipeline.
+2. Stock: 2 of 6 pending receipts are late; 3 products are below their reorder minimum.
+3. First decision: order 22 Units of Large Cabinet, short even with Wood Corner's late receipt.
+
+## Stock
+- Late: WH/IN/00004 from Wood Corner (24 Units Large Cabinet, 14 days).
+- Late: WH/IN/00007 from Ready Mat (60 Units Drawer Black, 6 days).
+- To order: Large Cabinet 22 Units, Drawer Black 35 Units, Office Chair Black 21 Units.
+
+## Sales
+- 23 orders, 52,640.00 € untaxed; {a}, {b} and {c} make 58.5 % of it.
+- Pipeline: 14 opportunities, 187,400.00 € expected, 72,960.00 € weighted (a forecast).
+
+## To check or decide
+- Chase Wood Corner for WH/IN/00004 and confirm the Large Cabinet order.
+- {a} alone is 28.2 % of the month: watch the concentration."""
+# Per task (by plan key or step kind): its model calls' (input, output) tokens, the tool calls
+# of its first answer (name, arguments, result), and when it started and ended (seconds into
+# the run).
+MONTH_END_TURNS = {
+    "plan": ([(2140, 185)], [], (0, 14)),
+    "stock": (
+        [(3050, 96), (4420, 312)],
+        [("warehouse.get_pending_receipts", {}, RECEIPTS), ("warehouse.get_reorder_alerts", {}, REORDER)],
+        (16, 52),
+    ),
+    "pipeline": (
+        [(3380, 122), (5160, 287)],
+        [
+            ("sales.get_top_customers", {"date_from": "2026-11-01", "date_to": "2026-11-30"}, TOP_CUSTOMERS),
+            ("sales.get_pipeline_value", {}, PIPELINE),
+        ],
+        (16, 47),
+    ),
+    "review": ([(4870, 64)], [], (54, 71)),
+    "synthesize": ([(3610, 498)], [], (73, 118)),
+}
+
 
 def seed(env):
     admin = env.ref("base.user_admin")
@@ -130,8 +262,10 @@ def seed(env):
     )
     post(general, bot, render_markdown(env, CHANNEL_ANSWER))
     live_chat = seed_live_chat(env, agent, admin) if "im_livechat.channel" in env else env["discuss.channel"]
+    month_end = env.ref("ai_workflow_month_end.workflow_month_end", raise_if_not_found=False)
+    run_id = seed_workflow_run(env, month_end, admin, names).id if month_end else 0
     env.cr.commit()
-    ids = (session.id, chat.id, azure.id, general.id, live_chat.id)
+    ids = (session.id, chat.id, azure.id, general.id, live_chat.id, run_id)
     print("capture.py arguments:", *ids)  # noqa: T201
 
 
@@ -177,6 +311,171 @@ def seed_live_chat(env, agent, admin):
         author_id=admin.partner_id.id, body=Markup("<p>%s</p>") % OPERATOR, message_type="comment"
     )
     return channel
+
+
+def seed_workflow_run(env, workflow, user, names):
+    """A finished run of ``workflow`` (Month-end review) as its runner saves it: plan, the two
+    planned tasks fanned out, review, memo, one pass each (see aia.workflow.run._aia_start_pass)."""
+    from odoo.addons.ai_workflow import steps  # only with the workflow installed
+
+    def named(text):
+        for key, name in names.items():
+            text = text.replace(f"{{{key}}}", name)  # not format(): the texts hold JSON braces
+        return text
+
+    start = fields.Datetime.now().replace(microsecond=0) - timedelta(minutes=9)
+    run = (
+        env["aia.workflow.run"]
+        .with_user(user)
+        .create({"workflow_id": workflow.id, "question": MONTH_END_QUESTION})
+        .sudo()
+    )
+    run.write(
+        {
+            "state": "running",
+            "date_started": start,
+            "deadline": start + timedelta(minutes=workflow.max_minutes),
+            "max_tokens": workflow.max_tokens,
+            "max_cost": workflow.max_cost,
+            "max_tasks": workflow.max_tasks,
+        }
+    )
+    model = env["aia.model"].search([], limit=1)
+    # One planned step a line, as a model writes a short plan.
+    plan_text = ",\n".join(f"  {json.dumps(step)}" for step in PLAN["steps"])
+    plan_text = f'{{"steps": [\n{plan_text}\n]}}'
+    outputs = {
+        "plan": plan_text,
+        "stock": STOCK_RESULT,
+        "pipeline": named(PIPELINE_RESULT),
+        "review": json.dumps(REVIEW, indent=2),
+        "synthesize": named(MEMO),
+    }
+
+    def do_pass(step):
+        """The step's tasks, built by the runner's own code, each done by its agent's turn."""
+        run.write({"step_id": step.id, "pass_number": run.pass_number + 1})
+        values = steps.tasks_of(run, step)
+        for v in values:
+            if step.kind == "execute":
+                v["input"] = steps.execute_input(run, step, v["brief"])
+        tasks = env["aia.workflow.task"].create(
+            [
+                {
+                    "run_id": run.id,
+                    "company_id": run.company_id.id,
+                    "user_id": user.id,
+                    "step_id": step.id,
+                    "pass_number": run.pass_number,
+                    **v,
+                }
+                for v in values
+            ]
+        )
+        for task in tasks:
+            key = task.key if step.kind == "execute" else step.kind
+            write_turn(task, outputs[key], *MONTH_END_TURNS[key])
+        return tasks
+
+    def write_turn(task, answer, calls, tools, seconds):
+        began, ended = (start + timedelta(seconds=s) for s in seconds)
+        session = (
+            env["aia.session"]
+            .sudo()
+            .create(
+                {
+                    "name": task.name,
+                    "agent_id": task.agent_id.id,
+                    "user_id": user.id,
+                    "company_id": task.company_id.id,
+                    "channel": "workflow",
+                    "workflow_task_id": task.id,
+                }
+            )
+        )
+        # (call id, tool, arguments, what the model read) of each call of its first answer.
+        made = [
+            (f"call_{task.id}_{i}", name, arguments, named(json.dumps(result)))
+            for i, (name, arguments, result) in enumerate(tools)
+        ]
+        messages = [Message.user(task.input)]
+        if made:
+            uses = tuple(
+                ToolUseBlock(call, name.replace(".", "_"), arguments) for call, name, arguments, _ in made
+            )
+            messages.append(Message("assistant", uses))
+            messages += [Message.tool_result(call, content) for call, _name, _arguments, content in made]
+        env["aia.tool.execution"].create(
+            [
+                {
+                    "session_id": session.id,
+                    "tool_id": env["aia.tool"].search([("name", "=", name)], limit=1).id,
+                    "tool_name": name,
+                    "call_id": call,
+                    "arguments": arguments,
+                    "output": json.loads(content),
+                    "content": content,
+                    "result_size": len(content),
+                    "latency_ms": 180 + 40 * i,
+                    "status": "ok",
+                }
+                for i, (call, name, arguments, content) in enumerate(made)
+            ]
+        )
+        messages.append(Message.assistant(answer))
+        env["aia.message"].create(
+            [{"session_id": session.id, "role": m.role, "content": m.to_dict()} for m in messages]
+        )
+        ledger = {
+            "session_id": session.id,
+            "agent_id": task.agent_id.id,
+            "user_id": user.id,
+            "company_id": task.company_id.id,
+            "date": ended,
+        }
+        env["aia.usage.event"].create(
+            [
+                {
+                    **ledger,
+                    "kind": "provider_call",
+                    "provider": model.provider_id.kind,
+                    "model_name": model.name,
+                    "input_tokens": tokens_in,
+                    "output_tokens": tokens_out,
+                    "total_tokens": tokens_in + tokens_out,
+                    "cost": (tokens_in * model.price_input + tokens_out * model.price_output) / 1e6,
+                    "latency_ms": 2400 + 9 * tokens_out,
+                    "status": "ok",
+                }
+                for tokens_in, tokens_out in calls
+            ]
+            + [
+                {**ledger, "kind": "tool_call", "tool_name": name, "cost": 0.0, "status": "ok"}
+                for name, _arguments, _result in tools
+            ]
+        )
+        session.write({"state": "done", "last_text": answer})
+        task.write(
+            {
+                "state": "done",
+                "output": answer,
+                "session_id": session.id,
+                "date_started": began,
+                "date_ended": ended,
+            }
+        )
+
+    for step in workflow.step_ids.sorted("sequence"):
+        tasks = do_pass(step)
+        # The runner's own reading of the plan (it sets run.plan) and of the verdict.
+        if step.kind == "plan" and not steps.read_plan(run, tasks):
+            raise ValueError(f"invalid plan: {run.task_ids[-1].input}")
+        if step.kind == "review" and steps.send_back(run, tasks):
+            raise ValueError("the review sent tasks back")
+    end = max(run.task_ids.mapped("date_ended"))
+    # As _aia_finish: the answer is the last agent task's output.
+    run.write({"state": "done", "answer": run.task_ids[-1].output, "date_ended": end})
+    return run
 
 
 seed(env)  # noqa: F821 (Odoo's shell defines env)
