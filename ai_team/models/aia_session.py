@@ -11,6 +11,9 @@ from ..delegation import DEFAULT_MAX_DEPTH, DEPTH_PARAM, check_can_delegate, def
 # A child session in these states has ended its work: its parent gets the answer (a child
 # stopped by its user answers from action_cancel).
 ENDED_STATES = ("done", "error")
+# Context key: the id of the session whose turn the current job runs; that job resumes the
+# parent's turn itself once the turn ends (AiaSession._aia_resume_parent).
+RESUMED_IN_JOB = "aia_team_resumes_parent_of"
 
 
 class AiaSession(models.Model):
@@ -94,6 +97,66 @@ class AiaSession(models.Model):
         )
         return data
 
+    # === JOBS === #
+
+    # The job that ends a child's turn resumes its parent's turn right after, on the same
+    # cursor, rather than queueing a job for it. The parent's state and transcript, committed
+    # with the child's end, say that it still waits: a worker that dies in between leaves the
+    # job started, queue_job's runner queues it anew, and its second run resumes the parent
+    # (or recovers the parent's resumed turn). A child ended outside these jobs (stopped by its
+    # user, a failed job's hook) queues the parent's continuation as before.
+
+    def _aia_job_run_turn(self, *args, **kwargs):
+        own = self.with_context(**{RESUMED_IN_JOB: self.id})
+        result = super(AiaSession, own)._aia_job_run_turn(*args, **kwargs)
+        own._aia_resume_parent()
+        return result
+
+    def _aia_job_resume(self, *args, **kwargs):
+        own = self.with_context(**{RESUMED_IN_JOB: self.id})
+        result = super(AiaSession, own)._aia_job_resume(*args, **kwargs)
+        own._aia_resume_parent()
+        return result
+
+    def _aia_job_answer(self, *args, **kwargs):
+        own = self.with_context(**{RESUMED_IN_JOB: self.id})
+        result = super(AiaSession, own)._aia_job_answer(*args, **kwargs)
+        own._aia_resume_parent()
+        return result
+
+    def _aia_job_recover(self, *args, **kwargs):
+        own = self.with_context(**{RESUMED_IN_JOB: self.id})
+        result = super(AiaSession, own)._aia_job_recover(*args, **kwargs)
+        own._aia_resume_parent()
+        return result
+
+    def _aia_job_failed(self, **failure):
+        """The failed job may have been resuming a parent's turn (see above): the parent's
+        continuation, or the recovery of its resumed turn, is queued as a job of its own."""
+        result = super()._aia_job_failed(**failure)
+        for session in self.sudo().filtered(lambda s: s.parent_call_id and s.state in ENDED_STATES):
+            parent = session.parent_session_id
+            if parent.state == "waiting_tool":
+                session._aia_answer_parent()
+            elif parent.state == "running":
+                parent._aia_job_failed(**failure)
+        return result
+
+    def _aia_resume_parent(self):
+        """If this session's turn ended, continue its parent's turn with its outcome, in the
+        current job (a late or repeated answer is dropped, a turn resumed already recovered:
+        ai_core's ``_aia_job_answer``). The parent's continuation resumes its own parent in turn."""
+        session = self.sudo()
+        if not (session.parent_call_id and session.state in ENDED_STATES):
+            return
+        parent = session.parent_session_id
+        # Read again: a parent stopped by its user while the child worked is not resumed.
+        parent.invalidate_recordset(["state"])
+        answer = session._aia_answer()
+        parent.with_user(parent.user_id).sudo(False)._aia_job_answer(
+            answer.call_id, answer.content, answer.status, str(answer.cost)
+        )
+
     # === BUSINESS METHODS === #
 
     @api.model
@@ -125,20 +188,25 @@ class AiaSession(models.Model):
         return super()._aia_turn_ended()
 
     def _aia_answer_parent(self):
-        """Give the parent this child's outcome as the result of the call that delegated to it."""
+        """Give the parent this child's outcome as the result of the call that delegated to it:
+        queue the parent's continuation, unless the job ending this turn resumes it."""
         self.ensure_one()
         if not self.parent_call_id:
             return
+        if self.env.context.get(RESUMED_IN_JOB) == self.id and self.state in ENDED_STATES:
+            return  # the job resumes it (_aia_resume_parent)
+        turn.enqueue_answer(self.parent_session_id, self._aia_answer())
+
+    def _aia_answer(self):
+        """This child's outcome, the result of the call that delegated to it."""
         # The call itself costs nothing: what the child spent is its own ledger rows, which the
         # parent's totals and its turn's spending already include (priced again, it was billed twice).
         cost = Decimal(0)
         if self.state == "done" and not self.error_message:
-            answer = ToolAnswer(self.parent_call_id, self.last_text or "", "ok", cost)
-        else:
-            why = self.error_message or self.env._("The delegated agent was stopped.")
-            text = self.env._("%(agent)s did not finish: %(why)s", agent=self.agent_id.name, why=why)
-            answer = ToolAnswer(self.parent_call_id, text, "error", cost)
-        turn.enqueue_answer(self.parent_session_id, answer)
+            return ToolAnswer(self.parent_call_id, self.last_text or "", "ok", cost)
+        why = self.error_message or self.env._("The delegated agent was stopped.")
+        text = self.env._("%(agent)s did not finish: %(why)s", agent=self.agent_id.name, why=why)
+        return ToolAnswer(self.parent_call_id, text, "error", cost)
 
     def _aia_tool_deferred(self, event):
         """This session's turn deferred a call to a child: link the child to the call."""
