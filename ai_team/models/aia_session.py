@@ -2,6 +2,7 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from odoo.addons.ai_core import turn
 from odoo.addons.ai_core.ai_engine import ToolAnswer
@@ -234,12 +235,38 @@ class AiaSession(models.Model):
             max_session_cost=turn.left(caps.max_session_cost, others_cost),
         )
 
-    def _aia_turn_sessions(self):
-        """What the sessions it delegated to spend, a session's turn spends too."""
-        sessions = children = super()._aia_turn_sessions()
-        while children := children.sudo().child_session_ids - sessions:
-            sessions |= children
-        return sessions
+    def _aia_turn_spending(self):
+        """(tokens, cost) the current turn spent, from its user message on: this session's usage
+        rows and those of the sessions it delegated to, at any depth (theirs is its turn's
+        spending), in one query."""
+        self.ensure_one()
+        self.env["aia.session"].flush_model(["parent_session_id"])
+        self.env["aia.message"].flush_model(["session_id", "role"])
+        self.env["aia.usage.event"].flush_model(["session_id", "total_tokens", "cost"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH RECURSIVE delegated(id) AS (
+                    SELECT %(session)s
+                    UNION
+                    SELECT child.id FROM aia_session child
+                      JOIN delegated ON child.parent_session_id = delegated.id
+                ),
+                question AS (
+                    SELECT create_date FROM aia_message
+                     WHERE session_id = %(session)s AND role = 'user'
+                     ORDER BY id DESC LIMIT 1
+                )
+                SELECT SUM(event.total_tokens), SUM(event.cost)
+                  FROM aia_usage_event event JOIN question ON event.create_date >= question.create_date
+                 WHERE event.session_id IN (SELECT id FROM delegated)
+                """,
+                session=self.id,
+            )
+        )
+        tokens, cost = self.env.cr.fetchone()
+        # As ai_core's turn.spending gives it (the ORM reads the column as a float).
+        return tokens or 0, Decimal(str(float(cost or 0)))
 
     @api.constrains("parent_session_id")
     def _check_parent_is_not_a_descendant(self):
