@@ -178,8 +178,8 @@ class AiaSession(models.Model):
                 "parent_session_id": parent.id,
             }
         )
-        # The child's turn is queued now; when it ends, the job that answers the parent waits
-        # for the parent's turn to have recorded its own end (aia.session._aia_job_answer).
+        # The child's turn is queued now; its job resumes the parent's turn once the child's
+        # ends (_aia_resume_parent).
         turn.accept(child.with_env(self.env), task_text(parent.agent_id.name, arguments))
         return deferred(child)
 
