@@ -224,8 +224,8 @@ class AiaSession(models.Model):
         caps = parent._aia_limits()
         # The engine counts this session's own spending (its turn's, its totals) against its
         # caps: leave it out of the parent's figures, which include it.
-        parent_tokens, parent_cost = parent._aia_turn_spending()
-        own_tokens, own_cost = self._aia_turn_spending()
+        spent = (parent | self)._aia_turn_spendings()
+        (parent_tokens, parent_cost), (own_tokens, own_cost) = spent[parent.id], spent[self.id]
         others_tokens = parent.total_tokens - self.total_tokens
         others_cost = Decimal(str(parent.total_cost)) - Decimal(str(self.total_cost))
         return limits.tightened(
@@ -236,37 +236,47 @@ class AiaSession(models.Model):
         )
 
     def _aia_turn_spending(self):
-        """(tokens, cost) the current turn spent, from its user message on: this session's usage
-        rows and those of the sessions it delegated to, at any depth (theirs is its turn's
-        spending), in one query."""
+        """(tokens, cost) the current turn spent, from its user message on, the sessions it
+        delegated to included (theirs is its turn's spending)."""
         self.ensure_one()
+        return self._aia_turn_spendings()[self.id]
+
+    def _aia_turn_spendings(self):
+        """{session id: (tokens, cost)} of :meth:`_aia_turn_spending` for each of these
+        sessions, in one query: the sessions each delegated to at any depth, its question, the
+        sums."""
         self.env["aia.session"].flush_model(["parent_session_id"])
         self.env["aia.message"].flush_model(["session_id", "role"])
         self.env["aia.usage.event"].flush_model(["session_id", "total_tokens", "cost"])
         self.env.cr.execute(
             SQL(
                 """
-                WITH RECURSIVE delegated(id) AS (
-                    SELECT %(session)s
+                WITH RECURSIVE delegated(root, id) AS (
+                    SELECT id, id FROM aia_session WHERE id IN %(ids)s
                     UNION
-                    SELECT child.id FROM aia_session child
+                    SELECT delegated.root, child.id FROM aia_session child
                       JOIN delegated ON child.parent_session_id = delegated.id
                 ),
-                question AS (
-                    SELECT create_date FROM aia_message
-                     WHERE session_id = %(session)s AND role = 'user'
-                     ORDER BY id DESC LIMIT 1
+                question(root, since) AS (
+                    SELECT DISTINCT ON (session_id) session_id, create_date FROM aia_message
+                     WHERE session_id IN %(ids)s AND role = 'user'
+                     ORDER BY session_id, id DESC
                 )
-                SELECT SUM(event.total_tokens), SUM(event.cost)
-                  FROM aia_usage_event event JOIN question ON event.create_date >= question.create_date
-                 WHERE event.session_id IN (SELECT id FROM delegated)
+                SELECT delegated.root, SUM(event.total_tokens), SUM(event.cost)
+                  FROM delegated
+                  JOIN question ON question.root = delegated.root
+                  JOIN aia_usage_event event
+                    ON event.session_id = delegated.id AND event.create_date >= question.since
+                 GROUP BY delegated.root
                 """,
-                session=self.id,
+                ids=tuple(self.ids),
             )
         )
-        tokens, cost = self.env.cr.fetchone()
-        # As ai_core's turn.spending gives it (the ORM reads the column as a float).
-        return tokens or 0, Decimal(str(float(cost or 0)))
+        spent = dict.fromkeys(self.ids, (0, Decimal(0)))
+        for session_id, tokens, cost in self.env.cr.fetchall():
+            # As ai_core's turn.spending gives them (the ORM reads the column as a float).
+            spent[session_id] = (tokens or 0, Decimal(str(float(cost or 0))))
+        return spent
 
     @api.constrains("parent_session_id")
     def _check_parent_is_not_a_descendant(self):
