@@ -333,7 +333,10 @@ class AiaSession(models.Model):
             return  # stopped meanwhile, or answered already (a job run twice)
         if waiting_call_id(self._aia_history()) != call_id:
             return  # a late answer to a call closed since: the turn waits for another one
-        self.sudo().state = "running"
+        # The wait for a deferred call is not logged in the chatter (nor is its start, in
+        # TurnRecorder): the transcript holds the call and its result, and the work it waited
+        # for keeps its own record (a delegated session, a workflow run).
+        self.sudo().with_context(mail_notrack=True).state = "running"
         for _event in self._aia_run_turn(decision=ToolAnswer(call_id, content, status, Decimal(cost))):
             pass
 

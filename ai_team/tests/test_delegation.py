@@ -143,6 +143,12 @@ class TestDelegation(DelegationCase):
         shown = session.with_user(self.user).chat_data()["deferred"][execution.call_id]
         self.assertEqual((shown["session_id"], shown["session_state"]), (child.id, "done"))
         self.assertEqual(shown["reason"], "Delegated to Stock")
+        # The chatter tells the turn's end, not its wait for the child (the transcript and the
+        # child's session tell that).
+        tracking = session.sudo().message_ids.sudo().tracking_value_ids
+        tracked = tracking.filtered(lambda value: value.field_id.name == "state")
+        self.assertEqual(tracked.mapped("new_value_char"), ["Done"])
+        self.assertEqual(tracked.mapped("old_value_char"), ["Running"])
 
     def test_the_parent_waits_while_the_child_works(self):
         self.script(tool_calls(("agent_stock", {"task": "Count"})), reply("3"), reply("Three."))
