@@ -278,7 +278,11 @@ class AiaSession(models.Model):
             spent[session_id] = (tokens or 0, Decimal(str(float(cost or 0))))
         return spent
 
-    @api.constrains("parent_session_id")
-    def _check_parent_is_not_a_descendant(self):
-        if self._has_cycle("parent_session_id"):
+    # === CRUD === #
+
+    def write(self, vals):
+        result = super().write(vals)
+        # Only a write can make a session delegated by itself: a new one has no descendants.
+        if "parent_session_id" in vals and self._has_cycle("parent_session_id"):
             raise ValidationError(self.env._("A session cannot be delegated by itself."))
+        return result

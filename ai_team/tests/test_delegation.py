@@ -450,6 +450,13 @@ class TestDelegationAttacks(DelegationCase):
                 own.with_user(self.user).write(values)
         self.assertFalse(own.parent_session_id or own.parent_call_id or victim.parent_session_id)
 
+    def test_a_session_cannot_be_delegated_by_its_own_chain(self):
+        model, session, child = self.delegation(
+            "Count", tool_calls(("agent_stock", {"task": "Count"})), reply("3"), reply("Three.")
+        )
+        with self.assertRaises(ValidationError):
+            session.sudo().parent_session_id = child
+
     def test_a_manager_cannot_delegate_to_another_companys_agent(self):
         foreign = self.env["aia.agent"].create(
             {
