@@ -5,6 +5,7 @@ import logging
 from odoo.exceptions import UserError
 
 from .. import telemetry
+from ..ai_engine import Done
 from .recorder import TurnRecorder
 
 _logger = logging.getLogger(__name__)
@@ -74,7 +75,8 @@ def run_turn(session, user_message=None, decision=None, recover=False, trace_par
                 )
             recorder.record(event)
             yield event
-            if recorder.cancelled():
+            # After the turn's end, its state written, there is nothing left to stop.
+            if not isinstance(event, Done) and recorder.cancelled():
                 events.close()
                 recorder.finish_cancelled()
                 return
