@@ -294,6 +294,21 @@ class TestDelegationJobs(DelegationCase):
         session.invalidate_recordset()
         self.assertEqual((session.state, session.last_text), ("done", "Three."))
 
+    def test_a_failed_childs_job_queues_the_recovery_of_the_resumed_parent(self):
+        """The child's job failed for good in the parent's resumed turn, after the child's answer
+        was recorded: the failure hook queues the recovery of the parent's turn."""
+        model = ScriptedModel(list(self.STEPS))
+        session, child_job = self.waiting_parent(DyingModel(model, die_at=2))
+        child = self.delegated(session)
+        self.die([child_job])
+        self.assertEqual(session.state, "running")
+        child._aia_job_failed(exc_name="psycopg2.InterfaceError", exc_message="connection already closed")
+        self.trap.assert_jobs_count(1, only=session._aia_job_recover)
+        self.perform(self.trap.enqueued_jobs)
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.last_text), ("done", "Three."))
+        self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
+
 
 class TestDelegationBounds(DelegationCase):
     def test_depth_is_bounded(self):
