@@ -66,6 +66,15 @@ class AiaSession(models.Model):
                 )
         return result
 
+    # === CRUD === #
+
+    def write(self, vals):
+        result = super().write(vals)
+        # Only a write can make a session delegated by itself: a new one has no descendants.
+        if "parent_session_id" in vals and self._has_cycle("parent_session_id"):
+            raise ValidationError(self.env._("A session cannot be delegated by itself."))
+        return result
+
     # === ACTIONS === #
 
     def action_cancel(self):
@@ -287,12 +296,3 @@ class AiaSession(models.Model):
             # As ai_core's turn.spending gives them (the ORM reads the column as a float).
             spent[session_id] = (tokens or 0, Decimal(str(float(cost or 0))))
         return spent
-
-    # === CRUD === #
-
-    def write(self, vals):
-        result = super().write(vals)
-        # Only a write can make a session delegated by itself: a new one has no descendants.
-        if "parent_session_id" in vals and self._has_cycle("parent_session_id"):
-            raise ValidationError(self.env._("A session cannot be delegated by itself."))
-        return result
