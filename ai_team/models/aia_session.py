@@ -6,6 +6,7 @@ from odoo.tools import SQL
 
 from odoo.addons.ai_core import turn
 from odoo.addons.ai_core.ai_engine import ToolAnswer
+from odoo.addons.ai_core.models.aia_session import TOTALS
 
 from ..delegation import DEFAULT_MAX_DEPTH, DEPTH_PARAM, check_can_delegate, deferred, task_text
 
@@ -197,6 +198,9 @@ class AiaSession(models.Model):
                 "parent_session_id": parent.id,
             }
         )
+        # A new child has spent nothing: its parent's totals, which include its children's, stay.
+        for name in TOTALS:
+            self.env.remove_to_compute(parent._fields[name], parent)
         # The child's turn is queued now; its job resumes the parent's turn once the child's
         # ends (_aia_resume_parent).
         turn.accept(child.with_env(self.env), task_text(parent.agent_id.name, arguments))
