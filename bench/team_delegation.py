@@ -11,8 +11,8 @@ the platform, not a provider. Each run, from an empty ORM cache:
 - **delegation**: a question is accepted for the lead agent and its turn queued; its turn asks
   the tool ``agent.stock``; the call defers (child session created, its task saved, its turn
   queued), the lead's turn ends waiting; the child's job runs the stock agent's turn (one
-  answer), which queues the lead's continuation; that job resumes the lead's turn with the
-  child's answer, and the lead answers: three jobs.
+  answer), then resumes the lead's turn with the child's answer, and the lead answers: two
+  jobs.
 - **baseline**: the same provider calls and transcripts without delegation: a question accepted
   for the lead, whose turn asks ``orm.count`` (one COUNT query) and answers, then a question
   accepted for the stock agent in a session of its own, which answers: two jobs.
@@ -89,7 +89,7 @@ def delegation(env, lead, stock, index):
     env.cr.commit()
     jobs = perform_pending_jobs(env)
     env.invalidate_all()
-    assert (session.state, session.last_text, jobs) == ("done", "Three.", 3), (session.state, jobs)
+    assert (session.state, session.last_text, jobs) == ("done", "Three.", 2), (session.state, jobs)
 
 
 def baseline(env, lead, stock, index):

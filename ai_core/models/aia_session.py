@@ -308,11 +308,12 @@ class AiaSession(models.Model):
         if self.state != "running":
             return  # the turn ended (a job run again after its end), or the session was stopped
         approval = self.env["aia.approval"].sudo().browse(approval_id)
-        if answered_in_turn(self._aia_history(), approval.call_id):
+        transcript = self._aia_transcript()
+        if answered_in_turn([message for _id, message in transcript], approval.call_id):
             self._aia_recover_turn()
             return
         decision = ApprovalDecision(approval.call_id, approval.state == "approved", approval.reason or "")
-        for _event in self._aia_run_turn(decision=decision):
+        for _event in self._aia_run_turn(decision=decision, transcript=transcript):
             pass
 
     @telemetry.traced_job
@@ -333,10 +334,15 @@ class AiaSession(models.Model):
             return  # a late answer to a call closed since, in a turn running now
         if self.state != "waiting_tool":
             return  # stopped meanwhile, or answered already (a job run twice)
-        if waiting_call_id(self._aia_history()) != call_id:
+        transcript = self._aia_transcript()
+        if waiting_call_id([message for _id, message in transcript]) != call_id:
             return  # a late answer to a call closed since: the turn waits for another one
-        self.sudo().state = "running"
-        for _event in self._aia_run_turn(decision=ToolAnswer(call_id, content, status, Decimal(cost))):
+        # The wait for a deferred call is not logged in the chatter (nor is its start, in
+        # TurnRecorder): the transcript holds the call and its result, and the work it waited
+        # for keeps its own record (a delegated session, a workflow run).
+        self.sudo().with_context(mail_notrack=True).state = "running"
+        answer = ToolAnswer(call_id, content, status, Decimal(cost))
+        for _event in self._aia_run_turn(decision=answer, transcript=transcript):
             pass
 
     def _aia_job_failed(self, **failure):
@@ -369,7 +375,7 @@ class AiaSession(models.Model):
         for _event in self._aia_run_turn(recover=True):
             pass
 
-    def _aia_run_turn(self, user_message=None, decision=None, recover=False):
+    def _aia_run_turn(self, user_message=None, decision=None, recover=False, transcript=None):
         """Run one turn and persist it as it goes; yields each engine event (see
         :func:`ai_core.turn.run.run_turn`). The turn's span belongs to the trace current now (an
         API request's, a job's), whenever the events are read."""
@@ -379,6 +385,7 @@ class AiaSession(models.Model):
             decision=decision,
             recover=recover,
             trace_parent=otel_context.get_current(),
+            transcript=transcript,
         )
 
     def _aia_runner(self, recorder, resuming=False):

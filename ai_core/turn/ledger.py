@@ -102,8 +102,12 @@ class ExecutionLedger:
         each answer.
         """
         session = self.session.sudo()
-        answer = session.env["aia.message"].search(
-            [("session_id", "=", session.id), ("role", "=", "assistant")], order="id desc", limit=1
+        # Its date only, in the same query (not the whole message, its content included).
+        answer = session.env["aia.message"].search_fetch(
+            [("session_id", "=", session.id), ("role", "=", "assistant")],
+            ["create_date"],
+            order="id desc",
+            limit=1,
         )
         if not answer:
             return None

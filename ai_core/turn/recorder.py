@@ -147,7 +147,10 @@ class TurnRecorder:
             "tool_deferred": "waiting_tool",
             "error": "error",
         }.get(event.stop_reason, "done")
-        self.ledger.write(
+        ledger = self.ledger
+        if state == "waiting_tool":
+            ledger = ledger.with_context(mail_notrack=True)  # see _aia_job_answer
+        ledger.write(
             {"state": state, "error_message": self.error or False, "error_code": self.error_code or False}
         )
         if event.citations:

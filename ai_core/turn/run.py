@@ -5,12 +5,13 @@ import logging
 from odoo.exceptions import UserError
 
 from .. import telemetry
+from ..ai_engine import Done
 from .recorder import TurnRecorder
 
 _logger = logging.getLogger(__name__)
 
 
-def run_turn(session, user_message=None, decision=None, recover=False, trace_parent=None):
+def run_turn(session, user_message=None, decision=None, recover=False, trace_parent=None, transcript=None):
     """Run one turn of ``session`` and persist it as it goes; yields each engine event.
 
     ``user_message`` starts a turn, ``decision`` resumes a stopped one, ``recover`` goes on with
@@ -23,6 +24,9 @@ def run_turn(session, user_message=None, decision=None, recover=False, trace_par
 
     The turn's span is a child of ``trace_parent`` (an OpenTelemetry context; None: the context
     current when the turn starts); its trace id is stored on the session (``trace_id``).
+
+    ``transcript``: what ``session._aia_transcript()`` gives, when the caller read it already in
+    this transaction (a job checking what the turn waits for); else it is read here.
     """
     session.ensure_one()
     own = session.with_user(session.user_id).with_company(session.company_id).sudo(False)
@@ -39,7 +43,7 @@ def run_turn(session, user_message=None, decision=None, recover=False, trace_par
     try:
         runner = own._aia_runner(recorder, resuming=decision is not None or recover)
         runner.trace_parent = trace_parent
-        transcript = dict(own._aia_transcript())
+        transcript = dict(own._aia_transcript() if transcript is None else transcript)
         summary = session.sudo().summary or None
         if recover:
             turn = runner.recover(list(transcript.values()), summary=summary)
@@ -71,7 +75,8 @@ def run_turn(session, user_message=None, decision=None, recover=False, trace_par
                 )
             recorder.record(event)
             yield event
-            if recorder.cancelled():
+            # After the turn's end, its state written, there is nothing left to stop.
+            if not isinstance(event, Done) and recorder.cancelled():
                 events.close()
                 recorder.finish_cancelled()
                 return

@@ -2,15 +2,20 @@ from decimal import Decimal
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import SQL
 
 from odoo.addons.ai_core import turn
 from odoo.addons.ai_core.ai_engine import ToolAnswer
+from odoo.addons.ai_core.models.aia_session import TOTALS
 
 from ..delegation import DEFAULT_MAX_DEPTH, DEPTH_PARAM, check_can_delegate, deferred, task_text
 
 # A child session in these states has ended its work: its parent gets the answer (a child
 # stopped by its user answers from action_cancel).
 ENDED_STATES = ("done", "error")
+# Context key: the id of the session whose turn the current job runs; that job resumes the
+# parent's turn itself once the turn ends (AiaSession._aia_resume_parent).
+RESUMED_IN_JOB = "aia_team_resumes_parent_of"
 
 
 class AiaSession(models.Model):
@@ -62,6 +67,15 @@ class AiaSession(models.Model):
                 )
         return result
 
+    # === CRUD === #
+
+    def write(self, vals):
+        result = super().write(vals)
+        # Only a write can make a session delegated by itself: a new one has no descendants.
+        if "parent_session_id" in vals and self._has_cycle("parent_session_id"):
+            raise ValidationError(self.env._("A session cannot be delegated by itself."))
+        return result
+
     # === ACTIONS === #
 
     def action_cancel(self):
@@ -94,6 +108,76 @@ class AiaSession(models.Model):
         )
         return data
 
+    # === JOBS === #
+
+    # The job that ends a child's turn resumes its parent's turn right after, on the same
+    # cursor, rather than queueing a job for it. The parent's state and transcript, committed
+    # with the child's end, say that it still waits: a worker that dies in between leaves the
+    # job started, queue_job's runner queues it anew, and its second run resumes the parent
+    # (or recovers the parent's resumed turn). A child ended outside these jobs (stopped by its
+    # user, a failed job's hook) queues the parent's continuation as before.
+
+    def _aia_job_run_turn(self, *args, **kwargs):
+        own, delegated = self._aia_job_start()
+        result = super(AiaSession, own)._aia_job_run_turn(*args, **kwargs)
+        if delegated:
+            own._aia_resume_parent()
+        return result
+
+    def _aia_job_resume(self, *args, **kwargs):
+        own, delegated = self._aia_job_start()
+        result = super(AiaSession, own)._aia_job_resume(*args, **kwargs)
+        if delegated:
+            own._aia_resume_parent()
+        return result
+
+    def _aia_job_answer(self, *args, **kwargs):
+        own, delegated = self._aia_job_start()
+        result = super(AiaSession, own)._aia_job_answer(*args, **kwargs)
+        if delegated:
+            own._aia_resume_parent()
+        return result
+
+    def _aia_job_recover(self, *args, **kwargs):
+        own, delegated = self._aia_job_start()
+        result = super(AiaSession, own)._aia_job_recover(*args, **kwargs)
+        if delegated:
+            own._aia_resume_parent()
+        return result
+
+    def _aia_job_start(self):
+        """This session as its job runs it, and whether it answers a parent. Read now, with the
+        row the job reads first: after the turn's commits it would be read again, in every job."""
+        delegated = bool(self.sudo().parent_call_id)
+        return self.with_context(**{RESUMED_IN_JOB: self.id}), delegated
+
+    def _aia_job_failed(self, **failure):
+        """The failed job may have been resuming a parent's turn (see above): the parent's
+        continuation, or the recovery of its resumed turn, is queued as a job of its own."""
+        result = super()._aia_job_failed(**failure)
+        for session in self.sudo().filtered(lambda s: s.parent_call_id and s.state in ENDED_STATES):
+            parent = session.parent_session_id
+            if parent.state == "waiting_tool":
+                session._aia_answer_parent()
+            elif parent.state == "running":
+                parent._aia_job_failed(**failure)
+        return result
+
+    def _aia_resume_parent(self):
+        """If this session's turn ended, continue its parent's turn with its outcome, in the
+        current job (a late or repeated answer is dropped, a turn resumed already recovered:
+        ai_core's ``_aia_job_answer``). The parent's continuation resumes its own parent in turn."""
+        session = self.sudo()
+        if not (session.parent_call_id and session.state in ENDED_STATES):
+            return
+        parent = session.parent_session_id
+        # Read again: a parent stopped by its user while the child worked is not resumed.
+        parent.invalidate_recordset(["state"])
+        answer = session._aia_answer()
+        parent.with_user(parent.user_id).sudo(False)._aia_job_answer(
+            answer.call_id, answer.content, answer.status, str(answer.cost)
+        )
+
     # === BUSINESS METHODS === #
 
     @api.model
@@ -114,8 +198,11 @@ class AiaSession(models.Model):
                 "parent_session_id": parent.id,
             }
         )
-        # The child's turn is queued now; when it ends, the job that answers the parent waits
-        # for the parent's turn to have recorded its own end (aia.session._aia_job_answer).
+        # A new child has spent nothing: its parent's totals, which include its children's, stay.
+        for name in TOTALS:
+            self.env.remove_to_compute(parent._fields[name], parent)
+        # The child's turn is queued now; its job resumes the parent's turn once the child's
+        # ends (_aia_resume_parent).
         turn.accept(child.with_env(self.env), task_text(parent.agent_id.name, arguments))
         return deferred(child)
 
@@ -125,20 +212,25 @@ class AiaSession(models.Model):
         return super()._aia_turn_ended()
 
     def _aia_answer_parent(self):
-        """Give the parent this child's outcome as the result of the call that delegated to it."""
+        """Give the parent this child's outcome as the result of the call that delegated to it:
+        queue the parent's continuation, unless the job ending this turn resumes it."""
         self.ensure_one()
         if not self.parent_call_id:
             return
+        if self.env.context.get(RESUMED_IN_JOB) == self.id and self.state in ENDED_STATES:
+            return  # the job resumes it (_aia_resume_parent)
+        turn.enqueue_answer(self.parent_session_id, self._aia_answer())
+
+    def _aia_answer(self):
+        """This child's outcome, the result of the call that delegated to it."""
         # The call itself costs nothing: what the child spent is its own ledger rows, which the
         # parent's totals and its turn's spending already include (priced again, it was billed twice).
         cost = Decimal(0)
         if self.state == "done" and not self.error_message:
-            answer = ToolAnswer(self.parent_call_id, self.last_text or "", "ok", cost)
-        else:
-            why = self.error_message or self.env._("The delegated agent was stopped.")
-            text = self.env._("%(agent)s did not finish: %(why)s", agent=self.agent_id.name, why=why)
-            answer = ToolAnswer(self.parent_call_id, text, "error", cost)
-        turn.enqueue_answer(self.parent_session_id, answer)
+            return ToolAnswer(self.parent_call_id, self.last_text or "", "ok", cost)
+        why = self.error_message or self.env._("The delegated agent was stopped.")
+        text = self.env._("%(agent)s did not finish: %(why)s", agent=self.agent_id.name, why=why)
+        return ToolAnswer(self.parent_call_id, text, "error", cost)
 
     def _aia_tool_deferred(self, event):
         """This session's turn deferred a call to a child: link the child to the call."""
@@ -155,8 +247,8 @@ class AiaSession(models.Model):
         caps = parent._aia_limits()
         # The engine counts this session's own spending (its turn's, its totals) against its
         # caps: leave it out of the parent's figures, which include it.
-        parent_tokens, parent_cost = parent._aia_turn_spending()
-        own_tokens, own_cost = self._aia_turn_spending()
+        spent = (parent | self)._aia_turn_spendings()
+        (parent_tokens, parent_cost), (own_tokens, own_cost) = spent[parent.id], spent[self.id]
         others_tokens = parent.total_tokens - self.total_tokens
         others_cost = Decimal(str(parent.total_cost)) - Decimal(str(self.total_cost))
         return limits.tightened(
@@ -166,14 +258,45 @@ class AiaSession(models.Model):
             max_session_cost=turn.left(caps.max_session_cost, others_cost),
         )
 
-    def _aia_turn_sessions(self):
-        """What the sessions it delegated to spend, a session's turn spends too."""
-        sessions = children = super()._aia_turn_sessions()
-        while children := children.sudo().child_session_ids - sessions:
-            sessions |= children
-        return sessions
+    def _aia_turn_spending(self):
+        """(tokens, cost) the current turn spent, from its user message on, the sessions it
+        delegated to included (theirs is its turn's spending)."""
+        self.ensure_one()
+        return self._aia_turn_spendings()[self.id]
 
-    @api.constrains("parent_session_id")
-    def _check_parent_is_not_a_descendant(self):
-        if self._has_cycle("parent_session_id"):
-            raise ValidationError(self.env._("A session cannot be delegated by itself."))
+    def _aia_turn_spendings(self):
+        """{session id: (tokens, cost)} of :meth:`_aia_turn_spending` for each of these
+        sessions, in one query: the sessions each delegated to at any depth, its question, the
+        sums."""
+        self.env["aia.session"].flush_model(["parent_session_id"])
+        self.env["aia.message"].flush_model(["session_id", "role"])
+        self.env["aia.usage.event"].flush_model(["session_id", "total_tokens", "cost"])
+        self.env.cr.execute(
+            SQL(
+                """
+                WITH RECURSIVE delegated(root, id) AS (
+                    SELECT id, id FROM aia_session WHERE id IN %(ids)s
+                    UNION
+                    SELECT delegated.root, child.id FROM aia_session child
+                      JOIN delegated ON child.parent_session_id = delegated.id
+                ),
+                question(root, since) AS (
+                    SELECT DISTINCT ON (session_id) session_id, create_date FROM aia_message
+                     WHERE session_id IN %(ids)s AND role = 'user'
+                     ORDER BY session_id, id DESC
+                )
+                SELECT delegated.root, SUM(event.total_tokens), SUM(event.cost)
+                  FROM delegated
+                  JOIN question ON question.root = delegated.root
+                  JOIN aia_usage_event event
+                    ON event.session_id = delegated.id AND event.create_date >= question.since
+                 GROUP BY delegated.root
+                """,
+                ids=tuple(self.ids),
+            )
+        )
+        spent = dict.fromkeys(self.ids, (0, Decimal(0)))
+        for session_id, tokens, cost in self.env.cr.fetchall():
+            # As ai_core's turn.spending gives them (the ORM reads the column as a float).
+            spent[session_id] = (tokens or 0, Decimal(str(float(cost or 0))))
+        return spent

@@ -1,12 +1,41 @@
+from unittest.mock import patch
+
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import tagged
 
 from odoo.addons.ai_core import turn
 from odoo.addons.ai_core.ai_engine import ServerError, TokenUsage, ToolAnswer
-from odoo.addons.ai_core.ai_engine.testing import failure, reply, tool_calls, unwrap_tool_result
+from odoo.addons.ai_core.ai_engine.testing import (
+    ScriptedModel,
+    failure,
+    reply,
+    tool_calls,
+    unwrap_tool_result,
+)
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
 from odoo.addons.ai_core.turn import SessionBusy
 from odoo.addons.queue_job.tests.common import trap_jobs
+
+
+class WorkerKilled(BaseException):
+    """The worker died: nothing the job did after this was committed (not an Exception: a
+    turn records those as errors, and a dead worker records nothing)."""
+
+
+class DyingModel:
+    """A scripted model whose worker dies at its ``die_at``-th request (0-based)."""
+
+    provider = "scripted"
+
+    def __init__(self, model, die_at):
+        self.model, self.die_at = model, die_at
+        self.requests = 0
+
+    def stream(self, request):
+        self.requests += 1
+        if self.requests - 1 == self.die_at:
+            raise WorkerKilled
+        return self.model.stream(request)
 
 
 def through_stock(code, *answers):
@@ -114,6 +143,12 @@ class TestDelegation(DelegationCase):
         shown = session.with_user(self.user).chat_data()["deferred"][execution.call_id]
         self.assertEqual((shown["session_id"], shown["session_state"]), (child.id, "done"))
         self.assertEqual(shown["reason"], "Delegated to Stock")
+        # The chatter tells the turn's end, not its wait for the child (the transcript and the
+        # child's session tell that).
+        tracking = session.sudo().message_ids.sudo().tracking_value_ids
+        tracked = tracking.filtered(lambda value: value.field_id.name == "state")
+        self.assertEqual(tracked.mapped("new_value_char"), ["Done"])
+        self.assertEqual(tracked.mapped("old_value_char"), ["Running"])
 
     def test_the_parent_waits_while_the_child_works(self):
         self.script(tool_calls(("agent_stock", {"task": "Count"})), reply("3"), reply("Three."))
@@ -164,6 +199,115 @@ class TestDelegation(DelegationCase):
         self.assertTrue(result.is_error)
         self.assertIn("Stock did not finish", unwrap_tool_result(result.content))
         self.assertEqual(session.execution_ids.status, "error")
+
+
+class TestDelegationJobs(DelegationCase):
+    """The child's job resumes the parent's turn once the child's turn ends: no job of its own;
+    a worker dying in between leaves the child's job to be run again, which resumes it."""
+
+    STEPS = (tool_calls(("agent_stock", {"task": "Count"})), reply("3"), reply("Three."))
+
+    def waiting_parent(self, model):
+        """The assistant's turn delegated to Stock and waits; returns the session and the
+        child's job, queued."""
+        self.patch(type(self.env["aia.provider"]), "_aia_build_model_adapter", lambda provider: model)
+        session = self.new_session()
+        self.trap = self.enterContext(trap_jobs())
+        session.post_message("Count")
+        perform_jobs(self, self.trap)
+        [child_job] = self.trap.enqueued_jobs
+        self.assertEqual(session.state, "waiting_tool")
+        return session, child_job
+
+    def perform(self, jobs):
+        self.trap.enqueued_jobs = list(jobs)
+        perform_jobs(self, self.trap)
+
+    def die(self, jobs):
+        # Not assertRaises: it rolls back what the block did, and a dead worker's commits stay.
+        died = False
+        try:
+            self.perform(jobs)
+        except WorkerKilled:
+            died = True
+        self.assertTrue(died, "the worker did not die")
+        self.env.invalidate_all()
+
+    def test_the_childs_job_resumes_the_parent(self):
+        session, child_job = self.waiting_parent(ScriptedModel(list(self.STEPS)))
+        self.perform([child_job])
+        self.assertEqual(self.trap.enqueued_jobs, [], "no continuation job was queued")
+        self.assertEqual((session.state, session.last_text), ("done", "Three."))
+        self.assertEqual(session.execution_ids.status, "ok")
+
+    def die_after_the_childs_end(self, child_job, child):
+        """Perform the child's job, whose worker dies right after the child's turn ended (as it
+        tells the browser of its end), before the parent's turn is resumed."""
+        Bus = type(self.env["bus.bus"])
+        sendone = Bus._sendone
+
+        def dying_sendone(bus, target, notification_type, message):
+            events = [event.get("type") for event in message.get("events", ())]
+            if message.get("session_id") == child.id and "done" in events:
+                raise WorkerKilled
+            return sendone(bus, target, notification_type, message)
+
+        with patch.object(Bus, "_sendone", dying_sendone):
+            self.die([child_job])
+
+    def test_a_childs_job_run_again_after_its_worker_died_resumes_the_parent(self):
+        session, child_job = self.waiting_parent(ScriptedModel(list(self.STEPS)))
+        child = self.delegated(session)
+        self.die_after_the_childs_end(child_job, child)
+        self.assertEqual((child.state, session.state), ("done", "waiting_tool"))
+        self.assertEqual(self.trap.enqueued_jobs, [])
+        # queue_job's runner queues the dead job anew.
+        self.perform([child_job])
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.last_text), ("done", "Three."))
+        self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
+
+    def test_a_childs_job_run_again_after_dying_in_the_resumed_parent_recovers_it(self):
+        """The worker dies when the parent's resumed turn asks its model: the child's answer was
+        recorded; the child's job, queued anew, goes on with the parent's turn."""
+        model = ScriptedModel(list(self.STEPS))
+        session, child_job = self.waiting_parent(DyingModel(model, die_at=2))
+        self.die([child_job])
+        self.assertEqual(session.state, "running")
+        self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
+        self.perform([child_job])
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.last_text), ("done", "Three."))
+        self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
+        self.assertEqual(unwrap_tool_result(model.requests[-1].messages[-1].tool_results[0].content), "3")
+        model.assert_complete()
+
+    def test_a_failed_childs_job_queues_the_parents_continuation(self):
+        """The child's job failed for good after the child's turn ended (its worker lost its
+        database): queue_job's failure hook queues the parent's continuation."""
+        session, child_job = self.waiting_parent(ScriptedModel(list(self.STEPS)))
+        child = self.delegated(session)
+        self.die_after_the_childs_end(child_job, child)
+        child._aia_job_failed(exc_name="psycopg2.InterfaceError", exc_message="connection already closed")
+        self.trap.assert_jobs_count(1, only=session._aia_job_answer)
+        self.perform(self.trap.enqueued_jobs)
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.last_text), ("done", "Three."))
+
+    def test_a_failed_childs_job_queues_the_recovery_of_the_resumed_parent(self):
+        """The child's job failed for good in the parent's resumed turn, after the child's answer
+        was recorded: the failure hook queues the recovery of the parent's turn."""
+        model = ScriptedModel(list(self.STEPS))
+        session, child_job = self.waiting_parent(DyingModel(model, die_at=2))
+        child = self.delegated(session)
+        self.die([child_job])
+        self.assertEqual(session.state, "running")
+        child._aia_job_failed(exc_name="psycopg2.InterfaceError", exc_message="connection already closed")
+        self.trap.assert_jobs_count(1, only=session._aia_job_recover)
+        self.perform(self.trap.enqueued_jobs)
+        session.invalidate_recordset()
+        self.assertEqual((session.state, session.last_text), ("done", "Three."))
+        self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
 
 
 class TestDelegationBounds(DelegationCase):
@@ -320,6 +464,13 @@ class TestDelegationAttacks(DelegationCase):
             with self.assertRaises(AccessError):
                 own.with_user(self.user).write(values)
         self.assertFalse(own.parent_session_id or own.parent_call_id or victim.parent_session_id)
+
+    def test_a_session_cannot_be_delegated_by_its_own_chain(self):
+        model, session, child = self.delegation(
+            "Count", tool_calls(("agent_stock", {"task": "Count"})), reply("3"), reply("Three.")
+        )
+        with self.assertRaises(ValidationError):
+            session.sudo().parent_session_id = child
 
     def test_a_manager_cannot_delegate_to_another_companys_agent(self):
         foreign = self.env["aia.agent"].create(
