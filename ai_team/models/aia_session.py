@@ -118,38 +118,27 @@ class AiaSession(models.Model):
     # user, a failed job's hook) queues the parent's continuation as before.
 
     def _aia_job_run_turn(self, *args, **kwargs):
-        own, delegated = self._aia_job_start()
-        result = super(AiaSession, own)._aia_job_run_turn(*args, **kwargs)
-        if delegated:
-            own._aia_resume_parent()
-        return result
+        return self._aia_job_then_parent("_aia_job_run_turn", *args, **kwargs)
 
     def _aia_job_resume(self, *args, **kwargs):
-        own, delegated = self._aia_job_start()
-        result = super(AiaSession, own)._aia_job_resume(*args, **kwargs)
-        if delegated:
-            own._aia_resume_parent()
-        return result
+        return self._aia_job_then_parent("_aia_job_resume", *args, **kwargs)
 
     def _aia_job_answer(self, *args, **kwargs):
-        own, delegated = self._aia_job_start()
-        result = super(AiaSession, own)._aia_job_answer(*args, **kwargs)
-        if delegated:
-            own._aia_resume_parent()
-        return result
+        return self._aia_job_then_parent("_aia_job_answer", *args, **kwargs)
 
     def _aia_job_recover(self, *args, **kwargs):
-        own, delegated = self._aia_job_start()
-        result = super(AiaSession, own)._aia_job_recover(*args, **kwargs)
+        return self._aia_job_then_parent("_aia_job_recover", *args, **kwargs)
+
+    def _aia_job_then_parent(self, job, *args, **kwargs):
+        """Run ai_core's ``job`` on this session, then resume the parent it answers, if any.
+        Whether it answers one is read now, with the row the job reads first: after the turn's
+        commits it would be read again, in every job."""
+        delegated = bool(self.sudo().parent_call_id)
+        own = self.with_context(**{RESUMED_IN_JOB: self.id})
+        result = getattr(super(AiaSession, own), job)(*args, **kwargs)
         if delegated:
             own._aia_resume_parent()
         return result
-
-    def _aia_job_start(self):
-        """This session as its job runs it, and whether it answers a parent. Read now, with the
-        row the job reads first: after the turn's commits it would be read again, in every job."""
-        delegated = bool(self.sudo().parent_call_id)
-        return self.with_context(**{RESUMED_IN_JOB: self.id}), delegated
 
     def _aia_job_failed(self, **failure):
         """The failed job may have been resuming a parent's turn (see above): the parent's

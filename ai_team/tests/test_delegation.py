@@ -13,29 +13,9 @@ from odoo.addons.ai_core.ai_engine.testing import (
     unwrap_tool_result,
 )
 from odoo.addons.ai_core.tests.common import AiaCase, perform_jobs
+from odoo.addons.ai_core.tests.test_recovery import WorkerKilled, _DyingModel
 from odoo.addons.ai_core.turn import SessionBusy
 from odoo.addons.queue_job.tests.common import trap_jobs
-
-
-class WorkerKilled(BaseException):
-    """The worker died: nothing the job did after this was committed (not an Exception: a
-    turn records those as errors, and a dead worker records nothing)."""
-
-
-class DyingModel:
-    """A scripted model whose worker dies at its ``die_at``-th request (0-based)."""
-
-    provider = "scripted"
-
-    def __init__(self, model, die_at):
-        self.model, self.die_at = model, die_at
-        self.requests = 0
-
-    def stream(self, request):
-        self.requests += 1
-        if self.requests - 1 == self.die_at:
-            raise WorkerKilled
-        return self.model.stream(request)
 
 
 def through_stock(code, *answers):
@@ -271,7 +251,7 @@ class TestDelegationJobs(DelegationCase):
         """The worker dies when the parent's resumed turn asks its model: the child's answer was
         recorded; the child's job, queued anew, goes on with the parent's turn."""
         model = ScriptedModel(list(self.STEPS))
-        session, child_job = self.waiting_parent(DyingModel(model, die_at=2))
+        session, child_job = self.waiting_parent(_DyingModel(model, die_at=2))
         self.die([child_job])
         self.assertEqual(session.state, "running")
         self.assertEqual(session.execution_ids.mapped("status"), ["ok"])
@@ -298,7 +278,7 @@ class TestDelegationJobs(DelegationCase):
         """The child's job failed for good in the parent's resumed turn, after the child's answer
         was recorded: the failure hook queues the recovery of the parent's turn."""
         model = ScriptedModel(list(self.STEPS))
-        session, child_job = self.waiting_parent(DyingModel(model, die_at=2))
+        session, child_job = self.waiting_parent(_DyingModel(model, die_at=2))
         child = self.delegated(session)
         self.die([child_job])
         self.assertEqual(session.state, "running")
