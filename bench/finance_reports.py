@@ -487,12 +487,14 @@ def overdue_sql(env, company, today):
 
 
 def payments_sql(env, company):
+    # "is_matched IS NOT TRUE": the predicate of Odoo's partial index of the payments not matched
+    # (account_payment_unmatched_idx), which "NOT is_matched" would not use.
     params = {"company": company.id}
     totals = fetch(
         env,
         """
         SELECT payment_type, COUNT(*), SUM(ABS(amount_company_currency_signed)) FROM account_payment
-         WHERE company_id = %(company)s AND state IN ('in_process', 'paid') AND NOT is_matched
+         WHERE company_id = %(company)s AND state IN ('in_process', 'paid') AND is_matched IS NOT TRUE
          GROUP BY payment_type
         """,
         params,
@@ -507,7 +509,7 @@ def payments_sql(env, company):
                                                  AND inv.move_id <> p.move_id
                       WHERE pl.move_id = p.move_id)
           FROM account_payment p
-         WHERE p.company_id = %(company)s AND p.state IN ('in_process', 'paid') AND NOT p.is_matched
+         WHERE p.company_id = %(company)s AND p.state IN ('in_process', 'paid') AND p.is_matched IS NOT TRUE
          ORDER BY p.date, p.id LIMIT 20
         """,
         params,

@@ -294,6 +294,76 @@ class TestReceivablesTools(FinanceReportsCase):
             },
         )
 
+    def test_the_documents_paid_are_odoos_reconciled_invoices_and_bills_the_user_may_read(self):
+        # A branch of company A: a payment of company A may pay the branch's invoices, which the
+        # accountant (companies A and B) may not read.
+        branch = self._create_company(name="Company A Branch", parent_id=self.company_a.id)
+        self.accountant_branch = self.new_user(
+            "fin_accountant_branch",
+            "account.group_account_readonly,ai_core.group_aia_user",
+            self.company_a + branch,
+        )
+        inv_1, inv_2, inv_3 = (
+            self.init_invoice("out_invoice", self.partner_a, day, amounts=[amount], taxes=[], post=True)
+            for day, amount in (("2019-05-01", 300.0), ("2019-05-02", 200.0), ("2019-05-04", 100.0))
+        )
+        inv_branch = self.init_invoice(
+            "out_invoice", self.partner_a, "2019-05-03", amounts=[400.0], taxes=[], company=branch, post=True
+        )
+        bill_2 = self.init_invoice(
+            "in_invoice", self.partner_b, "2019-05-05", amounts=[1000.0], taxes=[], post=True
+        )
+        both = self._register_payment(inv_1 + inv_2, payment_date="2019-05-10", journal_id=self.bank.id)
+        across = (
+            self.env["account.payment.register"]
+            .with_context(
+                active_model="account.move",
+                active_ids=(inv_3 + inv_branch).ids,
+                allowed_company_ids=(self.company_a + branch).ids,
+            )
+            .create({"group_payment": True, "payment_date": "2019-05-11", "journal_id": self.bank.id})
+            ._create_payments()
+        )
+        half_bill = self._register_payment(
+            bill_2, amount=400.0, payment_date="2019-05-12", journal_id=self.bank.id
+        )
+        self.env.invalidate_all()
+        # Odoo's own computation (as superuser: every company).
+        odoo = {
+            payment.name: payment.reconciled_invoice_ids | payment.reconciled_bill_ids
+            for payment in (self.pay_partial + both + across + half_bill).sudo()
+        }
+        self.assertEqual(across.company_id, self.company_a)
+        self.assertEqual(odoo[across.name], inv_3 + inv_branch)
+        self.assertEqual(half_bill.sudo().reconciled_bill_ids, bill_2)
+        self.assertEqual(bill_2.payment_state, "partial")
+        self.assertEqual(self.inv_due.payment_state, "partial")
+        for user, companies in (
+            (self.accountant, self.company_a + self.company_b),
+            (self.accountant_branch, self.company_a + branch),
+        ):
+            with self.subTest(user=user.login):
+                rows = {row["name"]: row for row in self.call(PAYMENTS, user=user)["payments"]}
+                self.assertEqual(set(rows), set(odoo))
+                readable_moves = (
+                    self.env["account.move"].with_user(user).with_context(allowed_company_ids=companies.ids)
+                )
+                for name, documents in odoo.items():
+                    readable = readable_moves.search([("id", "in", documents.ids)])
+                    self.assertEqual(sorted(rows[name]["pays"]), sorted(readable.mapped("name")))
+                    self.assertEqual(rows[name].get("pays_not_readable", 0), len(documents - readable))
+        rows = {row["name"]: row for row in self.call(PAYMENTS)["payments"]}
+        self.assertEqual(rows[self.pay_partial.name]["pays"], [self.inv_due.name])
+        self.assertEqual(rows[both.name]["pays"], [inv_1.name, inv_2.name])
+        # The branch's invoice is counted, not named.
+        self.assertEqual(rows[across.name]["pays"], [inv_3.name])
+        self.assertEqual(rows[across.name]["pays_not_readable"], 1)
+        self.assertEqual(rows[half_bill.name]["pays"], [bill_2.name])
+        # Who may read the branch reads it, in date order.
+        in_branch = {row["name"]: row for row in self.call(PAYMENTS, user=self.accountant_branch)["payments"]}
+        self.assertEqual(in_branch[across.name]["pays"], [inv_branch.name, inv_3.name])
+        self.assertNotIn("pays_not_readable", in_branch[across.name])
+
     def test_each_company_sees_its_own_unmatched_payments(self):
         in_b = self.call(PAYMENTS, user=self.accountant_b)
         self.assertEqual([row["name"] for row in in_b["payments"]], [self.pay_b.name])

@@ -323,6 +323,121 @@ def get_overdue_invoices(ctx, args):
 
 # === PAYMENTS NOT ON A STATEMENT === #
 
+PAYMENT_COLUMNS = (
+    "name",
+    "date",
+    "partner_id",
+    "journal_id",
+    "payment_type",
+    "amount",
+    "currency_id",
+    "amount_company_currency_signed",
+    "memo",
+)
+DIRECTIONS = ("inbound", "outbound")
+
+
+def paid_documents(env, payment):
+    """A subquery to ``LEFT JOIN LATERAL ... ON TRUE`` giving, for the payment whose table alias
+    is ``payment``, ``names``: the numbers of the invoices, bills and refunds it pays that the
+    user may read, in date order (NULL for none), and ``hidden``: how many it pays that the user
+    may not read.
+
+    Odoo's ``reconciled_invoice_ids`` and ``reconciled_bill_ids`` of the payment together (see
+    ``account.payment._compute_stat_buttons_from_reconciliation``): the documents whose journal
+    items are reconciled (``account.partial.reconcile``) with the payment's receivable or payable
+    items, and those of its ``invoice_ids``. Odoo's computation reads each document in full, one
+    query each, and names documents the user may not read (its SQL has no record rule); here the
+    payment's items come from the ORM's query of the journal items the user may read and each
+    document's number from the one of the readable moves (record rules, multi-company included): a
+    document of a company not open in the session (a branch's invoice paid from the parent company)
+    is counted, never named.
+    """
+    Line = env["account.move.line"]
+    Move = env["account.move"]
+    Payment = env["account.payment"]
+    # The columns read by name below, as Odoo's computation flushes them.
+    Payment.flush_model(["move_id", "invoice_ids"])
+    Move.flush_model(["move_type", "date", "name"])
+    Line.flush_model(["move_id", "account_id"])
+    env["account.partial.reconcile"].flush_model(["debit_move_id", "credit_move_id"])
+    lines = Line._search(Domain("account_id.account_type", "in", ("asset_receivable", "liability_payable")))
+    lines.add_where(
+        SQL("%s = %s", Line._field_to_sql(lines.table, "move_id", lines), SQL.identifier(payment, "move_id"))
+    )
+    links = Payment._fields["invoice_ids"]
+    return SQL(
+        """(SELECT ARRAY_AGG(doc.name ORDER BY move.date, move.name, move.id)
+                       FILTER (WHERE doc.id IS NOT NULL) AS names,
+                   COUNT(*) FILTER (WHERE doc.id IS NULL) AS hidden
+              FROM (SELECT counterpart.move_id
+                      FROM (%(lines)s) line
+                      JOIN account_partial_reconcile part
+                        ON line.id IN (part.debit_move_id, part.credit_move_id)
+                      JOIN account_move_line counterpart
+                        ON counterpart.id IN (part.debit_move_id, part.credit_move_id)
+                       AND counterpart.id != line.id
+                     UNION
+                    SELECT %(document_column)s FROM %(relation)s
+                     WHERE %(payment_column)s = %(payment_id)s) found
+              JOIN account_move move ON move.id = found.move_id
+              LEFT JOIN LATERAL %(readable)s doc ON TRUE
+             WHERE move.move_type IN %(types)s)""",
+        lines=lines.select(SQL.identifier(lines.table, "id")),
+        document_column=SQL.identifier(links.column2),
+        relation=SQL.identifier(links.relation),
+        payment_column=SQL.identifier(links.column1),
+        payment_id=SQL.identifier(payment, "id"),
+        readable=toolkit.readable_row(Move, SQL("move.id"), "id", "name"),
+        types=tuple(Move.get_invoice_types(include_receipts=True)),
+    )
+
+
+def _unmatched_rows(env, domain, limit):
+    """The first ``limit`` payments of ``domain`` the user may read (oldest first), each as a row
+    of its id, the count and company-currency sum per direction of :data:`DIRECTIONS` over all
+    of them, its :data:`PAYMENT_COLUMNS`, its partner's id and complete name and its journal's id
+    and code if the user may read them, and the documents it pays (:func:`paid_documents`), in
+    one statement: the totals are window functions over the ORM's query of the payments (record
+    rules included), computed before its LIMIT over the ids and the two columns they need (one
+    pass where a count and a top 20 make two)."""
+    Payment = env["account.payment"]
+    query = Payment._search(domain, order="date, id", limit=limit)
+    direction = Payment._field_to_sql(query.table, "payment_type", query)
+    amount = Payment._field_to_sql(query.table, "amount_company_currency_signed", query)
+    totals = []
+    for key in DIRECTIONS:
+        totals += [
+            SQL("COUNT(*) FILTER (WHERE %s = %s) OVER ()", direction, key),
+            SQL("SUM(%s) FILTER (WHERE %s = %s) OVER ()", amount, direction, key),
+        ]
+    return env.execute_query(
+        SQL(
+            """SELECT %s, %s, rp.id, rp.complete_name, j.id, j.code, docs.names, docs.hidden
+                 FROM (%s) t
+                 JOIN %s p ON p.id = t.id
+                 LEFT JOIN LATERAL %s rp ON TRUE
+                 LEFT JOIN LATERAL %s j ON TRUE
+                 LEFT JOIN LATERAL %s docs ON TRUE
+                ORDER BY p.date, p.id""",
+            SQL(", ").join(
+                [SQL("t.id"), *(SQL.identifier("t", f"total_{index}") for index in range(len(totals)))]
+            ),
+            SQL(", ").join(Payment._field_to_sql("p", fname) for fname in PAYMENT_COLUMNS),
+            query.select(
+                SQL("%s AS id", SQL.identifier(query.table, "id")),
+                *(
+                    SQL("%s AS %s", total, SQL.identifier(f"total_{index}"))
+                    for index, total in enumerate(totals)
+                ),
+            ),
+            SQL.identifier(Payment._table),
+            toolkit.readable_row(env["res.partner"], SQL("p.partner_id"), "id", "complete_name"),
+            toolkit.readable_row(env["account.journal"], SQL("p.journal_id"), "id", "code"),
+            paid_documents(env, "p"),
+        )
+    )
+
 
 @tool(
     "finance.get_unmatched_payments",
@@ -331,8 +446,9 @@ def get_overdue_invoices(ctx, args):
     "a bank statement line (posted payments whose outstanding receipts / payments account line is "
     "not reconciled: Odoo's 'not matched with a bank statement'), oldest first. Each with its "
     "date, days waiting, partner, journal, direction (inbound = received, outbound = paid), amount "
-    "in its currency and in the company currency, memo and the invoices or bills it pays. Totals "
-    "per direction in the company currency over every matching payment.",
+    "in its currency and in the company currency, memo and the invoices or bills it pays (those "
+    "the user may not read, e.g. of a branch not open in the session, counted in "
+    "pays_not_readable). Totals per direction in the company currency over every matching payment.",
     input_schema=toolkit.object_schema(
         {
             "direction": {"enum": ["inbound", "outbound", "any"], "default": "any"},
@@ -345,7 +461,8 @@ def get_overdue_invoices(ctx, args):
     requires=common.JOURNAL_ITEMS,
 )
 def get_unmatched_payments(ctx, args):
-    current = toolkit.session_company(ctx.env, "name", "currency_id")
+    env = ctx.env
+    current = toolkit.session_company(env, "name", "currency_id")
     currency = current.currency_id
     currency.fetch(["name", "rounding"])
     day = common.today(ctx)
@@ -360,37 +477,51 @@ def get_unmatched_payments(ctx, args):
         domain &= Domain("payment_type", "=", args["direction"])
     if args.get("date_to"):
         domain &= Domain("date", "<=", common.date_range(args, ctx)[1])
-    domain, echo, _records = apply_filters(
-        ctx.env, args, (common.JOURNAL_FILTER, common.PARTNER_FILTER), domain
-    )
-    Payment = ctx.env["account.payment"]
-    totals = {
-        direction: {"count": number, "amount": common.money(currency, abs(amount or 0.0))}
-        for direction, number, amount in Payment._read_group(
-            domain, ["payment_type"], ["__count", "amount_company_currency_signed:sum"]
-        )
-    }
-    count = sum(entry["count"] for entry in totals.values())
-    rows = common.limit(args, PAYMENTS_DEFAULT_ROWS, PAYMENTS_MAX_ROWS)
-    payments = Payment.search(domain, order="date, id", limit=rows)
-    payments.partner_id.fetch(["complete_name"])
+    domain, echo, _records = apply_filters(env, args, (common.JOURNAL_FILTER, common.PARTNER_FILTER), domain)
+    limit = common.limit(args, PAYMENTS_DEFAULT_ROWS, PAYMENTS_MAX_ROWS)
+    rows = _unmatched_rows(env, domain, limit)
+    totals = {}
+    count = 0
+    if rows:
+        figures = rows[0][1 : 1 + 2 * len(DIRECTIONS)]
+        for index, key in enumerate(DIRECTIONS):
+            number, amount = figures[2 * index : 2 * index + 2]
+            if number:
+                totals[key] = {"count": number, "amount": common.money(currency, abs(amount or 0.0))}
+                count += number
+    columns = 1 + 2 * len(DIRECTIONS)
+    payments = [
+        (dict(zip(PAYMENT_COLUMNS, row[columns : columns + len(PAYMENT_COLUMNS)], strict=True)), *row[-6:])
+        for row in rows
+    ]
+    currencies = env["res.currency"].browse({values["currency_id"] for values, *_names in payments})
+    currencies.fetch(["name", "rounding"])
     result = []
-    for payment in payments:
-        documents = payment.reconciled_invoice_ids | payment.reconciled_bill_ids
-        entry = {
-            "name": payment.name,
-            "date": payment.date.isoformat(),
-            "days_waiting": (day - payment.date).days,
-            "partner": payment.partner_id.complete_name or None,
-            "journal": payment.journal_id.code,
-            "direction": payment.payment_type,
-            "amount": common.money(payment.currency_id, payment.amount),
-            "currency": payment.currency_id.name,
-            "amount_company_currency": common.money(currency, abs(payment.amount_company_currency_signed)),
-            "memo": payment.memo or None,
-            "pays": documents.mapped("name"),
-        }
-        result.append(entry)
+    for values, partner_readable, partner, journal_readable, journal, names, hidden in payments:
+        if values["partner_id"] and not partner_readable:
+            # Odoo's own read: its access error.
+            partner = env["res.partner"].browse(values["partner_id"]).complete_name
+        if not journal_readable:
+            journal = env["account.journal"].browse(values["journal_id"]).code
+        payment_currency = currencies.browse(values["currency_id"])
+        result.append(
+            {
+                "name": values["name"],
+                "date": values["date"].isoformat(),
+                "days_waiting": (day - values["date"]).days,
+                "partner": partner or None,
+                "journal": journal,
+                "direction": values["payment_type"],
+                "amount": common.money(payment_currency, values["amount"]),
+                "currency": payment_currency.name,
+                "amount_company_currency": common.money(
+                    currency, abs(values["amount_company_currency_signed"] or 0.0)
+                ),
+                "memo": values["memo"] or None,
+                "pays": names or [],
+                **({"pays_not_readable": hidden} if hidden else {}),
+            }
+        )
     return {
         "company": current.name,
         "company_currency": currency.name,

@@ -187,25 +187,8 @@ def product_names(env, product_ids):
     }
 
 
-def readable_row(model, key, *fnames):
-    """The ``fnames`` columns of the record of ``model`` whose id is ``key`` (an SQL expression of
-    the outer statement) if the user may read it (the ORM's query, record rules included, archived
-    records too), as a subquery to ``LEFT JOIN LATERAL ... ON TRUE``: a lookup by id per row,
-    where a join makes PostgreSQL read every readable record (and their templates, for products)
-    first. Its ``LIMIT 1`` (one id, one row) keeps PostgreSQL from turning it into that join."""
-    model = model.with_context(active_test=False)
-    query = model._search(Domain.TRUE)
-    query.add_where(SQL("%s = %s", SQL.identifier(query.table, "id"), key))
-    query.limit = 1
-    return SQL(
-        "(%s)",
-        query.select(
-            *(
-                SQL("%s AS %s", model._field_to_sql(query.table, fname, query), SQL.identifier(fname))
-                for fname in fnames
-            )
-        ),
-    )
+# The ORM's query of one readable record by id, as a lateral subquery: one place, ai_core's toolkit.
+readable_row = toolkit.readable_row
 
 
 def plain_partner_names(env):

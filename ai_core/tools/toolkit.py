@@ -13,12 +13,15 @@
 - **Schema fragments and result helpers**: :func:`object_schema`, :func:`ref_schema`,
   :func:`limit_schema`, :data:`DATE`, :func:`row_limit`, :func:`money`, :func:`pct`, :func:`name`,
   :func:`session_company`.
+- **Readable rows in SQL**: :func:`readable_row`, the columns of a record the user may read (the
+  ORM's query, record rules included) looked up by id inside a tool's own statement.
 
 Everything runs in the session user's environment (``ctx.env``, never sudo).
 """
 
 from odoo.exceptions import AccessError
 from odoo.fields import Domain
+from odoo.tools import SQL
 from odoo.tools.sql import escape_psql
 
 from ..ai_engine import ToolInputError
@@ -41,6 +44,7 @@ __all__ = [
     "object_schema",
     "partner_ref",
     "pct",
+    "readable_row",
     "ref_schema",
     "row_limit",
     "session_company",
@@ -122,6 +126,27 @@ def session_company(env, *fnames):
     fetches all of res.company's hundred columns (a few ms, more than many a tool's own query)."""
     env.companies.fetch([*fnames, "parent_path"])
     return env.company
+
+
+def readable_row(model, key, *fnames):
+    """The ``fnames`` columns of the record of ``model`` whose id is ``key`` (an SQL expression of
+    the outer statement) if the user may read it (the ORM's query, record rules included, archived
+    records too), as a subquery to ``LEFT JOIN LATERAL ... ON TRUE``: a lookup by id per row,
+    where a join makes PostgreSQL read every readable record (and their templates, for products)
+    first. Its ``LIMIT 1`` (one id, one row) keeps PostgreSQL from turning it into that join."""
+    model = model.with_context(active_test=False)
+    query = model._search(Domain.TRUE)
+    query.add_where(SQL("%s = %s", SQL.identifier(query.table, "id"), key))
+    query.limit = 1
+    return SQL(
+        "(%s)",
+        query.select(
+            *(
+                SQL("%s AS %s", model._field_to_sql(query.table, fname, query), SQL.identifier(fname))
+                for fname in fnames
+            )
+        ),
+    )
 
 
 def name(record, empty=None):
