@@ -428,18 +428,14 @@ class AiaSession(models.Model):
         return self.agent_id.sudo()._aia_setup(self.company_id)["config"].limits
 
     def _aia_turn_spending(self):
-        """(tokens, cost) the current turn spent, from its user message on, by the sessions
-        :meth:`_aia_turn_sessions` names."""
+        """(tokens, cost) the current turn spent, from its user message on (extension point: a
+        turn's spending may include other sessions', e.g. delegated work)."""
         question = (
             self.env["aia.message"]
             .sudo()
             .search([("session_id", "=", self.id), ("role", "=", "user")], order="id desc", limit=1)
         )
-        return turn.spending(self._aia_turn_sessions(), question.create_date)
-
-    def _aia_turn_sessions(self):
-        """Extension point: the sessions whose spending is this session's turn's. Default: itself."""
-        return self
+        return turn.spending(self, question.create_date)
 
     def _aia_transcript(self, window=True):
         """``(id, engine message)`` of the transcript, oldest first (see
